@@ -1,0 +1,23 @@
+import { build } from 'esbuild';
+import { join } from 'node:path';
+
+/** Where the image keeps its Node binary; the bundle's shebang points at it. */
+export const IMAGE_NODE = '/usr/bin/node';
+
+// No .js-less name and no .node suffix: Node would load a *.node file as a
+// native addon. The kernel runs /init through the shebang.
+export async function bundleInit(projectDir: string): Promise<string> {
+  const outfile = join(projectDir, 'dist', 'init.js');
+  await build({
+    entryPoints: [join(projectDir, 'src', 'main.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node26',
+    format: 'cjs',
+    banner: { js: `#!${IMAGE_NODE}` },
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  return outfile;
+}

@@ -1,0 +1,135 @@
+// node build.mjs bundle | initramfs -o FILE [options]
+
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { release } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { describeProblem, normalizeConfigText } from '../src/config';
+import { bundleInit } from './bundle';
+import { type Compression, COMPRESSIONS, compressFile, isCompression } from './compress';
+import { writeCpio } from './cpio';
+import { BuildError } from './host';
+import { collectImage, defaultKernelVersion, type Part } from './image';
+
+const USAGE = `usage:
+  node build.mjs bundle
+  node build.mjs initramfs -o FILE [--kernel-version VER] [--kmoddir DIR] [--compress ${COMPRESSIONS.join('|')}] [--config FILE]`;
+
+function progress(line: string): void {
+  process.stderr.write(`cowboot-build: ${line}\n`);
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(1)} MiB`;
+}
+
+function sourceDateEpoch(): number {
+  const value = process.env.SOURCE_DATE_EPOCH;
+  if (value === undefined || value === '') return 0;
+  if (!/^\d+$/.test(value)) throw new BuildError(`SOURCE_DATE_EPOCH=${value} is not valid: expected a whole number of seconds`);
+  return Number(value);
+}
+
+function readConfig(path: string | undefined): string {
+  if (path === undefined) return '{}\n';
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new BuildError(`--config ${path}: ${(error as Error).message}`);
+  }
+  const { json, problems } = normalizeConfigText(text, path);
+  if (problems.length > 0) throw new BuildError(problems.map(describeProblem).join('\n'));
+  return json;
+}
+
+async function initramfs(projectDir: string, args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      output: { type: 'string', short: 'o' },
+      'kernel-version': { type: 'string' },
+      kmoddir: { type: 'string' },
+      compress: { type: 'string', default: 'zstd' },
+      config: { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (!values.output) throw new BuildError(`-o FILE is required\n${USAGE}`);
+  const compress = values.compress;
+  if (!isCompression(compress)) throw new BuildError(`--compress ${compress} is not valid: expected one of ${COMPRESSIONS.join(', ')}`);
+  const kernelVersion = values['kernel-version'] ?? defaultKernelVersion(values.kmoddir, release());
+  const kmoddir = values.kmoddir ?? `/lib/modules/${kernelVersion}`;
+  const configJson = readConfig(values.config);
+  const output = resolve(values.output);
+
+  progress('bundling /init');
+  const bundlePath = await bundleInit(projectDir);
+  const parts = collectImage({
+    projectDir,
+    cacheDir: join(projectDir, '.cache', 'build'),
+    bundlePath,
+    kernelVersion,
+    kmoddir,
+    configJson,
+    progress,
+  });
+  progress(`writing cpio (${parts.length} entries)`);
+  const chunks = writeCpio(parts.map((p) => p.entry), sourceDateEpoch());
+  await writeImage(chunks, output, compress);
+  summary(parts, output);
+}
+
+// Written beside the output and renamed over it, so a failed build never leaves half an image.
+async function writeImage(chunks: Uint8Array[], output: string, compress: Compression): Promise<void> {
+  mkdirSync(dirname(output), { recursive: true });
+  const cpioTmp = `${output}.cpio-${process.pid}.tmp`;
+  const outTmp = `${output}.${process.pid}.tmp`;
+  try {
+    const fd = openSync(cpioTmp, 'w');
+    try {
+      for (const chunk of chunks) writeSync(fd, chunk);
+    } finally {
+      closeSync(fd);
+    }
+    progress(`compressing with ${compress}`);
+    compressFile(compress, cpioTmp, outTmp);
+    renameSync(outTmp, output);
+  } finally {
+    rmSync(cpioTmp, { force: true });
+    rmSync(outTmp, { force: true });
+  }
+}
+
+function summary(parts: ReturnType<typeof collectImage>, output: string): void {
+  const sizes = new Map<Part, number>();
+  for (const { part, entry } of parts) sizes.set(part, (sizes.get(part) ?? 0) + (entry.kind === 'file' ? entry.data.length : 0));
+  const rows = [...sizes.entries()].map(([part, size]) => `${part} ${mib(size)}`).join(', ');
+  progress(`wrote ${output}: ${mib(statSync(output).size)} compressed; uncompressed by part: ${rows}`);
+}
+
+export async function main(projectDir: string, argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'bundle':
+        progress(`wrote ${await bundleInit(projectDir)}`);
+        return 0;
+      case 'initramfs':
+        await initramfs(projectDir, rest);
+        return 0;
+      default:
+        process.stderr.write(`${USAGE}\n`);
+        return 2;
+    }
+  } catch (error) {
+    if (error instanceof BuildError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`cowboot-build: error: ${(error as Error).message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+

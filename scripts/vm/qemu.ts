@@ -1,0 +1,93 @@
+// Boots the test kernel with our initramfs in QEMU under TCG (no KVM on
+// these machines) and collects the serial console.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { testKernel } from './kernel';
+import { VM_CACHE } from './project';
+
+const QEMU = 'qemu-system-x86_64';
+
+export interface BootOptions {
+  /** Names the console log kept in .cache/vm/logs. */
+  readonly name: string;
+  readonly initrd: string;
+  readonly append: string;
+  readonly drives?: readonly string[];
+  readonly timeoutMs?: number;
+  readonly memoryMiB?: number;
+  /** Typed on the serial console, each once its prompt has appeared after the previous one. */
+  readonly dialogue?: readonly { readonly waitFor: RegExp; readonly send: string }[];
+}
+
+export interface BootResult {
+  readonly console: string;
+  readonly timedOut: boolean;
+  readonly logFile: string;
+}
+
+export function requireQemu(): void {
+  if (spawnSync(QEMU, ['--version']).error) {
+    throw new Error(`${QEMU} not found: install it with "apt-get install qemu-system-x86" (npm test does so when run as root)`);
+  }
+}
+
+export function qemuArgs(options: BootOptions): string[] {
+  const kernel = testKernel();
+  return [
+    '-accel', 'tcg', '-cpu', 'max', '-smp', '2', '-m', String(options.memoryMiB ?? 1024),
+    '-nographic', '-no-reboot',
+    '-kernel', kernel.vmlinuz, '-initrd', options.initrd,
+    ...(options.drives ?? []).flatMap((d) => ['-drive', d]),
+    '-append', options.append,
+  ];
+}
+
+/** Boots until the guest powers off (or the timeout kills it). */
+export function boot(options: BootOptions): Promise<BootResult> {
+  requireQemu();
+  const logDir = join(VM_CACHE, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const logFile = join(logDir, `${options.name}.log`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(QEMU, qemuArgs(options), { stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    let timedOut = false;
+    const dialogue = [...(options.dialogue ?? [])];
+    let searchFrom = 0;
+    const converse = () => {
+      const next = dialogue[0];
+      if (!next) return;
+      const match = next.waitFor.exec(output.slice(searchFrom));
+      if (!match) return;
+      searchFrom += match.index + match[0].length;
+      dialogue.shift();
+      child.stdin.write(next.send);
+      converse();
+    };
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString('latin1');
+      converse();
+    });
+    child.stderr.on('data', (d: Buffer) => (output += d.toString('latin1')));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, options.timeoutMs ?? 180_000);
+    child.on('error', reject);
+    child.on('close', () => {
+      clearTimeout(timer);
+      writeFileSync(logFile, output);
+      resolve({ console: output, timedOut, logFile });
+    });
+  });
+}
+
+/** Seconds from the kernel's "Run /init" line to the guest init's first report of /proc/uptime. */
+export function handoffSeconds(console: string, guestUptimeMarker: RegExp): number | null {
+  const run = /\[\s*(\d+\.\d+)\] Run \/init as init process/.exec(console);
+  const guest = guestUptimeMarker.exec(console);
+  if (!run?.[1] || !guest?.[1]) return null;
+  return Number(guest[1]) - Number(run[1]);
+}

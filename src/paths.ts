@@ -1,0 +1,18 @@
+// Where things live, in the initramfs and (after the moves) in the new root.
+// /run/initramfs follows dracut's and systemd's use of that folder for what
+// the initramfs hands over to the booted system.
+
+export const NEW_ROOT = '/newroot';
+export const HANDOVER_DIR = '/run/initramfs';
+/** The read-only root, mounted as found on the medium. */
+export const RO_DIR = `${HANDOVER_DIR}/ro`;
+/** The copy-on-write space: a tmpfs holding the union's writable layer. */
+export const COW_DIR = `${HANDOVER_DIR}/cow`;
+export const UPPER_DIR = `${COW_DIR}/upper`;
+export const WORK_DIR = `${COW_DIR}/work`;
+export const LOG_FILE = `${HANDOVER_DIR}/init.log`;
+export const IMAGE_CONFIG = '/etc/cowboot.json';
+/** API filesystems moved into the new root, in this order. */
+export const API_MOUNTS = ['/dev', '/proc', '/sys', '/run'] as const;
+export const SWITCH_ROOT = '/sbin/switch_root';
+export const SHELL = '/bin/sh';

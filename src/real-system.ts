@@ -1,0 +1,123 @@
+// The System interface on a real machine: thin wrappers over node:fs and
+// node:child_process, nothing to decide here.
+
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import { dirname } from 'node:path';
+import type { PathInfo, RunResult, System } from './system';
+
+const CHILD_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/', TERM: 'linux' };
+
+function kindOf(stat: fs.Stats): PathInfo['kind'] {
+  if (stat.isFile()) return 'file';
+  if (stat.isDirectory()) return 'dir';
+  if (stat.isSymbolicLink()) return 'symlink';
+  return 'other';
+}
+
+export function realSystem(): System {
+  let kmsg: number | null = null;
+  return {
+    run(argv) {
+      return new Promise<RunResult>((resolve) => {
+        const [file, ...args] = argv;
+        const child = spawn(file!, args, { env: CHILD_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('error', (error) => resolve({ status: null, signal: null, stdout, stderr: error.message }));
+        child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
+      });
+    },
+    readText: (path) => fs.readFileSync(path, 'utf8'),
+    readHead(path, length) {
+      const fd = fs.openSync(path, 'r');
+      try {
+        const buffer = Buffer.alloc(length);
+        const read = fs.readSync(fd, buffer, 0, length, 0);
+        return buffer.subarray(0, read);
+      } finally {
+        fs.closeSync(fd);
+      }
+    },
+    writeText: (path, text) => fs.writeFileSync(path, text),
+    mkdirp: (path) => void fs.mkdirSync(path, { recursive: true }),
+    lstat(path) {
+      try {
+        const stat = fs.lstatSync(path);
+        return { kind: kindOf(stat), mode: stat.mode & 0o7777 };
+      } catch {
+        return null;
+      }
+    },
+    readlink: (path) => fs.readlinkSync(path),
+    readdir(path) {
+      try {
+        return fs.readdirSync(path).sort();
+      } catch {
+        return [];
+      }
+    },
+    waitForPath(path, timeoutMs) {
+      // Woken by inotify on the parent folder; the slow poll is only a safety
+      // net for a parent that does not exist yet.
+      return new Promise((resolve) => {
+        if (fs.existsSync(path)) return resolve(true);
+        let watcher: fs.FSWatcher | null = null;
+        const finish = (found: boolean) => {
+          clearInterval(poll);
+          clearTimeout(timer);
+          watcher?.close();
+          resolve(found);
+        };
+        const check = () => fs.existsSync(path) && finish(true);
+        const poll = setInterval(check, 500);
+        const timer = setTimeout(() => finish(fs.existsSync(path)), timeoutMs);
+        try {
+          watcher = fs.watch(dirname(path), check);
+        } catch {
+          // The parent is missing: the poll covers it.
+        }
+        check();
+      });
+    },
+    now: () => performance.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    // Synchronous writes: nothing may be left in a buffer when execve replaces us.
+    writeConsole(text) {
+      try {
+        fs.writeSync(1, text);
+      } catch {
+        // No console: the log still has it.
+      }
+    },
+    writeKmsg(record) {
+      try {
+        // Never O_CREAT: before devtmpfs that would make a plain file in the rootfs.
+        kmsg ??= fs.openSync('/dev/kmsg', fs.constants.O_WRONLY);
+      } catch {
+        return false;
+      }
+      try {
+        fs.writeSync(kmsg, record);
+      } catch {
+        // A record the kernel refuses is dropped; the log still has it.
+      }
+      return true;
+    },
+    execve(file, argv, env) {
+      if (!process.execve) throw new Error(`Node ${process.version} has no process.execve (Node 26 or later is needed)`);
+      process.execve(file, [...argv], { ...env });
+      throw new Error(`execve ${file} returned`);
+    },
+    interactiveShell(argv) {
+      return new Promise((resolve, reject) => {
+        const [file, ...args] = argv;
+        const child = spawn(file!, args, { env: CHILD_ENV, stdio: 'inherit' });
+        child.on('error', reject);
+        child.on('exit', () => resolve());
+      });
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import { parseCmdline } from '../cmdline';
+import { type Config, type ConfigProblem, configFromCmdline, configFromJson, describeProblem, mergeConfig } from '../config';
+import type { Context, Stage } from '../context';
+import { BootError } from '../errors';
+import { IMAGE_CONFIG } from '../paths';
+
+// The kernel rate-limits /dev/kmsg writers to a burst of 10 lines; a boot log
+// is longer. Lifted while we log, restored at handoff (systemd does the same).
+export const DEVKMSG_SYSCTL = '/proc/sys/kernel/printk_devkmsg';
+
+function readImageConfig(ctx: Context): { values: Partial<Config>; problems: ConfigProblem[] } {
+  let text: string;
+  try {
+    text = ctx.sys.readText(IMAGE_CONFIG);
+  } catch {
+    return { values: {}, problems: [] };
+  }
+  try {
+    return configFromJson(JSON.parse(text), IMAGE_CONFIG);
+  } catch (error) {
+    return { values: {}, problems: [{ source: IMAGE_CONFIG, param: '(file)', value: '', expected: `valid JSON (${(error as Error).message})` }] };
+  }
+}
+
+function kernelConsoleLoglevel(ctx: Context): number {
+  const first = Number(ctx.sys.readText('/proc/sys/kernel/printk').trim().split(/\s+/)[0]);
+  return Number.isInteger(first) ? first : 7;
+}
+
+function liftKmsgRatelimit(ctx: Context): void {
+  try {
+    ctx.state.devkmsgBefore = ctx.sys.readText(DEVKMSG_SYSCTL).trim();
+    ctx.sys.writeText(DEVKMSG_SYSCTL, 'on\n');
+  } catch {
+    // printk.devkmsg= on the command line locks the setting; then it is the user's choice.
+  }
+}
+
+export const loadConfig: Stage = {
+  name: 'config',
+  async run(ctx) {
+    liftKmsgRatelimit(ctx);
+    const image = readImageConfig(ctx);
+    const cmdlineText = ctx.sys.readText('/proc/cmdline').trim();
+    const cmdline = configFromCmdline(parseCmdline(cmdlineText));
+    const problems = [...image.problems, ...cmdline.problems];
+    if (problems.length > 0) {
+      throw new BootError(problems.map(describeProblem).join('\n'), { hint: `the kernel command line was: ${cmdlineText}` });
+    }
+    ctx.config = mergeConfig(image.values, cmdline.values);
+    ctx.log.setConsolePolicy({ quiet: ctx.config.quiet, kernelEchoBelow: kernelConsoleLoglevel(ctx) });
+    // The seed's runlevel 5 when the kernel passed init no arguments.
+    if (ctx.state.initArgs.length === 0) ctx.state.initArgs = ['5'];
+    ctx.log.info(`command line: ${cmdlineText}`);
+    ctx.log.info(`config: ${JSON.stringify(ctx.config)}; init arguments: ${ctx.state.initArgs.join(' ')}`);
+  },
+};

@@ -1,0 +1,40 @@
+import type { Context, Stage } from '../context';
+import { BootError } from '../errors';
+import { HANDOVER_DIR, LOG_FILE, NEW_ROOT, SWITCH_ROOT } from '../paths';
+import { resolveInRoot } from '../resolve-in-root';
+import { DEVKMSG_SYSCTL } from './config';
+
+function checkInit(ctx: Context): void {
+  const { init } = ctx.config;
+  const resolved = resolveInRoot(ctx.sys, NEW_ROOT, init);
+  if (!resolved.ok) {
+    throw new BootError(`init ${init} not found in the new root: ${resolved.reason}`, {
+      hint: 'give the right path with init=, or check that root= names the right device',
+    });
+  }
+  if (resolved.info.kind !== 'file' || (resolved.info.mode & 0o111) === 0) {
+    throw new BootError(`init ${init} (${resolved.path} in the new root) is not an executable file`, {
+      hint: 'give the right path with init=',
+    });
+  }
+}
+
+// switch_root deletes the initramfs, so everything that can fail is checked
+// first; after the execve there is no way back.
+export const handoff: Stage = {
+  name: 'handoff',
+  async run(ctx) {
+    checkInit(ctx);
+    const argv = ['switch_root', NEW_ROOT, ctx.config.init, ...ctx.state.initArgs];
+    ctx.log.info(`handing over: ${argv.join(' ')}`);
+    // Written last so it holds the line above; execve flushes nothing, and every write here is synchronous.
+    ctx.sys.mkdirp(`${NEW_ROOT}${HANDOVER_DIR}`);
+    ctx.sys.writeText(`${NEW_ROOT}${LOG_FILE}`, ctx.log.text());
+    if (ctx.state.devkmsgBefore !== null) ctx.sys.writeText(`${NEW_ROOT}${DEVKMSG_SYSCTL}`, `${ctx.state.devkmsgBefore}\n`);
+    try {
+      ctx.sys.execve(SWITCH_ROOT, argv, ctx.state.initEnv);
+    } catch (error) {
+      throw new BootError(`could not start ${SWITCH_ROOT}: ${(error as Error).message}`, { command: argv });
+    }
+  },
+};

@@ -1,0 +1,13 @@
+import type { Stage } from '../context';
+import { loadConfig } from './config';
+import { makeCowSpace } from './cow';
+import { loadDrivers } from './drivers';
+import { earlyMounts } from './early-mounts';
+import { handoff } from './handoff';
+import { moveMounts } from './move-mounts';
+import { mountRoot } from './root';
+import { mountUnion } from './union';
+
+export const BOOT_STAGES: readonly Stage[] = [
+  earlyMounts, loadConfig, loadDrivers, mountRoot, makeCowSpace, mountUnion, moveMounts, handoff,
+];

@@ -1,0 +1,28 @@
+import type { Stage } from '../context';
+import { BootError } from '../errors';
+import { exec } from '../exec';
+import { mountedTargets } from '../mount';
+import { API_MOUNTS, NEW_ROOT } from '../paths';
+
+// /run carries /run/initramfs with the read-only root and the COW space, so
+// the booted system can still reach both.
+export const moveMounts: Stage = {
+  name: 'move-mounts',
+  async run(ctx) {
+    for (const source of API_MOUNTS) {
+      const target = `${NEW_ROOT}${source}`;
+      const mounted = mountedTargets(ctx);
+      if (mounted.has(target) || !mounted.has(source)) continue;
+      if (ctx.sys.lstat(target)?.kind !== 'dir') {
+        try {
+          ctx.sys.mkdirp(target);
+        } catch (error) {
+          throw new BootError(`cannot create ${target} to move ${source} into the new root: ${(error as Error).message}`, {
+            hint: `the root should have an empty ${source} directory`,
+          });
+        }
+      }
+      await exec(ctx, ['mount', '--move', source, target]);
+    }
+  },
+};

@@ -1,0 +1,43 @@
+// Every side effect /init has goes through this interface, so the stage logic
+// can be driven by a recording fake in the unit tests.
+
+export interface RunResult {
+  readonly status: number | null;
+  readonly signal: string | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export type PathKind = 'file' | 'dir' | 'symlink' | 'other';
+
+export interface PathInfo {
+  readonly kind: PathKind;
+  /** Permission bits (st_mode & 0o7777). */
+  readonly mode: number;
+}
+
+export interface System {
+  /** Runs argv[0] (looked up in PATH) with the rest as arguments; never through a shell. */
+  run(argv: readonly string[]): Promise<RunResult>;
+  readText(path: string): string;
+  /** Reads up to `length` bytes from the start of a file or device. */
+  readHead(path: string, length: number): Uint8Array;
+  writeText(path: string, text: string): void;
+  mkdirp(path: string): void;
+  /** Like lstat: does not follow a final symlink. Null when nothing is there. */
+  lstat(path: string): PathInfo | null;
+  readlink(path: string): string;
+  readdir(path: string): string[];
+  /** Resolves true as soon as `path` exists, false after `timeoutMs`. */
+  waitForPath(path: string, timeoutMs: number): Promise<boolean>;
+  /** Milliseconds from a monotonic clock. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+  writeConsole(text: string): void;
+  /** Writes one record to /dev/kmsg; false while it cannot be opened. */
+  writeKmsg(record: string): boolean;
+  /** Replaces this process; returns only by throwing. */
+  execve(file: string, argv: readonly string[], env: Readonly<Record<string, string>>): never;
+  /** Runs an interactive shell on the console and resolves when it exits. */
+  interactiveShell(argv: readonly string[]): Promise<void>;
+}

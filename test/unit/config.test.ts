@@ -1,0 +1,72 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseCmdline } from '../../src/cmdline';
+import { configFromCmdline, configFromJson, DEFAULT_CONFIG, describeProblem, mergeConfig, normalizeConfigText } from '../../src/config';
+
+const fromCmdline = (text: string) => configFromCmdline(parseCmdline(text));
+
+test('defaults: unionfs, /sbin/init, 30 s', () => {
+  assert.equal(mergeConfig(), DEFAULT_CONFIG);
+  assert.is(DEFAULT_CONFIG.overlay, 'unionfs');
+  assert.is(DEFAULT_CONFIG.init, '/sbin/init');
+  assert.is(DEFAULT_CONFIG.rootdelay, 30);
+});
+
+test('the command line wins over the image config, which wins over the defaults', () => {
+  const image = configFromJson({ overlay: 'overlayfs', rootdelay: 5, modules: ['virtio_blk'] }, '/etc/cowboot.json');
+  const cmdline = fromCmdline('root=/dev/vda overlay=unionfs modules=a,b quiet');
+  assert.equal(image.problems, []);
+  assert.equal(cmdline.problems, []);
+  const config = mergeConfig(image.values, cmdline.values);
+  assert.is(config.overlay, 'unionfs');
+  assert.is(config.rootdelay, 5);
+  assert.equal(config.modules, ['a', 'b']);
+  assert.is(config.root, '/dev/vda');
+  assert.is(config.quiet, true);
+  assert.is(config.init, '/sbin/init');
+});
+
+test('parameters that are not ours are ignored', () => {
+  assert.equal(fromCmdline('console=ttyS0 BOOT_IMAGE=/vmlinuz splash 5'), { values: {}, problems: [] });
+});
+
+test('each bad value names the parameter, the value and what is valid', () => {
+  const messages = fromCmdline('overlay=aufs rootdelay=soon init=sbin/init modules=a;b root=sda1 rootfstype=Ext4! quiet=yes').problems.map(describeProblem);
+  assert.equal(messages, [
+    'command line: root=sda1 is not valid: expected a device path such as /dev/vda or /dev/sda2',
+    'command line: rootfstype=Ext4! is not valid: expected a filesystem type such as ext4, squashfs or iso9660',
+    'command line: overlay=aufs is not valid: expected one of unionfs, dm, overlayfs, none',
+    'command line: modules=a;b is not valid: expected module names separated by commas, such as virtio_blk,ext4',
+    'command line: init=sbin/init is not valid: expected an absolute path such as /sbin/init',
+    'command line: rootdelay=soon is not valid: expected a whole number of seconds, such as 30',
+    'command line: quiet=yes is not valid: expected no value (quiet), or 0 or 1',
+  ]);
+});
+
+test('a parameter that needs a value and has none is a problem', () => {
+  assert.equal(fromCmdline('overlay root=').problems.map((p) => p.param), ['root', 'overlay']);
+});
+
+test('a root with shell syntax is only an odd path, never run', () => {
+  assert.equal(fromCmdline('root=/dev/vda;reboot').values.root, '/dev/vda;reboot');
+});
+
+test('config file: unknown keys and wrong types are rejected by name', () => {
+  const { problems } = configFromJson({ overlay: 'dm', rootdelay: '5', colour: 'blue', modules: 'ext4' }, 'my.json');
+  assert.equal(problems.map(describeProblem), [
+    'my.json: rootdelay=5 is not valid: expected a whole number of seconds, such as 30',
+    'my.json: colour=blue is not valid: expected a known key: root, rootfstype, rootflags, overlay, modules, init, rootdelay, quiet',
+    'my.json: modules=ext4 is not valid: expected a list of module names, such as ["virtio_blk", "ext4"]',
+  ]);
+  assert.equal(configFromJson([], 'my.json').problems[0]?.param, '(file)');
+});
+
+test('normalized config keeps only what was set, validated', () => {
+  assert.equal(normalizeConfigText('{"overlay":"overlayfs","root":null}', 'c.json'), {
+    json: '{\n  "overlay": "overlayfs",\n  "root": null\n}\n',
+    problems: [],
+  });
+  assert.match(normalizeConfigText('{overlay', 'c.json').problems[0]?.expected ?? '', /valid JSON/);
+});
+
+test.run();

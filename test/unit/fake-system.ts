@@ -1,0 +1,130 @@
+// A recording fake of the System interface: an in-memory file tree, scripted
+// command results, and a journal of every call in order.
+
+import type { PathInfo, RunResult, System } from '../../src/system';
+
+export type FakeNode = { kind: 'file'; mode: number; text: string } | { kind: 'dir' } | { kind: 'symlink'; target: string };
+
+export interface FakeSystem extends System {
+  readonly calls: string[];
+  readonly console: string[];
+  readonly kmsg: string[];
+  readonly files: Map<string, FakeNode>;
+  /** What a command returns, by its argv joined with spaces; default: success. */
+  readonly results: Map<string, Partial<RunResult>>;
+  /** Mount points, kept up to date by the mount, unionfs and mount --move commands that succeed. */
+  readonly mounts: string[];
+  execveCalls: { file: string; argv: readonly string[] }[];
+  kmsgAvailable: boolean;
+  /** Paths that appear when waited for. */
+  readonly appearing: Set<string>;
+  shells: number;
+  /** Run by each interactive shell, to play the user. */
+  onShell: () => void;
+}
+
+const MAX_SHELLS = 5;
+
+export function fakeSystem(initial: Record<string, FakeNode | string> = {}): FakeSystem {
+  const files = new Map<string, FakeNode>();
+  for (const [path, node] of Object.entries(initial)) files.set(path, typeof node === 'string' ? { kind: 'file', mode: 0o644, text: node } : node);
+  let clock = 0;
+  const sys: FakeSystem = {
+    calls: [],
+    console: [],
+    kmsg: [],
+    files,
+    results: new Map(),
+    mounts: [],
+    execveCalls: [],
+    kmsgAvailable: true,
+    appearing: new Set(),
+    shells: 0,
+    onShell: () => undefined,
+    async run(argv) {
+      const key = argv.join(' ');
+      sys.calls.push(`run ${key}`);
+      clock += 10;
+      const result = { status: 0, signal: null, stdout: '', stderr: '', ...sys.results.get(key) };
+      if (result.status === 0) track(argv);
+      return result;
+    },
+    readText(path) {
+      const table = /^(.*)\/proc\/self\/mounts$/.exec(path);
+      if (table && sys.mounts.includes(`${table[1]}/proc`)) return sys.mounts.map((m) => `none ${m} fake rw 0 0\n`).join('');
+      const node = files.get(path);
+      if (node?.kind !== 'file') throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+      return node.text;
+    },
+    readHead(path, length) {
+      return Buffer.from(sys.readText(path), 'latin1').subarray(0, length);
+    },
+    writeText(path, text) {
+      sys.calls.push(`write ${path}`);
+      files.set(path, { kind: 'file', mode: 0o644, text });
+    },
+    mkdirp(path) {
+      sys.calls.push(`mkdir ${path}`);
+      if (!files.has(path)) files.set(path, { kind: 'dir' });
+    },
+    lstat(path): PathInfo | null {
+      const node = files.get(path);
+      if (!node) return [...files.keys()].some((p) => p.startsWith(`${path}/`)) ? { kind: 'dir', mode: 0o755 } : null;
+      return { kind: node.kind, mode: node.kind === 'file' ? node.mode : 0o777 };
+    },
+    readlink(path) {
+      const node = files.get(path);
+      if (node?.kind !== 'symlink') throw new Error(`EINVAL: ${path}`);
+      return node.target;
+    },
+    readdir(path) {
+      const prefix = `${path}/`;
+      return [...files.keys()].filter((p) => p.startsWith(prefix) && !p.slice(prefix.length).includes('/')).map((p) => p.slice(prefix.length)).sort();
+    },
+    async waitForPath(path, timeoutMs) {
+      sys.calls.push(`wait ${path} ${timeoutMs}`);
+      if (sys.appearing.has(path)) files.set(path, { kind: 'file', mode: 0o600, text: '' });
+      return files.has(path);
+    },
+    now: () => (clock += 1),
+    async sleep(ms) {
+      clock += ms;
+    },
+    writeConsole(text) {
+      sys.console.push(text);
+    },
+    writeKmsg(record) {
+      if (!sys.kmsgAvailable) return false;
+      sys.kmsg.push(record);
+      return true;
+    },
+    execve(file, argv) {
+      sys.calls.push(`execve ${file} ${argv.join(' ')}`);
+      sys.execveCalls.push({ file, argv });
+      // A real execve never returns; returning from the fake lets the last stage end the boot.
+      return undefined as never;
+    },
+    async interactiveShell(argv) {
+      sys.calls.push(`shell ${argv.join(' ')}`);
+      // A boot that keeps failing would loop through the rescue shell for
+      // ever; stop it loudly with what it printed.
+      if (++sys.shells > MAX_SHELLS) {
+        await new Promise(() => undefined);
+      }
+      sys.onShell();
+    },
+  };
+  function track(argv: readonly string[]): void {
+    const [cmd, ...args] = argv;
+    if (cmd === 'mount' && args[0] === '--move') {
+      const [, from, to] = args;
+      for (let i = 0; i < sys.mounts.length; i++) {
+        const m = sys.mounts[i]!;
+        if (m === from || m.startsWith(`${from}/`)) sys.mounts[i] = `${to}${m.slice(from!.length)}`;
+      }
+    } else if (cmd === 'mount' || cmd === 'unionfs') {
+      sys.mounts.push(args[args.length - 1]!);
+    }
+  }
+  return sys;
+}

@@ -1,0 +1,61 @@
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { DETECT_BYTES, detectFsType, fsModule } from '../../src/fs-detect';
+
+function head(path: string): Uint8Array {
+  const buffer = Buffer.alloc(DETECT_BYTES);
+  const fd = openSync(path, 'r');
+  try {
+    return buffer.subarray(0, readSync(fd, buffer, 0, DETECT_BYTES, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+test('ext2, ext3 and ext4 made by mke2fs are told apart', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cowboot-fs-'));
+  try {
+    for (const type of ['ext2', 'ext3', 'ext4']) {
+      const image = join(dir, `${type}.img`);
+      execFileSync('mke2fs', ['-q', '-t', type, image, '8M']);
+      assert.is(detectFsType(head(image)), type);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function withBytes(at: number, bytes: number[] | string, size = DETECT_BYTES): Uint8Array {
+  const b = new Uint8Array(size);
+  const data = typeof bytes === 'string' ? [...bytes].map((c) => c.charCodeAt(0)) : bytes;
+  b.set(data, at);
+  return b;
+}
+
+test('squashfs, iso9660, erofs, xfs, btrfs and vfat by their magic', () => {
+  assert.is(detectFsType(withBytes(0, 'hsqs')), 'squashfs');
+  assert.is(detectFsType(withBytes(0x8001, 'CD001')), 'iso9660');
+  assert.is(detectFsType(withBytes(1024, [0xe2, 0xe1, 0xf5, 0xe0])), 'erofs');
+  assert.is(detectFsType(withBytes(0, 'XFSB')), 'xfs');
+  assert.is(detectFsType(withBytes(0x10040, '_BHRfS_M')), 'btrfs');
+  const fat = withBytes(0x52, 'FAT32');
+  fat.set([0x55, 0xaa], 510);
+  assert.is(detectFsType(fat), 'vfat');
+});
+
+test('nothing known, or a short read, is null', () => {
+  assert.is(detectFsType(new Uint8Array(DETECT_BYTES)), null);
+  assert.is(detectFsType(new Uint8Array(10)), null);
+});
+
+test('the module for a type', () => {
+  assert.is(fsModule('ext2'), 'ext4');
+  assert.is(fsModule('iso9660'), 'isofs');
+  assert.is(fsModule('squashfs'), 'squashfs');
+});
+
+test.run();
