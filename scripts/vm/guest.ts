@@ -12,6 +12,8 @@ const BUSYBOX = '/usr/bin/busybox';
 export interface GuestSpec {
   /** The /sbin/init script (a busybox sh script). */
   readonly init: string;
+  /** More files for the root, by absolute path. */
+  readonly files?: Readonly<Record<string, string>>;
   readonly sizeMiB?: number;
 }
 
@@ -27,6 +29,10 @@ function populate(dir: string, spec: GuestSpec): void {
   }
   writeFileSync(join(dir, 'sbin', 'init'), spec.init);
   chmodSync(join(dir, 'sbin', 'init'), 0o755);
+  for (const [path, text] of Object.entries(spec.files ?? {})) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
 }
 
 /** An ext4 disk image made with mke2fs -d; returns its path. */
