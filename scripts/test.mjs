@@ -2,29 +2,38 @@
 // npm test: type check, unit tests, then the VM boot tests, with one closing
 // line counting them all. scripts/setup.mjs has installed what they need.
 
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const projectDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(projectDir, 'node_modules', '.bin', name);
 
+// Output is shown as it comes (a VM suite takes minutes) and kept for uvu's totals.
 function step(title, cmd, args) {
   process.stdout.write(`\n== ${title}\n`);
-  const result = spawnSync(cmd, args, { cwd: projectDir, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 28 });
-  process.stdout.write(result.stdout ?? '');
-  const count = (label) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(result.stdout ?? '')?.[1] ?? 0);
-  return { ok: result.status === 0, total: count('Total'), passed: count('Passed') };
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: projectDir, stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (d) => {
+      output += d;
+      process.stdout.write(d);
+    });
+    child.on('close', (status) => {
+      const count = (label) => Number(new RegExp(`${label}:\\s+(?:\\x1b\\[\\d+m)*(\\d+)`).exec(output)?.[1] ?? 0);
+      resolve({ ok: status === 0, total: count('Total'), passed: count('Passed') });
+    });
+  });
 }
 
-const typecheck = step('type check', bin('tsc'), ['-p', '.']);
+const typecheck = await step('type check', bin('tsc'), ['-p', '.']);
 const suites = [
-  step('unit tests', bin('uvu'), ['-r', 'tsx', 'test/unit', '.test.ts$']),
-  step('VM boot tests', bin('uvu'), ['-r', 'tsx', 'test/vm', '.test.ts$']),
+  await step('unit tests', bin('uvu'), ['-r', 'tsx', 'test/unit', '.test.ts$']),
+  await step('VM boot tests', bin('uvu'), ['-r', 'tsx', 'test/vm', '.test.ts$']),
 ];
 const passed = suites.reduce((n, s) => n + s.passed, 0);
 const total = suites.reduce((n, s) => n + s.total, 0);
-// A suite that crashed before counting still fails the run.
+// A suite that crashed before counting, or a failed type check, still fails the run.
 const failed = total - passed + suites.filter((s) => !s.ok && s.total === s.passed).length + (typecheck.ok ? 0 : 1);
 process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
-process.exitCode = failed === 0 && suites.every((s) => s.ok) ? 0 : 1;
+process.exitCode = failed === 0 ? 0 : 1;
