@@ -5,6 +5,7 @@ import { release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeProblem, normalizeConfigText } from '../src/config';
+import { hashPassword } from '../src/password';
 import { bundleInit } from './bundle';
 import { type Compression, COMPRESSIONS, compressFile, isCompression } from './compress';
 import { writeCpio } from './cpio';
@@ -13,7 +14,8 @@ import { collectImage, defaultKernelVersion, type Part } from './image';
 
 const USAGE = `usage:
   node build.mjs bundle
-  node build.mjs initramfs -o FILE [--kernel-version VER] [--kmoddir DIR] [--compress ${COMPRESSIONS.join('|')}] [--config FILE]`;
+  node build.mjs initramfs -o FILE [--kernel-version VER] [--kmoddir DIR] [--compress ${COMPRESSIONS.join('|')}] [--config FILE]
+  node build.mjs hash-password < password-file     (prints a value for "rd.rescue-password" in --config)`;
 
 function progress(line: string): void {
   process.stderr.write(`cowboot-build: ${line}\n`);
@@ -119,6 +121,12 @@ export async function main(projectDir: string, argv: string[]): Promise<number> 
       case 'initramfs':
         await initramfs(projectDir, rest);
         return 0;
+      case 'hash-password': {
+        const password = readFileSync(0, 'utf8').replace(/\r?\n$/, '');
+        if (password === '') throw new BuildError('hash-password: give the password on standard input');
+        process.stdout.write(`${hashPassword(password)}\n`);
+        return 0;
+      }
       default:
         process.stderr.write(`${USAGE}\n`);
         return 2;

@@ -23,6 +23,8 @@ const PACKAGES = {
   cpio: '/usr/bin/cpio',
   e2fsprogs: '/usr/sbin/mke2fs',
   kmod: '/usr/sbin/depmod',
+  'squashfs-tools': '/usr/bin/mksquashfs',
+  xorriso: '/usr/bin/xorriso',
   libatomic1: '/usr/lib/x86_64-linux-gnu/libatomic.so.1',
 };
 

@@ -21,6 +21,8 @@ export interface LogSinks {
 
 export interface ConsolePolicy {
   readonly quiet: boolean;
+  /** rd.debug: debug records too. */
+  readonly debug: boolean;
   /**
    * The kernel's console_loglevel: the kernel itself echoes kmsg records with
    * a priority below it to the console, and we must not print those twice.
@@ -101,7 +103,7 @@ export class Log {
     const urgent = priority <= PRIORITY.warn;
     const policy = this.policy;
     if (!policy) return urgent ? 'print' : 'later';
-    const wanted = urgent || (!policy.quiet && priority <= PRIORITY.info);
+    const wanted = urgent || (!policy.quiet && priority <= PRIORITY.info) || policy.debug;
     const echoedByKernel = entry.inKmsg && priority < policy.kernelEchoBelow;
     return wanted && !echoedByKernel ? 'print' : 'skip';
   }

@@ -9,6 +9,13 @@ export const RO_DIR = `${HANDOVER_DIR}/ro`;
 /** The copy-on-write space: a tmpfs holding the union's writable layer. */
 export const COW_DIR = `${HANDOVER_DIR}/cow`;
 export const UPPER_DIR = `${COW_DIR}/upper`;
+/** A live medium (root= with loop=) stays mounted here, as in dracut. */
+export const MEDIUM_DIR = `${HANDOVER_DIR}/live`;
+/** toram: the image file's copy in RAM. */
+export const TORAM_DIR = `${HANDOVER_DIR}/toram`;
+/** overlay=dm with cow=tmpfs: the sparse file behind the snapshot's COW device. */
+export const DM_COW_FILE = `${COW_DIR}/snapshot-cow`;
+export const DM_NAME = 'cowboot-root';
 export const WORK_DIR = `${COW_DIR}/work`;
 export const LOG_FILE = `${HANDOVER_DIR}/init.log`;
 export const IMAGE_CONFIG = '/etc/cowboot.json';

@@ -1,9 +1,10 @@
 // The System interface on a real machine: thin wrappers over node:fs and
 // node:child_process, nothing to decide here.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { dirname } from 'node:path';
+import { orphanZombies, type ProcStat, parseProcStat } from './reaper';
 import type { PathInfo, RunResult, System } from './system';
 
 const CHILD_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/', TERM: 'linux' };
@@ -15,13 +16,46 @@ function kindOf(stat: fs.Stats): PathInfo['kind'] {
   return 'other';
 }
 
+type Waitpid = (pid: number, status: bigint, options: number) => number;
+const WNOHANG = 1;
+
+// node:ffi is experimental in Node 26; without it, orphans wait for the new init to collect them.
+function loadWaitpid(): Waitpid | null {
+  try {
+    const ffi = process.getBuiltinModule('node:ffi') as
+      | { dlopen(path: null, defs: object): { functions: { waitpid: Waitpid } } }
+      | undefined;
+    return ffi?.dlopen(null, { waitpid: { arguments: ['i32', 'pointer', 'i32'], return: 'i32' } }).functions.waitpid ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function procStats(): ProcStat[] {
+  const stats: ProcStat[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = parseProcStat(fs.readFileSync(`/proc/${name}/stat`, 'utf8'));
+      if (stat) stats.push(stat);
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return stats;
+}
+
 export function realSystem(): System {
   let kmsg: number | null = null;
+  const children = new Set<number>();
+  const waitpid = loadWaitpid();
   return {
-    run(argv) {
+    run(argv, options = {}) {
       return new Promise<RunResult>((resolve) => {
         const [file, ...args] = argv;
-        const child = spawn(file!, args, { env: CHILD_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(file!, args, { env: CHILD_ENV, stdio: ['ignore', 'pipe', 'pipe'], ...(options.argv0 ? { argv0: options.argv0 } : {}) });
+        if (child.pid !== undefined) children.add(child.pid);
+        child.on('exit', () => child.pid !== undefined && children.delete(child.pid));
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -42,11 +76,16 @@ export function realSystem(): System {
       }
     },
     writeText: (path, text) => fs.writeFileSync(path, text),
+    createSparseFile(path, bytes) {
+      fs.closeSync(fs.openSync(path, 'a'));
+      fs.truncateSync(path, bytes);
+    },
+    copyFile: (from, to) => fs.promises.copyFile(from, to),
     mkdirp: (path) => void fs.mkdirSync(path, { recursive: true }),
     lstat(path) {
       try {
         const stat = fs.lstatSync(path);
-        return { kind: kindOf(stat), mode: stat.mode & 0o7777 };
+        return { kind: kindOf(stat), mode: stat.mode & 0o7777, size: stat.size };
       } catch {
         return null;
       }
@@ -115,9 +154,34 @@ export function realSystem(): System {
       return new Promise((resolve, reject) => {
         const [file, ...args] = argv;
         const child = spawn(file!, args, { env: CHILD_ENV, stdio: 'inherit' });
+        if (child.pid !== undefined) children.add(child.pid);
         child.on('error', reject);
-        child.on('exit', () => resolve());
+        child.on('exit', () => {
+          if (child.pid !== undefined) children.delete(child.pid);
+          resolve();
+        });
       });
+    },
+    async readSecret(prompt) {
+      const stty = (mode: string) => spawnSync('stty', [mode], { env: CHILD_ENV, stdio: 'inherit' });
+      fs.writeSync(1, prompt);
+      stty('-echo');
+      try {
+        // Blocking reads are right here: nothing else may happen until the answer is in.
+        const bytes: number[] = [];
+        const one = Buffer.alloc(1);
+        while (fs.readSync(0, one, 0, 1, null) === 1 && one[0] !== 0x0a && one[0] !== 0x0d) bytes.push(one[0]!);
+        return Buffer.from(bytes).toString('utf8');
+      } catch {
+        return null;
+      } finally {
+        stty('echo');
+        fs.writeSync(1, '\n');
+      }
+    },
+    reapOrphans() {
+      if (!waitpid) return [];
+      return orphanZombies(procStats(), children).filter((pid) => waitpid(pid, 0n, WNOHANG) === pid);
     },
   };
 }

@@ -8,21 +8,30 @@ export interface RunResult {
   readonly stderr: string;
 }
 
+export interface RunOptions {
+  /** What the program sees as its argv[0] (e.g. "@unionfs"), where that differs from the file run. */
+  readonly argv0?: string;
+}
+
 export type PathKind = 'file' | 'dir' | 'symlink' | 'other';
 
 export interface PathInfo {
   readonly kind: PathKind;
   /** Permission bits (st_mode & 0o7777). */
   readonly mode: number;
+  readonly size: number;
 }
 
 export interface System {
   /** Runs argv[0] (looked up in PATH) with the rest as arguments; never through a shell. */
-  run(argv: readonly string[]): Promise<RunResult>;
+  run(argv: readonly string[], options?: RunOptions): Promise<RunResult>;
   readText(path: string): string;
   /** Reads up to `length` bytes from the start of a file or device. */
   readHead(path: string, length: number): Uint8Array;
   writeText(path: string, text: string): void;
+  /** Makes (or extends) a file of `bytes` that takes no space until written. */
+  createSparseFile(path: string, bytes: number): void;
+  copyFile(from: string, to: string): Promise<void>;
   mkdirp(path: string): void;
   /** Like lstat: does not follow a final symlink. Null when nothing is there. */
   lstat(path: string): PathInfo | null;
@@ -40,4 +49,8 @@ export interface System {
   execve(file: string, argv: readonly string[], env: Readonly<Record<string, string>>): never;
   /** Runs an interactive shell on the console and resolves when it exits. */
   interactiveShell(argv: readonly string[]): Promise<void>;
+  /** Asks on the console with echo off; null when the console cannot be read. */
+  readSecret(prompt: string): Promise<string | null>;
+  /** Collects orphaned zombies (see reaper.ts); returns their pids. */
+  reapOrphans(): number[];
 }

@@ -65,6 +65,10 @@ for m in /dev /dev/pts /proc /sys /run /run/initramfs/ro /run/initramfs/cow; do
   awk -v m="$m" '$2==m{f=1} END{exit !f}' /proc/mounts && echo "GUEST mounted=$m"
 done
 [ -s /run/initramfs/init.log ] && echo "GUEST initlog=yes"
+for f in /run/sendsigs.omit.d/*; do [ -f "$f" ] && echo "GUEST omit=$(cat "$f")"; done
+for p in /proc/[0-9]*; do
+  case "$(tr '\0' ' ' < $p/cmdline 2>/dev/null)" in @unionfs*) echo "GUEST daemon=\${p#/proc/} $(tr '\0' ' ' < $p/cmdline)";; esac
+done
 echo "GUEST kmsg-lines=$(dmesg | grep -c 'cowboot: stage')"
 echo "GUEST memavailable-kib=$(awk '/MemAvailable/{print $2}' /proc/meminfo)"
 echo "GUEST done"

@@ -2,7 +2,9 @@ import { parseCmdline } from '../cmdline';
 import { type Config, type ConfigProblem, configFromCmdline, configFromJson, describeProblem, mergeConfig } from '../config';
 import type { Context, Stage } from '../context';
 import { BootError } from '../errors';
+import { mountOnce } from '../mount';
 import { IMAGE_CONFIG } from '../paths';
+import { EARLY_MOUNTS } from './early-mounts';
 
 // The kernel rate-limits /dev/kmsg writers to a burst of 10 lines; a boot log
 // is longer. Lifted while we log, restored at handoff (systemd does the same).
@@ -39,16 +41,22 @@ function liftKmsgRatelimit(ctx: Context): void {
 export const loadConfig: Stage = {
   name: 'config',
   async run(ctx) {
+    // The command line is in /proc, and /dev/kmsg must be there before the
+    // console policy is set, or lines printed now would be echoed again by
+    // the kernel once kmsg opens. The other mounts wait for their stage.
+    for (const spec of EARLY_MOUNTS.filter((m) => m.target === '/proc' || m.target === '/dev')) await mountOnce(ctx, spec);
     liftKmsgRatelimit(ctx);
     const image = readImageConfig(ctx);
     const cmdlineText = ctx.sys.readText('/proc/cmdline').trim();
     const cmdline = configFromCmdline(parseCmdline(cmdlineText));
     const problems = [...image.problems, ...cmdline.problems];
+    // The valid values count even when others are wrong: rd.shell=0 beside a
+    // typo must still keep the shell closed.
+    ctx.config = mergeConfig(image.values, cmdline.values);
+    ctx.log.setConsolePolicy({ quiet: ctx.config.quiet, debug: ctx.config.debug, kernelEchoBelow: kernelConsoleLoglevel(ctx) });
     if (problems.length > 0) {
       throw new BootError(problems.map(describeProblem).join('\n'), { hint: `the kernel command line was: ${cmdlineText}` });
     }
-    ctx.config = mergeConfig(image.values, cmdline.values);
-    ctx.log.setConsolePolicy({ quiet: ctx.config.quiet, kernelEchoBelow: kernelConsoleLoglevel(ctx) });
     // The seed's runlevel 5 when the kernel passed init no arguments.
     if (ctx.state.initArgs.length === 0) ctx.state.initArgs = ['5'];
     ctx.log.info(`command line: ${cmdlineText}`);

@@ -16,7 +16,8 @@ export function unionModules(overlay: OverlayKind): string[] {
     case 'overlayfs':
       return ['overlay'];
     case 'dm':
-      return ['dm_snapshot', 'loop', 'brd'];
+      // brd (cow=ram) is loaded by the cow stage, with the size as its parameter.
+      return ['dm_snapshot', 'loop'];
     case 'none':
       return [];
   }
@@ -34,7 +35,7 @@ export const loadDrivers: Stage = {
   async run(ctx) {
     await loadTolerant(ctx, STORAGE_MODULES);
     // What the union and the user asked for must load: without them the boot cannot go on.
-    const required = [...unionModules(ctx.config.overlay), ...ctx.config.modules];
+    const required = [...new Set([...unionModules(ctx.config.overlay), ...(ctx.config.loop ? ['loop'] : []), ...ctx.config.modules])];
     if (required.length > 0) {
       await exec(ctx, ['modprobe', '-a', ...required], 'is the module in the image? Add it when building: node build.mjs initramfs … (see README)');
     }

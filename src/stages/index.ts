@@ -9,5 +9,5 @@ import { mountRoot } from './root';
 import { mountUnion } from './union';
 
 export const BOOT_STAGES: readonly Stage[] = [
-  earlyMounts, loadConfig, loadDrivers, mountRoot, makeCowSpace, mountUnion, moveMounts, handoff,
+  loadConfig, earlyMounts, loadDrivers, mountRoot, makeCowSpace, mountUnion, moveMounts, handoff,
 ];

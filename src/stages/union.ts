@@ -1,5 +1,7 @@
 import type { Stage } from '../context';
-import { BootError } from '../errors';
+import { mountDmSnapshot } from '../mounts/dm-snapshot';
+import { mountWithoutUnion } from '../mounts/none';
+import { mountOverlayfs } from '../mounts/overlayfs';
 import { mountUnionfs } from '../mounts/unionfs';
 import { mountedTargets } from '../mount';
 import { NEW_ROOT } from '../paths';
@@ -17,10 +19,15 @@ export const mountUnion: Stage = {
       case 'unionfs':
         await mountUnionfs(ctx);
         break;
-      case 'dm':
       case 'overlayfs':
+        await mountOverlayfs(ctx);
+        break;
+      case 'dm':
+        await mountDmSnapshot(ctx);
+        break;
       case 'none':
-        throw new BootError(`overlay=${overlay} is not available in this version of cowboot`, { hint: 'use overlay=unionfs' });
+        await mountWithoutUnion(ctx);
+        break;
     }
     ctx.log.info(`new root on ${NEW_ROOT} (overlay=${overlay})`);
   },

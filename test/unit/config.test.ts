@@ -39,7 +39,21 @@ test('each bad value names the parameter, the value and what is valid', () => {
     'command line: modules=a;b is not valid: expected module names separated by commas, such as virtio_blk,ext4',
     'command line: init=sbin/init is not valid: expected an absolute path such as /sbin/init',
     'command line: rootdelay=soon is not valid: expected a whole number of seconds, such as 30',
-    'command line: quiet=yes is not valid: expected no value (quiet), or 0 or 1',
+    'command line: quiet=yes is not valid: expected no value, or 0 or 1',
+  ]);
+});
+
+test('the rescue parameters: rd.shell, rd.emergency, rd.break, rd.debug, panic', () => {
+  const good = fromCmdline('rd.shell=0 rd.emergency=poweroff rd.break=root,union rd.debug panic=-1');
+  assert.equal(good.problems, []);
+  assert.equal(good.values, { shell: false, emergency: 'poweroff', breakAt: ['root', 'union'], debug: true, panic: -1 });
+  assert.equal(fromCmdline('rd.break').values.breakAt, ['handoff']);
+  const messages = fromCmdline('rd.shell=maybe rd.emergency=explode rd.break=root,config panic=soon').problems.map(describeProblem);
+  assert.equal(messages, [
+    'command line: rd.shell=maybe is not valid: expected no value, or 0 or 1',
+    'command line: rd.emergency=explode is not valid: expected one of reboot, poweroff, halt',
+    'command line: rd.break=root,config is not valid: expected no value (before handoff), or stage names separated by commas: early-mounts, drivers, root, cow, union, move-mounts, handoff',
+    'command line: panic=soon is not valid: expected a whole number of seconds, such as 10 (0 waits for ever, below 0 acts at once)',
   ]);
 });
 
@@ -55,15 +69,15 @@ test('config file: unknown keys and wrong types are rejected by name', () => {
   const { problems } = configFromJson({ overlay: 'dm', rootdelay: '5', colour: 'blue', modules: 'ext4' }, 'my.json');
   assert.equal(problems.map(describeProblem), [
     'my.json: rootdelay=5 is not valid: expected a whole number of seconds, such as 30',
-    'my.json: colour=blue is not valid: expected a known key: root, rootfstype, rootflags, overlay, modules, init, rootdelay, quiet',
+    'my.json: colour=blue is not valid: expected a known key: root, rootfstype, rootflags, overlay, loop, loopfstype, toram, cow, cowsize, cowchunk, rw, modules, init, rootdelay, quiet, rd.shell, rd.emergency, rd.break, rd.debug, panic, rd.rescue-password',
     'my.json: modules=ext4 is not valid: expected a list of module names, such as ["virtio_blk", "ext4"]',
   ]);
   assert.equal(configFromJson([], 'my.json').problems[0]?.param, '(file)');
 });
 
-test('normalized config keeps only what was set, validated', () => {
-  assert.equal(normalizeConfigText('{"overlay":"overlayfs","root":null}', 'c.json'), {
-    json: '{\n  "overlay": "overlayfs",\n  "root": null\n}\n',
+test('normalized config keeps only what was set, validated, in a fixed order', () => {
+  assert.equal(normalizeConfigText('{"rd.break":"root","overlay":"overlayfs","root":null,"rd.shell":false}', 'c.json'), {
+    json: '{\n  "root": null,\n  "overlay": "overlayfs",\n  "rd.shell": false,\n  "rd.break": "root"\n}\n',
     problems: [],
   });
   assert.match(normalizeConfigText('{overlay', 'c.json').problems[0]?.expected ?? '', /valid JSON/);

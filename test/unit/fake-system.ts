@@ -21,6 +21,8 @@ export interface FakeSystem extends System {
   shells: number;
   /** Run by each interactive shell, to play the user. */
   onShell: () => void;
+  /** Answers to password prompts, in order; null when they run out. */
+  readonly secrets: string[];
 }
 
 const MAX_SHELLS = 5;
@@ -41,9 +43,15 @@ export function fakeSystem(initial: Record<string, FakeNode | string> = {}): Fak
     appearing: new Set(),
     shells: 0,
     onShell: () => undefined,
-    async run(argv) {
+    secrets: [],
+    async readSecret(prompt) {
+      sys.calls.push(`ask ${prompt}`);
+      return sys.secrets.shift() ?? null;
+    },
+    reapOrphans: () => [],
+    async run(argv, options = {}) {
       const key = argv.join(' ');
-      sys.calls.push(`run ${key}`);
+      sys.calls.push(`run ${options.argv0 ? `(argv0 ${options.argv0}) ` : ''}${key}`);
       clock += 10;
       const result = { status: 0, signal: null, stdout: '', stderr: '', ...sys.results.get(key) };
       if (result.status === 0) track(argv);
@@ -63,14 +71,24 @@ export function fakeSystem(initial: Record<string, FakeNode | string> = {}): Fak
       sys.calls.push(`write ${path}`);
       files.set(path, { kind: 'file', mode: 0o644, text });
     },
+    createSparseFile(path, bytes) {
+      sys.calls.push(`sparse ${path} ${bytes}`);
+      files.set(path, { kind: 'file', mode: 0o600, text: '' });
+    },
+    async copyFile(from, to) {
+      sys.calls.push(`copy ${from} ${to}`);
+      const node = files.get(from);
+      if (node?.kind !== 'file') throw new Error(`ENOENT: ${from}`);
+      files.set(to, node);
+    },
     mkdirp(path) {
       sys.calls.push(`mkdir ${path}`);
       if (!files.has(path)) files.set(path, { kind: 'dir' });
     },
     lstat(path): PathInfo | null {
       const node = files.get(path);
-      if (!node) return [...files.keys()].some((p) => p.startsWith(`${path}/`)) ? { kind: 'dir', mode: 0o755 } : null;
-      return { kind: node.kind, mode: node.kind === 'file' ? node.mode : 0o777 };
+      if (!node) return [...files.keys()].some((p) => p.startsWith(`${path}/`)) ? { kind: 'dir', mode: 0o755, size: 0 } : null;
+      return { kind: node.kind, mode: node.kind === 'file' ? node.mode : 0o777, size: node.kind === 'file' ? node.text.length : 0 };
     },
     readlink(path) {
       const node = files.get(path);
@@ -79,7 +97,8 @@ export function fakeSystem(initial: Record<string, FakeNode | string> = {}): Fak
     },
     readdir(path) {
       const prefix = `${path}/`;
-      return [...files.keys()].filter((p) => p.startsWith(prefix) && !p.slice(prefix.length).includes('/')).map((p) => p.slice(prefix.length)).sort();
+      const names = [...files.keys()].filter((p) => p.startsWith(prefix)).map((p) => p.slice(prefix.length).split('/')[0]!);
+      return [...new Set(names)].sort();
     },
     async waitForPath(path, timeoutMs) {
       sys.calls.push(`wait ${path} ${timeoutMs}`);

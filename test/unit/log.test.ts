@@ -22,14 +22,14 @@ test('console: warnings at once, the rest when the policy is known', () => {
   log.info('early info');
   log.warn('early warning');
   assert.equal(sys.console, ['cowboot: early warning\n']);
-  log.setConsolePolicy({ quiet: false, kernelEchoBelow: 1 });
+  log.setConsolePolicy({ quiet: false, debug: false, kernelEchoBelow: 1 });
   assert.equal(sys.console, ['cowboot: early warning\n', 'cowboot: early info\n']);
 });
 
 test('quiet keeps the console to warnings and errors; debug never shows', () => {
   const sys = fakeSystem();
   const log = new Log(sys);
-  log.setConsolePolicy({ quiet: true, kernelEchoBelow: 1 });
+  log.setConsolePolicy({ quiet: true, debug: false, kernelEchoBelow: 1 });
   log.info('progress');
   log.debug('detail');
   log.warn('careful');
@@ -41,7 +41,7 @@ test('quiet keeps the console to warnings and errors; debug never shows', () => 
 test('what the kernel echoes from kmsg to the console is not printed twice', () => {
   const sys = fakeSystem();
   const log = new Log(sys);
-  log.setConsolePolicy({ quiet: false, kernelEchoBelow: 7 });
+  log.setConsolePolicy({ quiet: false, debug: false, kernelEchoBelow: 7 });
   log.info('echoed by the kernel');
   assert.equal(sys.console, []);
   sys.kmsgAvailable = false;

@@ -1,32 +1,38 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { boot } from '../../src/boot';
+import { boot, createContext } from '../../src/boot';
 import type { Context, Stage } from '../../src/context';
 import { DEFAULT_CONFIG } from '../../src/config';
 import { BootError } from '../../src/errors';
 import { Log } from '../../src/log';
-import { type Failure, runStages } from '../../src/machine';
+import { type Failure, type Policy, runStages } from '../../src/machine';
+import type { StageName } from '../../src/stage-names';
 import { fakeSystem, type FakeSystem } from './fake-system';
 
 function context(sys: FakeSystem): Context {
-  return { sys, log: new Log(sys), config: DEFAULT_CONFIG, state: { initArgs: [], initEnv: {}, rootFsType: null, devkmsgBefore: null } };
+  return { sys, log: new Log(sys), config: DEFAULT_CONFIG, state: { initArgs: [], initEnv: {}, rootDevice: null, rootFsType: null, cowDevice: null, devkmsgBefore: null } };
 }
 
 /** What reaches the console: our own writes and the kmsg records the kernel echoes. */
 const seen = (sys: FakeSystem) => [...sys.console, ...sys.kmsg].join('');
 
-const recording = (name: string, order: string[]): Stage => ({ name, run: async () => void order.push(name) });
+const recording = (name: StageName, order: string[]): Stage => ({ name, run: async () => void order.push(name) });
+
+const noStops: Policy = { onFailure: async () => assert.unreachable('no failure expected'), onBreak: async () => assert.unreachable('no break expected') };
+
+/** boot() with the fake, as main.ts runs it for real. */
+const bootWith = (sys: FakeSystem, args: string[] = [], env: Record<string, string> = {}) => boot(createContext(sys, args, env));
 
 test('stages run in order, each logged with its duration', async () => {
   const sys = fakeSystem();
   const ctx = context(sys);
   const order: string[] = [];
-  await runStages([recording('a', order), recording('b', order)], ctx, async () => assert.unreachable());
-  assert.equal(order, ['a', 'b']);
+  await runStages([recording('root', order), recording('cow', order)], ctx, noStops);
+  assert.equal(order, ['root', 'cow']);
   const texts = ctx.log.records.map((r) => r.text);
-  assert.equal(texts[0], 'stage a: start');
-  assert.match(texts[1] ?? '', /^stage a: done in \d+ ms$/);
-  assert.equal(texts[2], 'stage b: start');
+  assert.equal(texts[0], 'stage root: start');
+  assert.match(texts[1] ?? '', /^stage root: done in \d+ ms$/);
+  assert.equal(texts[2], 'stage cow: start');
 });
 
 test('a failure reports stage, command and hint, goes to rescue, then retries the same stage', async () => {
@@ -34,29 +40,53 @@ test('a failure reports stage, command and hint, goes to rescue, then retries th
   const ctx = context(sys);
   let attempts = 0;
   const flaky: Stage = {
-    name: 'flaky',
+    name: 'union',
     async run() {
       if (++attempts === 1) throw new BootError('mount exited with status 1', { command: ['mount', '-o', 'ro', '/dev/my disk', '/x'], hint: 'try harder' });
     },
   };
   const order: string[] = [];
   const rescued: Failure[] = [];
-  await runStages([recording('first', order), flaky, recording('last', order)], ctx, async (_ctx, f) => void rescued.push(f));
+  const policy = { ...noStops, onFailure: async (_ctx: Context, f: Failure) => void rescued.push(f) };
+  await runStages([recording('cow', order), flaky, recording('handoff', order)], ctx, policy);
   assert.is(attempts, 2);
-  assert.equal(order, ['first', 'last'], 'stages before the failed one are not run again');
-  assert.equal(rescued.map((f) => f.stage), ['flaky']);
+  assert.equal(order, ['cow', 'handoff'], 'stages before the failed one are not run again');
+  assert.equal(rescued.map((f) => f.stage), ['union']);
   const errors = ctx.log.records.filter((r) => r.level === 'error').map((r) => r.text);
-  assert.equal(errors.slice(0, 3), ['stage flaky failed: mount exited with status 1', "  command: mount -o ro '/dev/my disk' /x", '  hint: try harder']);
-  assert.ok(ctx.log.records.some((r) => r.text === 'stage flaky: trying again'));
+  assert.equal(errors.slice(0, 3), ['stage union failed: mount exited with status 1', "  command: mount -o ro '/dev/my disk' /x", '  hint: try harder']);
+  assert.ok(ctx.log.records.some((r) => r.text === 'stage union: trying again'));
+});
+
+test('rd.break stops once before each named stage, also when that stage is retried', async () => {
+  const sys = fakeSystem();
+  const ctx = { ...context(sys), config: { ...DEFAULT_CONFIG, breakAt: ['cow', 'handoff'] as StageName[] } };
+  const events: string[] = [];
+  let failedOnce = false;
+  const cow: Stage = {
+    name: 'cow',
+    async run() {
+      events.push('cow');
+      if (!failedOnce) {
+        failedOnce = true;
+        throw new Error('first try fails');
+      }
+    },
+  };
+  const policy: Policy = { onFailure: async () => void events.push('failure'), onBreak: async (_c, stage) => void events.push(`break ${stage}`) };
+  await runStages([recording('root', events), cow, recording('handoff', events)], ctx, policy);
+  assert.equal(events, ['root', 'break cow', 'cow', 'failure', 'cow', 'break handoff', 'handoff']);
 });
 
 const GOOD_ROOT = {
   '/proc/cmdline': 'console=ttyS0 root=/dev/vda overlay=unionfs\n',
   '/proc/sys/kernel/printk': '7\t4\t1\t7\n',
   '/proc/sys/kernel/printk_devkmsg': 'ratelimit\n',
+  '/proc/meminfo': 'MemTotal:        1000000 kB\nMemFree:          900000 kB\nMemAvailable:     950000 kB\n',
   '/newroot/sbin/init': { kind: 'symlink', target: '/bin/busybox' },
   '/newroot/bin/busybox': { kind: 'file', mode: 0o755, text: '' },
   '/newroot/dev': { kind: 'dir' },
+  '/proc/321/cmdline': '@unionfs\0-o\0allow_other\0/cow/upper=RW:/ro=RO\0/newroot\0',
+  '/proc/322/cmdline': 'sh\0/newroot\0',
 } as const;
 
 // The whole boot against the fake: every command, in order, with its exact arguments.
@@ -64,21 +94,22 @@ test('a unionfs boot runs exactly these commands, then execs switch_root with th
   const sys = fakeSystem({ ...GOOD_ROOT });
   sys.files.set('/dev/vda', { kind: 'file', mode: 0o600, text: `${'\0'.repeat(1080)}\x53\xef` });
   const rejected: unknown[] = [];
-  await boot(sys, ['single'], { HOME: '/', TERM: 'linux' }).catch((e: unknown) => rejected.push(e));
+  await bootWith(sys, ['single'], { HOME: '/', TERM: 'linux' }).catch((e: unknown) => rejected.push(e));
   assert.equal(rejected, []);
   const commands = sys.calls.filter((c) => c.startsWith('run ') || c.startsWith('execve'));
   assert.equal(commands, [
     'run mount -t proc -o nosuid,nodev,noexec proc /proc',
-    'run mount -t sysfs -o nosuid,nodev,noexec sysfs /sys',
     'run mount -t devtmpfs -o mode=0755,nosuid devtmpfs /dev',
+    'run mount -t sysfs -o nosuid,nodev,noexec sysfs /sys',
     'run mount -t devpts -o gid=5,mode=620,nosuid,noexec devpts /dev/pts',
     'run mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run',
     'run modprobe -a virtio_pci virtio_blk virtio_scsi ahci ata_piix nvme sd_mod sr_mod xhci_pci ehci_pci ohci_pci uhci_hcd usb_storage uas',
     'run modprobe -a fuse',
+    'run blockdev --setro /dev/vda',
     'run modprobe ext4',
     'run mount -t ext2 -o ro /dev/vda /run/initramfs/ro',
-    'run mount -t tmpfs -o mode=0755 cow /run/initramfs/cow',
-    'run unionfs -o allow_other,use_ino,suid,dev,nonempty,kernel_cache -o cow,chroot=/run/initramfs,max_files=32768 /cow/upper=RW:/ro=RO /newroot',
+    'run mount -t tmpfs -o mode=0755,size=512000000 cow /run/initramfs/cow',
+    'run (argv0 @unionfs) unionfs -o allow_other,use_ino,suid,dev,nonempty,kernel_cache -o cow,chroot=/run/initramfs,max_files=32768 -o fsname=unionfs,subtype=unionfs /cow/upper=RW:/ro=RO /newroot',
     'run mount --move /dev /newroot/dev',
     'run mount --move /proc /newroot/proc',
     'run mount --move /sys /newroot/sys',
@@ -91,13 +122,14 @@ test('a unionfs boot runs exactly these commands, then execs switch_root with th
   assert.ok(sys.calls.indexOf('write /newroot/run/initramfs/init.log') < sys.calls.findIndex((c) => c.startsWith('execve')));
   assert.ok(sys.kmsg.some((r) => r.startsWith('<6>cowboot: stage handoff: start')));
   assert.ok(sys.files.has('/newroot/sys'), 'a missing mount point is made in the new root');
+  assert.equal(sys.files.get('/run/sendsigs.omit.d/cowboot-unionfs'), { kind: 'file', mode: 0o644, text: '321\n' });
   assert.equal(sys.mounts.filter((m) => m.startsWith('/newroot/run')), ['/newroot/run', '/newroot/run/initramfs/ro', '/newroot/run/initramfs/cow']);
 });
 
 test('no init arguments from the kernel: runlevel 5, as in the seed', async () => {
   const sys = fakeSystem({ ...GOOD_ROOT });
   sys.files.set('/dev/vda', { kind: 'file', mode: 0o600, text: 'hsqs' });
-  await boot(sys, [], {});
+  await bootWith(sys);
   assert.equal(sys.execveCalls[0]?.argv, ['switch_root', '/newroot', '/sbin/init', '5']);
 });
 
@@ -109,7 +141,7 @@ test('a missing init is caught before switch_root, and the rescue shell opens', 
     // The user puts an init in place from the rescue shell.
     if (++shells === 1) sys.files.set('/newroot/sbin/nope', { kind: 'file', mode: 0o755, text: '' });
   };
-  await boot(sys, [], {});
+  await bootWith(sys);
   assert.is(shells, 1);
   assert.match(seen(sys), 'init /sbin/nope not found in the new root: /sbin/nope does not exist');
   assert.match(seen(sys), 'cowboot rescue shell');
@@ -124,7 +156,7 @@ test('a failing execve (switch_root missing) is a failure, not an exit', async (
     if (++calls === 1) throw Object.assign(new Error(`ENOENT, No such file or directory '${file}'`), { code: 'ENOENT' });
     return undefined as never;
   };
-  await boot(sys, [], {});
+  await bootWith(sys);
   assert.is(calls, 2);
   assert.match(seen(sys), 'stage handoff failed: could not start /sbin/switch_root: ENOENT');
 });
@@ -136,7 +168,7 @@ test('bad command line: the rescue path names every problem', async () => {
     if (++shells === 1) sys.files.set('/proc/cmdline', { kind: 'file', mode: 0o444, text: 'root=/dev/vda' });
   };
   sys.files.set('/dev/vda', { kind: 'file', mode: 0o600, text: 'hsqs' });
-  await boot(sys, [], {});
+  await bootWith(sys);
   const out = seen(sys);
   assert.match(out, /overlay=aufs is not valid: expected one of unionfs, dm, overlayfs, none/);
   assert.match(out, /rootdelay=x is not valid/);
@@ -149,7 +181,7 @@ test('a root device that never appears: the hint lists the block devices seen', 
   sys.onShell = () => {
     if (++shells === 1) sys.files.set('/dev/sdz', { kind: 'file', mode: 0o600, text: 'hsqs' });
   };
-  await boot(sys, [], {});
+  await bootWith(sys);
   const out = seen(sys);
   assert.match(out, /root device \/dev\/sdz did not appear within 2 s/);
   assert.match(out, /hint: block devices seen: sr0 vda/);

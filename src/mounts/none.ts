@@ -1,0 +1,16 @@
+import type { Context } from '../context';
+import { BootError } from '../errors';
+import { exec } from '../exec';
+import { NEW_ROOT, RO_DIR } from '../paths';
+
+/** overlay=none: the root as it is, read-only; with rw, mounted read-write (and so written). */
+export async function mountWithoutUnion(ctx: Context): Promise<void> {
+  const { rw, rootflags } = ctx.config;
+  if (!rw) {
+    await exec(ctx, ['mount', '--bind', RO_DIR, NEW_ROOT]);
+    return;
+  }
+  const { rootDevice, rootFsType } = ctx.state;
+  if (rootDevice === null || rootFsType === null) throw new BootError('internal: the root stage found no root device');
+  await exec(ctx, ['mount', '-t', rootFsType, '-o', ['rw', ...(rootflags ? [rootflags] : [])].join(','), rootDevice, NEW_ROOT]);
+}

@@ -1,0 +1,37 @@
+import type { Context } from '../context';
+import { BootError } from '../errors';
+import { exec } from '../exec';
+
+function sysfsName(device: string): string {
+  return device.slice(device.lastIndexOf('/') + 1);
+}
+
+/** A block device's size in 512-byte sectors, from sysfs. */
+export function sectors(ctx: Context, device: string): number {
+  const path = `/sys/class/block/${sysfsName(device)}/size`;
+  const value = Number(ctx.sys.readText(path).trim());
+  if (!Number.isInteger(value) || value <= 0) throw new BootError(`cannot tell the size of ${device} (${path})`);
+  return value;
+}
+
+/**
+ * Attaches a file to a free loop device and returns the device. busybox
+ * losetup does not print the device it chose, so it is found by its backing
+ * file in sysfs.
+ */
+export async function attachLoop(ctx: Context, file: string, readOnly: boolean): Promise<string> {
+  await exec(ctx, ['losetup', ...(readOnly ? ['-r'] : []), '-f', file], 'the loop module must be loaded');
+  for (const name of ctx.sys.readdir('/sys/block').filter((n) => n.startsWith('loop'))) {
+    try {
+      if (ctx.sys.readText(`/sys/block/${name}/loop/backing_file`).trim() === file) return `/dev/${name}`;
+    } catch {
+      // A loop device with nothing attached has no backing_file.
+    }
+  }
+  throw new BootError(`losetup attached ${file} but no loop device shows it in /sys/block`);
+}
+
+/** The kernel refuses every write to a read-only block device, journal replay included. */
+export async function setReadOnly(ctx: Context, device: string): Promise<void> {
+  await exec(ctx, ['blockdev', '--setro', device]);
+}

@@ -1,0 +1,123 @@
+// Boots that fail on purpose: each must end in the rescue shell (which must
+// answer what the test types) or, with rd.shell=0, bring the VM down by
+// itself; never in a kernel panic.
+
+import { writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { makeGuestDisk, REPORTING_INIT } from '../../scripts/vm/guest';
+import { buildImage } from '../../scripts/vm/image';
+import { VM_CACHE } from '../../scripts/vm/project';
+import { boot, type BootResult } from '../../scripts/vm/qemu';
+
+let image = '';
+let disk = '';
+
+test.before(() => {
+  image = buildImage('cowboot');
+  disk = makeGuestDisk('rescue', { init: REPORTING_INIT });
+});
+
+const PROMPT = /cowboot rescue shell[\s\S]*?# /;
+const ANSWER = { waitFor: PROMPT, send: 'echo ANSWER-$((6*7))\n' };
+const POWEROFF = { waitFor: /ANSWER-42[\s\S]*?# /, send: 'poweroff -f\n' };
+
+function rescueBoot(name: string, append: string, drive = disk): Promise<BootResult> {
+  return boot({
+    name,
+    initrd: image,
+    drives: [`file=${drive},if=virtio,format=raw`],
+    append: `console=ttyS0 ${append}`,
+    dialogue: [ANSWER, POWEROFF],
+    timeoutMs: 150_000,
+  });
+}
+
+function assertRescued(result: BootResult): void {
+  assert.not.match(result.console, /Kernel panic/, `kernel panic, see ${result.logFile}`);
+  assert.not.ok(result.timedOut, `the rescue shell did not answer, see ${result.logFile}`);
+  assert.match(result.console, /ANSWER-42/);
+}
+
+test('missing root device: waits rootdelay, lists the block devices seen, shell answers', async () => {
+  const result = await rescueBoot('rescue-no-root', 'root=/dev/vdz rootdelay=3');
+  assertRescued(result);
+  assert.match(result.console, /root device \/dev\/vdz did not appear within 3 s/);
+  assert.match(result.console, /hint: block devices seen: .*\bvda\b/);
+  assert.match(result.console, /Boot stopped in stage "root"/);
+});
+
+test('wrong rootfstype: the failed command, what the device looks like; exit retries the stage', async () => {
+  const result = await boot({
+    name: 'rescue-rootfstype',
+    initrd: image,
+    drives: [`file=${disk},if=virtio,format=raw`],
+    append: 'console=ttyS0 root=/dev/vda rootfstype=squashfs',
+    dialogue: [ANSWER, { waitFor: /ANSWER-42[\s\S]*?# /, send: 'exit\n' }, { waitFor: /stage root: trying again[\s\S]*?cowboot rescue shell[\s\S]*?# /, send: 'poweroff -f\n' }],
+    timeoutMs: 150_000,
+  });
+  assertRescued(result);
+  assert.match(result.console, /command: mount -t squashfs -o ro \/dev\/vda \/run\/initramfs\/ro/);
+  assert.match(result.console, /hint: \/dev\/vda was mounted as squashfs \(rootfstype=\) and it looks like ext4; modules tried: squashfs; the kernel can mount: .*squashfs/);
+});
+
+test('missing init: the path looked for, before switch_root', async () => {
+  const result = await rescueBoot('rescue-no-init', 'root=/dev/vda init=/sbin/nope');
+  assertRescued(result);
+  assert.match(result.console, /init \/sbin\/nope not found in the new root: \/sbin\/nope does not exist/);
+  assert.match(result.console, /Boot stopped in stage "handoff"/);
+});
+
+test('unknown overlay=: names the valid values, before anything is mounted', async () => {
+  const result = await rescueBoot('rescue-overlay', 'root=/dev/vda overlay=aufs');
+  assertRescued(result);
+  assert.match(result.console, /command line: overlay=aufs is not valid: expected one of unionfs, dm, overlayfs, none/);
+  assert.match(result.console, /Boot stopped in stage "config"/);
+  assert.not.match(result.console, /EXT4-fs \(vda\): mounted/);
+});
+
+test('corrupt medium: no known filesystem, what the kernel can mount', async () => {
+  const corrupt = join(VM_CACHE, 'corrupt.img');
+  writeFileSync(corrupt, randomBytes(8 << 20));
+  const result = await rescueBoot('rescue-corrupt', 'root=/dev/vda', corrupt);
+  assertRescued(result);
+  assert.match(result.console, /no known filesystem on \/dev\/vda/);
+  assert.match(result.console, /hint: the kernel can mount: \S+/);
+});
+
+test('rd.break=union: a shell before the union, orphans are reaped, exit boots on', async () => {
+  const result = await boot({
+    name: 'rescue-break',
+    initrd: image,
+    drives: [`file=${disk},if=virtio,format=raw`],
+    append: 'console=ttyS0 root=/dev/vda rd.break=union',
+    dialogue: [
+      { waitFor: /rd\.break[\s\S]*?# /, send: "(sleep 1 &); sleep 4; echo ZOMBIES=$(cat /proc/[0-9]*/stat | awk '$3==\"Z\"' | wc -l)\n" },
+      { waitFor: /ZOMBIES=\d+[\s\S]*?# /, send: 'exit\n' },
+    ],
+    timeoutMs: 150_000,
+  });
+  assert.not.match(result.console, /Kernel panic/, `kernel panic, see ${result.logFile}`);
+  assert.match(result.console, /Boot stopped before stage "union", as rd.break asked/);
+  assert.match(result.console, /ZOMBIES=0/);
+  assert.ok(result.console.includes('GUEST done'), `the boot did not go on after exit, see ${result.logFile}`);
+});
+
+test('rd.shell=0: no shell; the VM reboots by itself after panic= seconds', async () => {
+  const result = await boot({
+    name: 'rescue-noshell',
+    initrd: image,
+    drives: [`file=${disk},if=virtio,format=raw`],
+    append: 'console=ttyS0 root=/dev/vdz rootdelay=2 rd.shell=0 panic=2',
+    timeoutMs: 120_000,
+  });
+  assert.not.match(result.console, /Kernel panic/, `kernel panic, see ${result.logFile}`);
+  assert.not.ok(result.timedOut, `the VM did not go down by itself, see ${result.logFile}`);
+  assert.match(result.console, /rd.shell=0 allows no shell; reboot in 2 s/);
+  assert.not.match(result.console, /cowboot rescue shell/);
+  assert.match(result.console, /reboot: Restarting system/);
+});
+
+test.run();
