@@ -246,6 +246,14 @@ const SETTINGS: { readonly [K in keyof Config]: Setting<K> } = {
 const ALL_SETTINGS = Object.values(SETTINGS) as Setting<keyof Config>[];
 const PARAMS = ALL_SETTINGS.map((s) => s.param);
 
+/**
+ * The kernel hands every bare word it does not know to init as an argument;
+ * our own flags (toram, rw…) are meant for us, not for the new init.
+ */
+export function initArgsWithoutOurFlags(kernelArgs: readonly string[]): string[] {
+  return kernelArgs.filter((arg) => !PARAMS.includes(arg));
+}
+
 type MutableConfig = { -readonly [K in keyof Config]: Config[K] };
 type Values = Partial<Config>;
 

@@ -25,11 +25,12 @@ export function showSize(size: Size): string {
   return size.kind === 'percent' ? `${size.percent}%` : formatBytes(size.bytes);
 }
 
+/** Exact sizes as cowsize= takes them (512M); others in MiB with one decimal. */
 export function formatBytes(bytes: number): string {
-  for (const [unit, factor] of [['G', 1024 ** 3], ['M', 1024 ** 2], ['K', 1024]] as const) {
+  for (const [unit, factor] of [['G', 1024 ** 3], ['M', 1024 ** 2]] as const) {
     if (bytes >= factor && bytes % factor === 0) return `${bytes / factor}${unit}`;
   }
-  return bytes >= 1024 ** 2 ? `${(bytes / 1024 ** 2).toFixed(1)} MiB` : `${bytes} bytes`;
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 ** 2).toFixed(1)} MiB` : `${bytes} bytes`;
 }
 
 /** MemTotal and MemAvailable from /proc/meminfo, in bytes. */

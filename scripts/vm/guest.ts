@@ -35,16 +35,53 @@ function populate(dir: string, spec: GuestSpec): void {
   }
 }
 
-/** An ext4 disk image made with mke2fs -d; returns its path. */
-export function makeGuestDisk(name: string, spec: GuestSpec): string {
+function withTree<T>(name: string, spec: GuestSpec, make: (tree: string) => T): T {
   const tree = join(VM_CACHE, `${name}.root`);
-  const image = join(VM_CACHE, `${name}.ext4`);
   mkdirSync(VM_CACHE, { recursive: true });
   populate(tree, spec);
-  rmSync(image, { force: true });
-  execFileSync('mke2fs', ['-q', '-t', 'ext4', '-L', name.slice(0, 16), '-d', tree, image, `${spec.sizeMiB ?? 64}M`]);
-  rmSync(tree, { recursive: true, force: true });
-  return image;
+  try {
+    return make(tree);
+  } finally {
+    rmSync(tree, { recursive: true, force: true });
+  }
+}
+
+/**
+ * An ext2/3/4 image made with mke2fs -d; returns its path. Inode tables and
+ * journal are written at once, so a first read-write mount does not spend
+ * a snapshot's COW space zeroing them.
+ */
+export function makeGuestDisk(name: string, spec: GuestSpec, type: 'ext2' | 'ext4' = 'ext4'): string {
+  const image = join(VM_CACHE, `${name}.${type}`);
+  return withTree(name, spec, (tree) => {
+    rmSync(image, { force: true });
+    execFileSync('mke2fs', ['-q', '-t', type, '-E', 'lazy_itable_init=0,lazy_journal_init=0', '-L', name.slice(0, 16), '-d', tree, image, `${spec.sizeMiB ?? 64}M`]);
+    return image;
+  });
+}
+
+export function makeSquashfs(name: string, spec: GuestSpec): string {
+  const image = join(VM_CACHE, `${name}.squashfs`);
+  return withTree(name, spec, (tree) => {
+    rmSync(image, { force: true });
+    execFileSync('mksquashfs', [tree, image, '-noappend', '-quiet', '-comp', 'gzip', '-all-root'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    return image;
+  });
+}
+
+/** An ISO 9660 image (Rock Ridge) with the given files, by their paths on the disc. */
+export function makeIso(name: string, volume: string, files: Readonly<Record<string, string>>): string {
+  const staging = join(VM_CACHE, `${name}.iso-tree`);
+  const iso = join(VM_CACHE, `${name}.iso`);
+  rmSync(staging, { recursive: true, force: true });
+  for (const [path, source] of Object.entries(files)) {
+    mkdirSync(dirname(join(staging, path)), { recursive: true });
+    writeFileSync(join(staging, path), readFileSync(source));
+  }
+  rmSync(iso, { force: true });
+  execFileSync('xorriso', ['-as', 'mkisofs', '-quiet', '-r', '-V', volume, '-o', iso, staging], { stdio: ['ignore', 'ignore', 'inherit'] });
+  rmSync(staging, { recursive: true, force: true });
+  return iso;
 }
 
 export function sha256File(path: string): string {
@@ -61,7 +98,8 @@ echo "GUEST uptime=$(cut -d' ' -f1 /proc/uptime)"
 echo "GUEST pid=$$ args=$*"
 echo "GUEST rootfs=$(awk '$2=="/"{t=$3} END{print t}' /proc/mounts)"
 if echo written > /guest-was-here 2>/dev/null && [ "$(cat /guest-was-here)" = written ]; then echo "GUEST writable=yes"; else echo "GUEST writable=no"; fi
-for m in /dev /dev/pts /proc /sys /run /run/initramfs/ro /run/initramfs/cow; do
+echo "GUEST rootdev=$(awk '$2=="/"{t=$1} END{print t}' /proc/mounts)"
+for m in /dev /dev/pts /proc /sys /run /run/initramfs/ro /run/initramfs/cow /run/initramfs/live /run/initramfs/toram; do
   awk -v m="$m" '$2==m{f=1} END{exit !f}' /proc/mounts && echo "GUEST mounted=$m"
 done
 [ -s /run/initramfs/init.log ] && echo "GUEST initlog=yes"
@@ -69,6 +107,8 @@ for f in /run/sendsigs.omit.d/*; do [ -f "$f" ] && echo "GUEST omit=$(cat "$f")"
 for p in /proc/[0-9]*; do
   case "$(tr '\0' ' ' < $p/cmdline 2>/dev/null)" in @unionfs*) echo "GUEST daemon=\${p#/proc/} $(tr '\0' ' ' < $p/cmdline)";; esac
 done
+echo "GUEST sr0-mounts=$(grep -c '^/dev/sr0 ' /proc/mounts)"
+for f in /sys/block/loop*/loop/backing_file; do [ -f "$f" ] && l=\${f#/sys/block/} && echo "GUEST loop=\${l%%/*} $(cat "$f")"; done
 echo "GUEST kmsg-lines=$(dmesg | grep -c 'cowboot: stage')"
 echo "GUEST memavailable-kib=$(awk '/MemAvailable/{print $2}' /proc/meminfo)"
 echo "GUEST done"

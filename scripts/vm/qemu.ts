@@ -15,6 +15,8 @@ export interface BootOptions {
   readonly initrd: string;
   readonly append: string;
   readonly drives?: readonly string[];
+  /** More QEMU arguments, such as a CD-ROM on virtio-scsi (see cdrom()). */
+  readonly devices?: readonly string[];
   readonly timeoutMs?: number;
   readonly memoryMiB?: number;
   /** Typed on the serial console, each once its prompt has appeared after the previous one. */
@@ -40,8 +42,14 @@ export function qemuArgs(options: BootOptions): string[] {
     '-nographic', '-no-reboot',
     '-kernel', kernel.vmlinuz, '-initrd', options.initrd,
     ...(options.drives ?? []).flatMap((d) => ['-drive', d]),
+    ...(options.devices ?? []),
     '-append', options.append,
   ];
+}
+
+/** An ISO as a CD-ROM on a virtio-scsi controller: /dev/sr0 in the guest. */
+export function cdrom(iso: string): string[] {
+  return ['-device', 'virtio-scsi-pci,id=scsi0', '-drive', `file=${iso},if=none,id=cd0,media=cdrom,format=raw`, '-device', 'scsi-cd,drive=cd0,bus=scsi0.0'];
 }
 
 /** Boots until the guest powers off (or the timeout kills it). */

@@ -1,5 +1,5 @@
 import { parseCmdline } from '../cmdline';
-import { type Config, type ConfigProblem, configFromCmdline, configFromJson, describeProblem, mergeConfig } from '../config';
+import { type Config, type ConfigProblem, configFromCmdline, configFromJson, describeProblem, initArgsWithoutOurFlags, mergeConfig } from '../config';
 import type { Context, Stage } from '../context';
 import { BootError } from '../errors';
 import { mountOnce } from '../mount';
@@ -58,7 +58,8 @@ export const loadConfig: Stage = {
       throw new BootError(problems.map(describeProblem).join('\n'), { hint: `the kernel command line was: ${cmdlineText}` });
     }
     // The seed's runlevel 5 when the kernel passed init no arguments.
-    if (ctx.state.initArgs.length === 0) ctx.state.initArgs = ['5'];
+    const initArgs = initArgsWithoutOurFlags(ctx.state.initArgs);
+    ctx.state.initArgs = initArgs.length > 0 ? initArgs : ['5'];
     ctx.log.info(`command line: ${cmdlineText}`);
     ctx.log.info(`config: ${JSON.stringify(ctx.config)}; init arguments: ${ctx.state.initArgs.join(' ')}`);
   },

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseCmdline } from '../../src/cmdline';
-import { configFromCmdline, configFromJson, DEFAULT_CONFIG, describeProblem, mergeConfig, normalizeConfigText } from '../../src/config';
+import { configFromCmdline, configFromJson, DEFAULT_CONFIG, describeProblem, initArgsWithoutOurFlags, mergeConfig, normalizeConfigText } from '../../src/config';
 
 const fromCmdline = (text: string) => configFromCmdline(parseCmdline(text));
 
@@ -24,6 +24,10 @@ test('the command line wins over the image config, which wins over the defaults'
   assert.is(config.root, '/dev/vda');
   assert.is(config.quiet, true);
   assert.is(config.init, '/sbin/init');
+});
+
+test('our own bare flags are not init arguments', () => {
+  assert.equal(initArgsWithoutOurFlags(['toram', '3', 'single', 'rw']), ['3', 'single']);
 });
 
 test('parameters that are not ours are ignored', () => {

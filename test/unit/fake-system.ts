@@ -1,6 +1,8 @@
 // A recording fake of the System interface: an in-memory file tree, scripted
 // command results, and a journal of every call in order.
 
+import * as assert from 'uvu/assert';
+import { boot, createContext } from '../../src/boot';
 import type { PathInfo, RunResult, System } from '../../src/system';
 
 export type FakeNode = { kind: 'file'; mode: number; text: string } | { kind: 'dir' } | { kind: 'symlink'; target: string };
@@ -146,4 +148,15 @@ export function fakeSystem(initial: Record<string, FakeNode | string> = {}): Fak
     }
   }
   return sys;
+}
+
+/**
+ * Runs a whole boot against the fake until it hands over, or until `done`
+ * holds (for boots that stop for ever, such as rd.shell=0).
+ */
+export async function bootFake(sys: FakeSystem, done: () => boolean = () => false, args: string[] = []): Promise<void> {
+  let finished = false;
+  void boot(createContext(sys, args, {})).then(() => (finished = true));
+  for (let i = 0; i < 1000 && !finished && !done(); i++) await new Promise((r) => setImmediate(r));
+  assert.ok(finished || done(), `the boot neither finished nor reached its end state:\n${sys.console.join('')}`);
 }

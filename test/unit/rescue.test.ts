@@ -1,9 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { boot, createContext } from '../../src/boot';
 import { hashPassword, verifyPassword } from '../../src/password';
 import { emergencyDelay } from '../../src/rescue';
-import { fakeSystem, type FakeSystem } from './fake-system';
+import { bootFake, fakeSystem, type FakeSystem } from './fake-system';
 
 const BASE = {
   '/proc/sys/kernel/printk': '4\t4\t1\t7\n',
@@ -20,13 +19,7 @@ function machine(cmdline: string, extra: Record<string, string> = {}): FakeSyste
   return sys;
 }
 
-/** Runs the boot until it hands over, or until `done` holds (a boot that waits for ever). */
-async function bootUntil(sys: FakeSystem, done: () => boolean = () => false): Promise<void> {
-  let finished = false;
-  void boot(createContext(sys, [], {})).then(() => (finished = true));
-  for (let i = 0; i < 1000 && !finished && !done(); i++) await new Promise((r) => setImmediate(r));
-  assert.ok(finished || done(), `the boot neither finished nor reached its end state:\n${sys.console.join('')}`);
-}
+
 
 const out = (sys: FakeSystem) => sys.console.join('');
 
@@ -39,7 +32,7 @@ test('panic= sets the emergency delay: unset 5 s, 0 for ever, negative at once',
 
 test('rd.shell=0: no shell; the error, the delay from panic=, then a forced reboot', async () => {
   const sys = machine('root=/dev/sdz rootdelay=1 rd.shell=0 panic=7');
-  await bootUntil(sys, () => sys.calls.includes('run reboot -f'));
+  await bootFake(sys, () => sys.calls.includes('run reboot -f'));
   assert.is(sys.shells, 0);
   assert.match(out(sys), 'root device /dev/sdz did not appear within 1 s');
   assert.match(out(sys), 'stage root failed and rd.shell=0 allows no shell; reboot in 7 s (rd.emergency=reboot, panic=7)');
@@ -49,23 +42,23 @@ test('rd.shell=0: no shell; the error, the delay from panic=, then a forced rebo
 
 test('rd.emergency=poweroff powers off; panic=0 waits for ever instead', async () => {
   const off = machine('root=/dev/sdz rootdelay=1 rd.shell=0 rd.emergency=poweroff panic=-1');
-  await bootUntil(off, () => off.calls.includes('run poweroff -f'));
+  await bootFake(off, () => off.calls.includes('run poweroff -f'));
   const forever = machine('root=/dev/sdz rootdelay=1 rd.shell=0 panic=0');
-  await bootUntil(forever, () => out(forever).includes('panic=0: waiting for ever'));
+  await bootFake(forever, () => out(forever).includes('panic=0: waiting for ever'));
   for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
   assert.not.ok(forever.calls.some((c) => /run (reboot|poweroff|halt)/.test(c)));
 });
 
 test('rd.shell=0 is honoured even when another parameter is wrong', async () => {
   const sys = machine('root=/dev/vda overlay=aufs rd.shell=0 panic=1');
-  await bootUntil(sys, () => sys.calls.includes('run reboot -f'));
+  await bootFake(sys, () => sys.calls.includes('run reboot -f'));
   assert.is(sys.shells, 0);
   assert.match(out(sys), 'overlay=aufs is not valid: expected one of unionfs, dm, overlayfs, none');
 });
 
 test('rd.break=union opens a shell before the union, then the boot goes on', async () => {
   const sys = machine('root=/dev/vda rd.break=union');
-  await bootUntil(sys);
+  await bootFake(sys);
   assert.is(sys.shells, 1);
   assert.match(out(sys), 'Boot stopped before stage "union", as rd.break asked');
   const shellAt = sys.calls.findIndex((c) => c.startsWith('shell '));
@@ -77,7 +70,7 @@ test('rd.break=union opens a shell before the union, then the boot goes on', asy
 
 test('rd.break alone stops before the handoff, as dracut does', async () => {
   const sys = machine('root=/dev/vda rd.break');
-  await bootUntil(sys);
+  await bootFake(sys);
   assert.match(out(sys), 'Boot stopped before stage "handoff"');
 });
 
@@ -88,7 +81,7 @@ test('the rescue password: wrong, then right, opens the shell', async () => {
   sys.onShell = () => {
     if (++shells === 1) sys.files.set('/dev/sdz', sys.files.get('/dev/vda')!);
   };
-  await bootUntil(sys);
+  await bootFake(sys);
   assert.is(shells, 1);
   assert.match(out(sys), 'wrong rescue password (attempt 1 of 3)');
 });
@@ -96,7 +89,7 @@ test('the rescue password: wrong, then right, opens the shell', async () => {
 test('three wrong passwords: no shell, rd.emergency', async () => {
   const sys = machine('root=/dev/sdz rootdelay=1 panic=1', { '/etc/cowboot.json': JSON.stringify({ 'rd.rescue-password': hashPassword('s3cret') }) });
   sys.secrets.push('a', 'b', 'c');
-  await bootUntil(sys, () => sys.calls.includes('run reboot -f'));
+  await bootFake(sys, () => sys.calls.includes('run reboot -f'));
   assert.is(sys.shells, 0);
   assert.match(out(sys), '3 wrong rescue passwords; reboot in 1 s');
 });
@@ -115,7 +108,7 @@ test('the password cannot come from the command line', async () => {
   sys.onShell = () => {
     if (++shells === 1) sys.files.set('/proc/cmdline', { kind: 'file', mode: 0o444, text: 'root=/dev/vda' });
   };
-  await bootUntil(sys);
+  await bootFake(sys);
   assert.match(out(sys), 'rd.rescue-password=scrypt:');
   assert.match(out(sys), 'expected nothing: it can only be set in the image config');
 });
@@ -124,7 +117,7 @@ test('wrong rootfstype: the hint says what the device looks like and what the ke
   const sys = machine('root=/dev/vda rootfstype=squashfs');
   sys.results.set('mount -t squashfs -o ro /dev/vda /run/initramfs/ro', { status: 255, stderr: 'mount: mounting /dev/vda on /run/initramfs/ro failed: Invalid argument' });
   sys.onShell = () => sys.results.delete('mount -t squashfs -o ro /dev/vda /run/initramfs/ro');
-  await bootUntil(sys);
+  await bootFake(sys);
   assert.match(out(sys), 'hint: /dev/vda was mounted as squashfs (rootfstype=) and it looks like ext2; modules tried: squashfs; the kernel can mount: ext4 ext3 ext2 squashfs');
 });
 
@@ -132,7 +125,7 @@ test('no filesystem signature: the hint lists what the kernel can mount', async 
   const sys = machine('root=/dev/vda');
   sys.files.set('/dev/vda', { kind: 'file', mode: 0o600, text: 'garbage' });
   sys.onShell = () => sys.files.set('/dev/vda', { kind: 'file', mode: 0o600, text: 'hsqs' });
-  await bootUntil(sys);
+  await bootFake(sys);
   assert.match(out(sys), 'no known filesystem on /dev/vda');
   assert.match(out(sys), 'hint: the kernel can mount: ext4 ext3 ext2 squashfs; no driver was loaded for it');
 });

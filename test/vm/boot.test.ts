@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { buildImage } from '../../scripts/vm/image';
 import { makeGuestDisk, REPORTING_INIT, sha256File } from '../../scripts/vm/guest';
 import { boot, handoffSeconds } from '../../scripts/vm/qemu';
+import { assertCleanBoot, guest } from './report';
 
 let image = '';
 let disk = '';
@@ -15,14 +16,6 @@ test.before(() => {
   disk = makeGuestDisk('reporting', { init: REPORTING_INIT });
 });
 
-function guest(console: string, key: string): string[] {
-  return [...console.matchAll(new RegExp(`^GUEST ${key}=(.*?)\\r?$`, 'gm'))].map((m) => m[1] ?? '');
-}
-
-function assertCleanBoot(console: string, logFile: string): void {
-  assert.not.match(console, /Kernel panic/, `kernel panic, see ${logFile}`);
-  assert.ok(console.includes('GUEST done'), `the root's init did not finish, see ${logFile}`);
-}
 
 test('unionfs: the root init runs as PID 1 with 5 on a writable fuse.unionfs root; the disk is unchanged', async () => {
   const before = sha256File(disk);
@@ -32,7 +25,7 @@ test('unionfs: the root init runs as PID 1 with 5 on a writable fuse.unionfs roo
     drives: [`file=${disk},if=virtio,format=raw`],
     append: 'console=ttyS0 root=/dev/vda overlay=unionfs 5',
   });
-  assertCleanBoot(result.console, result.logFile);
+  assertCleanBoot(result);
   assert.equal(guest(result.console, 'pid'), ['1 args=5']);
   assert.equal(guest(result.console, 'rootfs'), ['fuse.unionfs']);
   assert.equal(guest(result.console, 'writable'), ['yes']);
@@ -56,7 +49,7 @@ test('quiet keeps our progress off the console; init gets the runlevel given', a
     drives: [`file=${disk},if=virtio,format=raw`],
     append: 'console=ttyS0 root=/dev/vda quiet 3',
   });
-  assertCleanBoot(result.console, result.logFile);
+  assertCleanBoot(result);
   assert.equal(guest(result.console, 'pid'), ['1 args=3']);
   assert.not.match(result.console, /cowboot: stage/);
   assert.ok(Number(guest(result.console, 'kmsg-lines')[0]) >= 8, 'quiet still logs to dmesg');

@@ -1,0 +1,159 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseCmdline } from '../../src/cmdline';
+import { configFromCmdline, describeProblem } from '../../src/config';
+import { snapshotMountOptions, snapshotTable } from '../../src/mounts/dm-snapshot';
+import { formatBytes, parseMeminfo, parseSize, sizeInBytes } from '../../src/size';
+import { toramFits } from '../../src/storage/toram';
+import { bootFake, fakeSystem, type FakeSystem } from './fake-system';
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+
+test('sizes: suffixes K M G T, bytes, and a share of RAM', () => {
+  assert.equal(parseSize('512M'), { kind: 'bytes', bytes: 512 * MiB });
+  assert.equal(parseSize('2G'), { kind: 'bytes', bytes: 2 * GiB });
+  assert.equal(parseSize('2g'), { kind: 'bytes', bytes: 2 * GiB });
+  assert.equal(parseSize('64MiB'), { kind: 'bytes', bytes: 64 * MiB });
+  assert.equal(parseSize('4096'), { kind: 'bytes', bytes: 4096 });
+  assert.equal(parseSize('25%'), { kind: 'percent', percent: 25 });
+  for (const bad of ['', '0', '0%', '101%', '1.5G', '-1M', '12X', 'M', '99999999999999999G']) assert.is(parseSize(bad), null, bad);
+});
+
+test('COW sizing: a share of RAM is taken from MemTotal; formatting', () => {
+  assert.is(sizeInBytes({ kind: 'percent', percent: 50 }, 2 * GiB), GiB);
+  assert.is(sizeInBytes({ kind: 'bytes', bytes: 5 }, 2 * GiB), 5);
+  assert.is(formatBytes(512 * MiB), '512M');
+  assert.is(formatBytes(2 * GiB), '2G');
+  assert.is(formatBytes(1.5 * MiB + 1), '1.5 MiB');
+  assert.equal(parseMeminfo('MemTotal:  1000 kB\nMemFree: 10 kB\nMemAvailable:   800 kB\n'), { total: 1024000, available: 819200 });
+});
+
+test('bad sizes, chunks and COW devices are named', () => {
+  const messages = configFromCmdline(parseCmdline('cowsize=lots cowchunk=3 cow=disk loop=live/x.squashfs')).problems.map(describeProblem);
+  assert.equal(messages, [
+    'command line: loop=live/x.squashfs is not valid: expected an absolute path on the medium, such as /live/filesystem.squashfs',
+    'command line: cow=disk is not valid: expected one of tmpfs, ram',
+    'command line: cowsize=lots is not valid: expected a size such as 512M, 2G or 25% (of RAM)',
+    'command line: cowchunk=3 is not valid: expected a power of two from 1 to 2048 (sectors of 512 bytes), such as 8',
+  ]);
+});
+
+test('the dm table: persistent with overflow, the chunk in sectors', () => {
+  assert.is(snapshotTable(131072, '/dev/vda', '/dev/loop0', 8), '0 131072 snapshot /dev/vda /dev/loop0 PO 8');
+  assert.is(snapshotMountOptions('ext4', null), 'rw,errors=remount-ro,noinit_itable');
+  assert.is(snapshotMountOptions('ext2', 'noatime'), 'rw,errors=remount-ro,noatime');
+  assert.is(snapshotMountOptions('xfs', null), 'rw');
+});
+
+test('toram fits only with a quarter of RAM left free', () => {
+  const meminfo = { total: 1000 * MiB, available: 900 * MiB };
+  assert.ok(toramFits(650 * MiB, meminfo));
+  assert.not.ok(toramFits(651 * MiB, meminfo));
+});
+
+const EXT4 = `${'\0'.repeat(1080)}\x53\xef${'\0'.repeat(0x60 - 0x3a)}\x40`;
+const SQUASHFS = 'hsqs';
+const ISO = `${'\0'.repeat(0x8001)}CD001`;
+
+function liveMachine(cmdline: string, available = 900_000): FakeSystem {
+  const sys = fakeSystem({
+    '/proc/cmdline': cmdline,
+    '/proc/sys/kernel/printk': '4 4 1 7',
+    '/proc/meminfo': `MemTotal: 1000000 kB\nMemAvailable: ${available} kB\n`,
+    '/dev/sr0': ISO,
+    '/dev/loop0': SQUASHFS,
+    '/sys/block/loop0/loop/backing_file': '',
+    '/sys/class/block/vda/size': '131072\n',
+    '/sys/class/block/loop0/size': '2048\n',
+    '/dev/vda': EXT4,
+    '/run/initramfs/live/live/filesystem.squashfs': 'x'.repeat(1000),
+    '/newroot/sbin/init': { kind: 'file', mode: 0o755, text: '' },
+  });
+  sys.kmsgAvailable = false;
+  // losetup: the attached file shows up as loop0's backing file.
+  const run = sys.run.bind(sys);
+  sys.run = async (argv, options) => {
+    if (argv[0] === 'losetup') sys.files.set('/sys/block/loop0/loop/backing_file', { kind: 'file', mode: 0o444, text: `${argv[argv.length - 1]}\n` });
+    if (argv[0] === 'dmsetup' && argv[2] === 'mknodes') sys.files.set('/dev/mapper/cowboot-root', { kind: 'file', mode: 0o600, text: '' });
+    return run(argv, options);
+  };
+  return sys;
+}
+
+const commands = (sys: FakeSystem) => sys.calls.filter((c) => c.startsWith('run ') || c.startsWith('copy ') || c.startsWith('sparse '));
+
+test('live CD: the medium read-only on /run/initramfs/live, the image attached read-only, overlayfs on top', async () => {
+  const sys = liveMachine('root=/dev/sr0 loop=/live/filesystem.squashfs overlay=overlayfs');
+  await bootFake(sys);
+  const c = commands(sys);
+  const from = c.indexOf('run blockdev --setro /dev/sr0');
+  assert.equal(c.slice(from - 1, from + 8), [
+    'run modprobe isofs',
+    'run blockdev --setro /dev/sr0',
+    'run mount -t iso9660 -o ro /dev/sr0 /run/initramfs/live',
+    'run losetup -r -f /run/initramfs/live/live/filesystem.squashfs',
+    'run modprobe squashfs',
+    'run mount -t squashfs -o ro /dev/loop0 /run/initramfs/ro',
+    'run mount -t tmpfs -o mode=0755,size=512000000 cow /run/initramfs/cow',
+    'run mount -t overlay -o lowerdir=/run/initramfs/ro,upperdir=/run/initramfs/cow/upper,workdir=/run/initramfs/cow/work overlay /newroot',
+    'run mount --move /dev /newroot/dev',
+  ]);
+  assert.ok(c.includes('run modprobe -a overlay loop'));
+});
+
+test('toram: copied into a tmpfs of its size, the medium unmounted, the copy attached', async () => {
+  const sys = liveMachine('root=/dev/sr0 loop=/live/filesystem.squashfs overlay=overlayfs toram');
+  await bootFake(sys);
+  const c = commands(sys);
+  const from = c.indexOf('run mount -t tmpfs -o mode=0755,size=1049576 toram /run/initramfs/toram');
+  assert.ok(from > 0, c.join('\n'));
+  assert.equal(c.slice(from + 1, from + 4), [
+    'copy /run/initramfs/live/live/filesystem.squashfs /run/initramfs/toram/filesystem.squashfs',
+    'run umount /run/initramfs/live',
+    'run losetup -r -f /run/initramfs/toram/filesystem.squashfs',
+  ]);
+});
+
+test('toram that does not fit: says so and boots from the medium', async () => {
+  const sys = liveMachine('root=/dev/sr0 loop=/live/filesystem.squashfs overlay=overlayfs toram', 250_000);
+  await bootFake(sys);
+  assert.not.ok(commands(sys).some((c) => c.startsWith('copy ')));
+  assert.match(sys.console.join(''), 'toram: the image (1000 bytes) does not fit in RAM with a quarter of it left free');
+  assert.ok(commands(sys).includes('run losetup -r -f /run/initramfs/live/live/filesystem.squashfs'));
+});
+
+test('overlay=dm cow=tmpfs: origin read-only, a sparse COW file on its own tmpfs, the snapshot mounted read-write', async () => {
+  const sys = liveMachine('root=/dev/vda overlay=dm cowsize=64M');
+  await bootFake(sys);
+  const c = commands(sys);
+  const from = c.indexOf('run blockdev --setro /dev/vda');
+  assert.equal(c.slice(from, from + 8), [
+    'run blockdev --setro /dev/vda',
+    'run modprobe ext4',
+    'run mount -t tmpfs -o mode=0755,size=68157440 cow /run/initramfs/cow',
+    'sparse /run/initramfs/cow/snapshot-cow 67108864',
+    'run losetup -f /run/initramfs/cow/snapshot-cow',
+    'run dmsetup --noudevsync create cowboot-root --table 0 131072 snapshot /dev/vda /dev/loop0 PO 8',
+    'run dmsetup --noudevsync mknodes cowboot-root',
+    'run mount -t ext4 -o rw,errors=remount-ro,noinit_itable /dev/mapper/cowboot-root /newroot',
+  ]);
+});
+
+test('overlay=dm on a squashfs image is refused before anything is set up', async () => {
+  const sys = liveMachine('root=/dev/sr0 loop=/live/filesystem.squashfs overlay=dm');
+  await bootFake(sys, () => sys.shells > 0);
+  assert.not.ok(sys.calls.some((c) => c.includes('dmsetup') || c.includes('cow /run/initramfs/cow')));
+  assert.match(sys.console.join(''), 'overlay=dm cannot make squashfs writable');
+  assert.match(sys.console.join(''), 'hint: use overlay=overlayfs or overlay=unionfs for this root');
+});
+
+test('a loop= file missing from the medium: the folder is listed', async () => {
+  const sys = liveMachine('root=/dev/sr0 loop=/live/nope.squashfs overlay=overlayfs');
+  sys.onShell = () => sys.files.set('/run/initramfs/live/live/nope.squashfs', { kind: 'file', mode: 0o644, text: 'x' });
+  await bootFake(sys);
+  assert.match(sys.console.join(''), 'loop=/live/nope.squashfs: no such file on /dev/sr0 (mounted on /run/initramfs/live)');
+  assert.match(sys.console.join(''), 'hint: /run/initramfs/live/live holds: filesystem.squashfs');
+});
+
+test.run();
