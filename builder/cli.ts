@@ -15,6 +15,7 @@ import { collectImage, defaultKernelVersion, type Part } from './image';
 const USAGE = `usage:
   node build.mjs bundle
   node build.mjs initramfs -o FILE [--kernel-version VER] [--kmoddir DIR] [--compress ${COMPRESSIONS.join('|')}] [--config FILE]
+                           [--host-only] [--add-module NAME]...
   node build.mjs hash-password < password-file     (prints a value for "rd.rescue-password" in --config)`;
 
 function progress(line: string): void {
@@ -54,6 +55,8 @@ async function initramfs(projectDir: string, args: string[]): Promise<void> {
       kmoddir: { type: 'string' },
       compress: { type: 'string', default: 'zstd' },
       config: { type: 'string' },
+      'host-only': { type: 'boolean', default: false },
+      'add-module': { type: 'string', multiple: true, default: [] },
     },
     strict: true,
     allowPositionals: false,
@@ -75,6 +78,8 @@ async function initramfs(projectDir: string, args: string[]): Promise<void> {
     kernelVersion,
     kmoddir,
     configJson,
+    hostOnly: values['host-only'],
+    extraModules: values['add-module'],
     progress,
   });
   progress(`writing cpio (${parts.length} entries)`);

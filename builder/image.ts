@@ -7,7 +7,9 @@ import { createRequire } from 'node:module';
 import { basename, join, relative } from 'node:path';
 import type { CpioEntry } from './cpio';
 import { BuildError, findTool, requireStaticBusybox, sharedLibraries, TOOLS } from './host';
-import { parseAliases, parseBuiltin, parseModulesDep, selectModules } from './kmod';
+import { matchModaliases, parseAliasRules } from '../src/kmod/alias';
+import { moduleName, parseModuleDb } from '../src/kmod/loader';
+import { filterMetadata, selectModules } from './kmod';
 
 export type Part = 'init' | 'runtime' | 'tools' | 'modules' | 'base';
 
@@ -23,17 +25,41 @@ export interface ImageInputs {
   readonly kernelVersion: string;
   readonly kmoddir: string;
   readonly configJson: string;
+  /** Only the modules this machine's devices use (and those every boot needs), like booster's default. */
+  readonly hostOnly: boolean;
+  /** --add-module: more modules, with what they need. */
+  readonly extraModules: readonly string[];
   readonly progress: (line: string) => void;
 }
 
-// What a generic machine needs to find and mount its root, and every union kind.
-export const GENERIC_MODULES = [
+// What a generic machine needs to find its root: storage controllers, disks
+// and CD-ROMs, USB storage, and USB keyboards for the rescue shell.
+export const STORAGE_MODULES = [
   'virtio_pci', 'virtio_blk', 'virtio_scsi', 'ahci', 'ata_piix', 'nvme', 'sd_mod', 'sr_mod',
   'xhci_pci', 'ehci_pci', 'ohci_pci', 'uhci_hcd', 'usb_storage', 'uas', 'usbhid', 'hid_generic',
-  'ext4', 'squashfs', 'isofs', 'erofs', 'vfat', 'overlay', 'fuse', 'loop', 'dm_snapshot', 'brd', 'crc32c',
 ] as const;
 
-const MODULE_METADATA = ['modules.dep', 'modules.alias', 'modules.symbols', 'modules.builtin', 'modules.softdep', 'modules.order'];
+// What every boot may need whatever the machine: filesystems and union kinds.
+export const BOOT_MODULES = ['ext4', 'squashfs', 'isofs', 'erofs', 'vfat', 'overlay', 'fuse', 'loop', 'dm_snapshot', 'brd', 'crc32c'] as const;
+
+const MODULE_METADATA = ['modules.symbols', 'modules.builtin', 'modules.softdep'];
+
+/** The modaliases of this machine's devices, as the kernel lists them. */
+function hostModaliases(): string[] {
+  const aliases: string[] = [];
+  for (const bus of readdirSync('/sys/bus')) {
+    const dir = `/sys/bus/${bus}/devices`;
+    if (!existsSync(dir)) continue;
+    for (const device of readdirSync(dir)) {
+      try {
+        aliases.push(readFileSync(`${dir}/${device}/modalias`, 'utf8').trim());
+      } catch {
+        // Not every device has a modalias.
+      }
+    }
+  }
+  return aliases.filter(Boolean);
+}
 
 const BASE_DIRS = ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'etc', 'dev', 'proc', 'sys', 'run', 'tmp', 'newroot', 'root'];
 
@@ -122,15 +148,32 @@ function modules(inputs: ImageInputs): PartEntry[] {
   const read = (name: string) => (existsSync(join(kmoddir, name)) ? readFileSync(join(kmoddir, name), 'utf8') : '');
   const depText = read('modules.dep');
   if (!depText) throw new BuildError(`no modules.dep in ${kmoddir}; run depmod for that kernel or give --kmoddir (see README)`);
-  const selection = selectModules(GENERIC_MODULES, parseModulesDep(depText), parseAliases(read('modules.alias')), parseBuiltin(read('modules.builtin')));
+  const db = parseModuleDb(depText, read('modules.builtin'));
+  const aliasText = read('modules.alias');
+  const aliases = parseAliasRules(aliasText);
+  const storage = inputs.hostOnly ? matchModaliases(aliases, hostModaliases()) : [...STORAGE_MODULES];
+  if (inputs.hostOnly) inputs.progress(`host-only: this machine's devices use ${storage.join(' ') || 'no modules'}`);
+  const wanted = [...storage, ...BOOT_MODULES, ...inputs.extraModules];
+  const selection = selectModules(wanted, db, aliases);
+  const missingExtra = selection.missing.filter((m) => inputs.extraModules.includes(m));
+  if (missingExtra.length > 0) throw new BuildError(`--add-module ${missingExtra.join(', ')}: no such module in ${kmoddir}`);
   if (selection.missing.length > 0) inputs.progress(`not in this kernel, left out: ${selection.missing.join(' ')}`);
   if (selection.builtin.length > 0) inputs.progress(`built into this kernel: ${selection.builtin.join(' ')}`);
   const dest = `lib/modules/${kernelVersion}`;
-  const entries = selection.paths.map((rel): PartEntry => ({ part: 'modules', entry: file(`${dest}/${rel}`, join(kmoddir, rel), 0o644) }));
+  const keep = new Set(selection.modules);
+  const entries = selection.modules.map((name): PartEntry => {
+    const rel = db.paths.get(name)!;
+    return { part: 'modules', entry: file(`${dest}/${rel}`, join(kmoddir, rel), 0o644) };
+  });
+  const metadata = (name: string, text: string): PartEntry => ({ part: 'modules', entry: { kind: 'file', path: `${dest}/${name}`, mode: 0o644, data: Buffer.from(text) } });
+  entries.push(metadata('modules.dep', filterMetadata(depText, keep, (line) => (line.includes(':') ? moduleName(line.slice(0, line.indexOf(':'))) : null))));
+  entries.push(metadata('modules.alias', filterMetadata(aliasText, keep, (line) => line.trim().split(/\s+/)[2]?.replaceAll('-', '_') ?? null)));
   for (const name of MODULE_METADATA) {
     if (existsSync(join(kmoddir, name))) entries.push({ part: 'modules', entry: file(`${dest}/${name}`, join(kmoddir, name), 0o644) });
   }
-  inputs.progress(`${selection.paths.length} kernel modules for ${kernelVersion}`);
+  // The running kernel must be the one these modules are for; /init checks.
+  entries.push({ part: 'modules', entry: { kind: 'file', path: 'etc/cowboot-kernel', mode: 0o644, data: Buffer.from(`${kernelVersion}\n`) } });
+  inputs.progress(`${selection.modules.length} kernel modules for ${kernelVersion}`);
   return entries;
 }
 

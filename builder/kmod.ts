@@ -1,67 +1,44 @@
 // Picks kernel modules and everything they need from the kernel's own
-// metadata (modules.dep, modules.alias, modules.builtin), as modprobe would.
+// metadata, with the same parsers /init uses at boot.
 
-export function moduleName(path: string): string {
-  const base = path.slice(path.lastIndexOf('/') + 1);
-  return base.replace(/\.ko(\.(xz|gz|zst))?$/, '').replaceAll('-', '_');
-}
-
-/** modules.dep: each module's path and the paths of the modules it needs. */
-export function parseModulesDep(text: string): Map<string, string[]> {
-  const deps = new Map<string, string[]>();
-  for (const line of text.split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon === -1) continue;
-    deps.set(line.slice(0, colon).trim(), line.slice(colon + 1).trim().split(/\s+/).filter(Boolean));
-  }
-  return deps;
-}
-
-/** Exact aliases only ("alias crc32c crc32c_generic"); wildcard device aliases need a device to match. */
-export function parseAliases(text: string): Map<string, string[]> {
-  const aliases = new Map<string, string[]>();
-  for (const line of text.split('\n')) {
-    const [word, alias, module] = line.trim().split(/\s+/);
-    if (word !== 'alias' || !alias || !module || /[*?[]/.test(alias)) continue;
-    const key = alias.replaceAll('-', '_');
-    aliases.set(key, [...(aliases.get(key) ?? []), module.replaceAll('-', '_')]);
-  }
-  return aliases;
-}
-
-export function parseBuiltin(text: string): Set<string> {
-  return new Set(text.split('\n').filter(Boolean).map(moduleName));
-}
+import { type AliasIndex, matchModaliases } from '../src/kmod/alias';
+import type { ModuleDb } from '../src/kmod/loader';
 
 export interface ModuleSelection {
-  /** Paths relative to the modules folder, dependencies included, sorted. */
-  readonly paths: string[];
+  /** Module names, dependencies included, sorted. */
+  readonly modules: string[];
   readonly builtin: string[];
   readonly missing: string[];
 }
 
-export function selectModules(
-  wanted: readonly string[],
-  deps: ReadonlyMap<string, readonly string[]>,
-  aliases: ReadonlyMap<string, readonly string[]>,
-  builtin: ReadonlySet<string>,
-): ModuleSelection {
-  const pathByName = new Map<string, string>();
-  for (const path of deps.keys()) pathByName.set(moduleName(path), path);
-  const paths = new Set<string>();
+/** A name is a module, or an alias (crc32c, fs-ext2) that modules provide. */
+export function selectModules(wanted: readonly string[], db: ModuleDb, aliases: AliasIndex): ModuleSelection {
+  const chosen = new Set<string>();
   const found = { builtin: [] as string[], missing: [] as string[] };
-  const addPath = (path: string) => {
-    if (paths.has(path)) return;
-    paths.add(path);
-    for (const dep of deps.get(path) ?? []) addPath(dep);
+  const add = (name: string) => {
+    if (chosen.has(name)) return;
+    chosen.add(name);
+    for (const dep of db.deps.get(name) ?? []) add(dep);
   };
   for (const raw of wanted) {
     const name = raw.replaceAll('-', '_');
-    const providers = pathByName.has(name) || builtin.has(name) ? [name] : (aliases.get(name) ?? []);
-    const loadable = providers.filter((p) => pathByName.has(p));
-    if (loadable.length > 0) loadable.forEach((p) => addPath(pathByName.get(p)!));
-    else if (providers.some((p) => builtin.has(p))) found.builtin.push(raw);
+    const providers = db.paths.has(name) || db.builtin.has(name) ? [name] : matchModaliases(aliases, [raw]);
+    const loadable = providers.filter((p) => db.paths.has(p));
+    if (loadable.length > 0) loadable.forEach(add);
+    else if (providers.some((p) => db.builtin.has(p))) found.builtin.push(raw);
     else found.missing.push(raw);
   }
-  return { paths: [...paths].sort(), ...found };
+  return { modules: [...chosen].sort(), ...found };
+}
+
+/** modules.alias and modules.dep cut down to the modules in the image: less to read and match at boot. */
+export function filterMetadata(text: string, keep: ReadonlySet<string>, nameOf: (line: string) => string | null): string {
+  return text
+    .split('\n')
+    .filter((line) => {
+      const name = nameOf(line);
+      return name !== null && keep.has(name);
+    })
+    .map((line) => `${line}\n`)
+    .join('');
 }

@@ -11,7 +11,17 @@ export function createContext(sys: System, kernelArgs: readonly string[], kernel
     sys,
     log: new Log(sys),
     config: DEFAULT_CONFIG,
-    state: { initArgs: kernelArgs, initEnv: kernelEnv, rootDevice: null, rootFsType: null, cowDevice: null, devkmsgBefore: null },
+    state: {
+      initArgs: kernelArgs,
+      initEnv: kernelEnv,
+      rootDevice: null,
+      rootFsType: null,
+      cowDevice: null,
+      loader: null,
+      requiredModules: Promise.resolve([]),
+      coldplug: async () => undefined,
+      devkmsgBefore: null,
+    },
   };
 }
 

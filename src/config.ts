@@ -3,6 +3,7 @@
 // and a bad one is reported with the parameter, the value and what is valid.
 
 import { type Cmdline, lastParam } from './cmdline';
+import { parseRootSpec } from './blkid/root-spec';
 import { parseSize, showSize, type Size } from './size';
 import { BREAK_STAGES, type StageName } from './stage-names';
 
@@ -16,8 +17,10 @@ export const EMERGENCY_ACTIONS = ['reboot', 'poweroff', 'halt'] as const;
 export type EmergencyAction = (typeof EMERGENCY_ACTIONS)[number];
 
 export interface Config {
-  /** The root device (root=). */
+  /** The root device (root=): a /dev path, LABEL=, UUID=, PARTUUID=, PARTLABEL= or a /dev/disk/by-* link. */
   readonly root: string | null;
+  /** rootwait: wait for the root device for ever. */
+  readonly rootwait: boolean;
   readonly rootfstype: string | null;
   readonly rootflags: string | null;
   readonly overlay: OverlayKind;
@@ -36,6 +39,10 @@ export interface Config {
   readonly rw: boolean;
   /** Extra modules to load (modules=a,b,c). */
   readonly modules: readonly string[];
+  /** Modules never to load (modprobe.blacklist=a,b). */
+  readonly blacklist: readonly string[];
+  /** How many modules load at once (rd.driver.jobs=); 1 loads them one at a time. */
+  readonly jobs: number;
   /** The init to start in the new root (init=). */
   readonly init: string;
   /** Seconds to wait for the root device (rootdelay=). */
@@ -57,6 +64,7 @@ export interface Config {
 
 export const DEFAULT_CONFIG: Config = {
   root: null,
+  rootwait: false,
   rootfstype: null,
   rootflags: null,
   overlay: 'unionfs',
@@ -68,6 +76,8 @@ export const DEFAULT_CONFIG: Config = {
   cowchunk: 8,
   rw: false,
   modules: [],
+  blacklist: [],
+  jobs: 8,
   init: '/sbin/init',
   rootdelay: 30,
   quiet: false,
@@ -112,7 +122,8 @@ const FSTYPE = /^[a-z0-9_.]+$/;
 const SCRYPT_HASH = /^scrypt:\d+:\d+:\d+:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/;
 
 const EXPECT = {
-  root: 'a device path such as /dev/vda or /dev/sda2',
+  root: 'a device path such as /dev/sda2, or LABEL=, UUID=, PARTUUID=, PARTLABEL=',
+  jobs: 'a whole number from 1 to 64, such as 8',
   fstype: 'a filesystem type such as ext4, squashfs or iso9660',
   modules: 'module names separated by commas, such as virtio_blk,ext4',
   path: 'an absolute path such as /sbin/init',
@@ -142,8 +153,8 @@ function moduleList(items: readonly string[]): Parsed<readonly string[]> {
   return names.every((n) => NAME.test(n)) ? ok(names) : bad(EXPECT.modules);
 }
 
-function integer(min: number, expected: string) {
-  return (text: string): Parsed<number> => (/^-?\d{1,6}$/.test(text) && Number(text) >= min ? ok(Number(text)) : bad(expected));
+function integer(min: number, expected: string, max = Number.POSITIVE_INFINITY) {
+  return (text: string): Parsed<number> => (/^-?\d{1,6}$/.test(text) && Number(text) >= min && Number(text) <= max ? ok(Number(text)) : bad(expected));
 }
 
 function breakStages(text: string | null): Parsed<readonly StageName[]> {
@@ -171,7 +182,7 @@ function text<K extends keyof Config>(key: K, param: string, parse: TextParse<Co
   };
 }
 
-function boolean<K extends 'quiet' | 'shell' | 'debug' | 'toram' | 'rw'>(key: K, param: string): Setting<K> {
+function boolean<K extends 'quiet' | 'shell' | 'debug' | 'toram' | 'rw' | 'rootwait'>(key: K, param: string): Setting<K> {
   return {
     key,
     param,
@@ -191,7 +202,18 @@ function size(text: string): Parsed<Size | null> {
   return parsed ? ok(parsed) : bad(EXPECT.size);
 }
 
-function number<K extends 'rootdelay' | 'panic' | 'cowchunk'>(key: K, param: string, parse: TextParse<number>, expected: string): Setting<K> {
+function moduleSetting<K extends 'modules' | 'blacklist'>(key: K, param: string): Setting<K> {
+  return {
+    key,
+    param,
+    onCmdline: true,
+    fromText: (t) => (t === null || t === '' ? bad(EXPECT.modules) : (moduleList(t.split(',')) as Parsed<Config[K]>)),
+    fromJson: (v) =>
+      Array.isArray(v) && v.every((x) => typeof x === 'string') ? (moduleList(v) as Parsed<Config[K]>) : bad('a list of module names, such as ["virtio_blk", "ext4"]'),
+  };
+}
+
+function number<K extends 'rootdelay' | 'panic' | 'cowchunk' | 'jobs'>(key: K, param: string, parse: TextParse<number>, expected: string): Setting<K> {
   return {
     key,
     param,
@@ -202,7 +224,8 @@ function number<K extends 'rootdelay' | 'panic' | 'cowchunk'>(key: K, param: str
 }
 
 const SETTINGS: { readonly [K in keyof Config]: Setting<K> } = {
-  root: text('root', 'root', matching(/^\/dev\/./, EXPECT.root), EXPECT.root, true),
+  root: text('root', 'root', (t) => (parseRootSpec(t) ? ok(t) : bad(EXPECT.root)), EXPECT.root, true),
+  rootwait: boolean('rootwait', 'rootwait'),
   rootfstype: text('rootfstype', 'rootfstype', matching(FSTYPE, EXPECT.fstype), EXPECT.fstype, true),
   rootflags: text('rootflags', 'rootflags', ok, 'mount options such as noatime', true),
   overlay: text('overlay', 'overlay', oneOf(OVERLAY_KINDS), `one of ${OVERLAY_KINDS.join(', ')}`),
@@ -219,13 +242,9 @@ const SETTINGS: { readonly [K in keyof Config]: Setting<K> } = {
   },
   cowchunk: number('cowchunk', 'cowchunk', power2, EXPECT.chunk),
   rw: boolean('rw', 'rw'),
-  modules: {
-    key: 'modules',
-    param: 'modules',
-    onCmdline: true,
-    fromText: (t) => (t === null || t === '' ? bad(EXPECT.modules) : moduleList(t.split(','))),
-    fromJson: (v) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? moduleList(v) : bad('a list of module names, such as ["virtio_blk", "ext4"]')),
-  },
+  modules: moduleSetting('modules', 'modules'),
+  blacklist: moduleSetting('blacklist', 'modprobe.blacklist'),
+  jobs: number('jobs', 'rd.driver.jobs', integer(1, EXPECT.jobs, 64), EXPECT.jobs),
   init: text('init', 'init', matching(/^\//, EXPECT.path), EXPECT.path),
   rootdelay: number('rootdelay', 'rootdelay', integer(0, EXPECT.seconds), EXPECT.seconds),
   quiet: boolean('quiet', 'quiet'),

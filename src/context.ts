@@ -1,4 +1,5 @@
 import type { Config } from './config';
+import type { LoadResult, ModuleLoader } from './kmod/loader';
 import type { Log } from './log';
 import type { StageName } from './stage-names';
 import type { System } from './system';
@@ -14,6 +15,12 @@ export interface BootState {
   rootFsType: string | null;
   /** overlay=dm: the device that takes the snapshot's changes. */
   cowDevice: string | null;
+  /** The module loader of the drivers stage; later stages load through it. */
+  loader: ModuleLoader | null;
+  /** The union's and modules='s modules, loading while the root is looked for. */
+  requiredModules: Promise<readonly LoadResult[]>;
+  /** One more coldplug pass, for devices that appeared since the last. */
+  coldplug: () => Promise<void>;
   /** printk_devkmsg as it was before we lifted the rate limit; restored at handoff. */
   devkmsgBefore: string | null;
 }

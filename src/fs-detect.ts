@@ -1,19 +1,15 @@
-// Tells a filesystem by its magic bytes, so a root can be mounted without
-// rootfstype= and the right driver loaded before the mount.
+// Tells a filesystem, its label and its UUID by reading its superblock, as
+// blkid does, so the root can be found by LABEL= or UUID= and mounted
+// without rootfstype=, with no process spawned per device.
 
-export const DETECT_BYTES = 0x10100; // far enough for btrfs's superblock at 64 KiB
+import { ascii, hex, isZero, text, u16le, u32le, uuidBigEndian } from './blkid/bytes';
 
-function u16le(b: Uint8Array, at: number): number {
-  return (b[at] ?? 0) | ((b[at + 1] ?? 0) << 8);
-}
+export const DETECT_BYTES = 0x10400; // past btrfs's superblock at 64 KiB
 
-function u32le(b: Uint8Array, at: number): number {
-  return (u16le(b, at) | (u16le(b, at + 2) << 16)) >>> 0;
-}
-
-function ascii(b: Uint8Array, at: number, text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (b[at + i] !== text.charCodeAt(i)) return false;
-  return true;
+export interface FsIdentity {
+  readonly type: string;
+  readonly label: string | null;
+  readonly uuid: string | null;
 }
 
 const EXT_SUPERBLOCK = 1024;
@@ -22,24 +18,52 @@ const EXT4_INCOMPAT = 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x2000 | 0x4000 | 0x
 const EXT4_RO_COMPAT = 0x8 | 0x10 | 0x20 | 0x40 | 0x400; // huge_file, gdt_csum, dir_nlink, extra_isize, metadata_csum
 const EXT3_COMPAT_JOURNAL = 0x4;
 
-function extKind(b: Uint8Array): string {
-  const compat = u32le(b, EXT_SUPERBLOCK + 0x5c);
-  const incompat = u32le(b, EXT_SUPERBLOCK + 0x60);
-  const roCompat = u32le(b, EXT_SUPERBLOCK + 0x64);
-  if (incompat & EXT4_INCOMPAT || roCompat & EXT4_RO_COMPAT) return 'ext4';
-  return compat & EXT3_COMPAT_JOURNAL ? 'ext3' : 'ext2';
+const orNull = (s: string) => (s === '' ? null : s);
+const uuidOrNull = (b: Uint8Array, at: number) => (isZero(b, at, at + 16) ? null : uuidBigEndian(b, at));
+
+function ext(b: Uint8Array): FsIdentity {
+  const sb = EXT_SUPERBLOCK;
+  const compat = u32le(b, sb + 0x5c);
+  const incompat = u32le(b, sb + 0x60);
+  const roCompat = u32le(b, sb + 0x64);
+  const type = incompat & EXT4_INCOMPAT || roCompat & EXT4_RO_COMPAT ? 'ext4' : compat & EXT3_COMPAT_JOURNAL ? 'ext3' : 'ext2';
+  return { type, label: orNull(text(b, sb + 0x78, 16)), uuid: uuidOrNull(b, sb + 0x68) };
 }
 
-/** The filesystem type in the first DETECT_BYTES of a device, or null if none is known. */
-export function detectFsType(b: Uint8Array): string | null {
-  if (ascii(b, 0, 'hsqs')) return 'squashfs';
-  if (ascii(b, 0, 'XFSB')) return 'xfs';
-  if (u32le(b, 1024) === 0xe0f5e1e2) return 'erofs';
-  if (u16le(b, EXT_SUPERBLOCK + 0x38) === 0xef53) return extKind(b);
-  if (ascii(b, 0x8001, 'CD001')) return 'iso9660';
-  if (ascii(b, 0x10040, '_BHRfS_M')) return 'btrfs';
-  if (u16le(b, 510) === 0xaa55 && (ascii(b, 0x36, 'FAT') || ascii(b, 0x52, 'FAT32'))) return 'vfat';
+// The primary volume descriptor: the volume id is the label, and blkid's UUID
+// is the creation time (or modification time) with its punctuation.
+function iso9660(b: Uint8Array): FsIdentity {
+  const pvd = 0x8000;
+  const time = (at: number) => {
+    const t = Buffer.from(b.subarray(at, at + 16)).toString('latin1');
+    return /^\d{16}$/.test(t) && t !== '0000000000000000' ? `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}-${t.slice(8, 10)}-${t.slice(10, 12)}-${t.slice(12, 14)}-${t.slice(14, 16)}` : null;
+  };
+  return { type: 'iso9660', label: orNull(text(b, pvd + 40, 32, 'latin1')), uuid: time(pvd + 830) ?? time(pvd + 813) };
+}
+
+function vfat(b: Uint8Array): FsIdentity {
+  const fat32 = ascii(b, 0x52, 'FAT32');
+  const id = u32le(b, fat32 ? 0x43 : 0x27);
+  const label = text(b, fat32 ? 0x47 : 0x2b, 11, 'latin1');
+  const uuid = hex(Uint8Array.of(id >>> 24, (id >>> 16) & 0xff), 0, 2).toUpperCase() + '-' + hex(Uint8Array.of((id >>> 8) & 0xff, id & 0xff), 0, 2).toUpperCase();
+  return { type: 'vfat', label: label === 'NO NAME' ? null : orNull(label), uuid };
+}
+
+/** The filesystem in the first DETECT_BYTES of a device, or null if none is known. */
+export function identifyFs(b: Uint8Array): FsIdentity | null {
+  // squashfs has neither label nor UUID.
+  if (ascii(b, 0, 'hsqs')) return { type: 'squashfs', label: null, uuid: null };
+  if (ascii(b, 0, 'XFSB')) return { type: 'xfs', label: orNull(text(b, 108, 12)), uuid: uuidOrNull(b, 32) };
+  if (u32le(b, 1024) === 0xe0f5e1e2) return { type: 'erofs', label: orNull(text(b, 1024 + 64, 16)), uuid: uuidOrNull(b, 1024 + 48) };
+  if (u16le(b, EXT_SUPERBLOCK + 0x38) === 0xef53) return ext(b);
+  if (ascii(b, 0x8001, 'CD001')) return iso9660(b);
+  if (ascii(b, 0x10040, '_BHRfS_M')) return { type: 'btrfs', label: orNull(text(b, 0x10000 + 0x12b, 256)), uuid: uuidOrNull(b, 0x10000 + 0x20) };
+  if (u16le(b, 510) === 0xaa55 && (ascii(b, 0x36, 'FAT') || ascii(b, 0x52, 'FAT32'))) return vfat(b);
   return null;
+}
+
+export function detectFsType(b: Uint8Array): string | null {
+  return identifyFs(b)?.type ?? null;
 }
 
 // The kernel module that provides each type, where the name differs.

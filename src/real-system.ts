@@ -45,8 +45,47 @@ function procStats(): ProcStat[] {
   return stats;
 }
 
+// Counts changes anywhere under /dev (devtmpfs makes a node for every new
+// disk, partition, SCSI or USB device); waiters wake on the next one.
+function deviceWatch() {
+  let events = 0;
+  let watcher: fs.FSWatcher | null = null;
+  const waiters = new Set<() => void>();
+  const start = () => {
+    if (watcher) return;
+    try {
+      watcher = fs.watch('/dev', { recursive: true }, () => {
+        events++;
+        for (const wake of [...waiters]) wake();
+      });
+    } catch {
+      // No /dev yet: the waiters' timeouts still end the wait.
+    }
+  };
+  return {
+    count: () => {
+      start();
+      return events;
+    },
+    wait(seen: number, timeoutMs: number): Promise<void> {
+      start();
+      if (events > seen) return Promise.resolve();
+      return new Promise((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          waiters.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.min(timeoutMs, 2 ** 31 - 1));
+        waiters.add(done);
+      });
+    },
+  };
+}
+
 export function realSystem(): System {
   let kmsg: number | null = null;
+  const devices = deviceWatch();
   const children = new Set<number>();
   const waitpid = loadWaitpid();
   return {
@@ -91,6 +130,12 @@ export function realSystem(): System {
       }
     },
     readlink: (path) => fs.readlinkSync(path),
+    symlink(target, path) {
+      fs.rmSync(path, { force: true });
+      fs.symlinkSync(target, path);
+    },
+    deviceEvents: () => devices.count(),
+    waitForDeviceEvent: (seen, timeoutMs) => devices.wait(seen, timeoutMs),
     readdir(path) {
       try {
         return fs.readdirSync(path).sort();

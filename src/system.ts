@@ -36,9 +36,15 @@ export interface System {
   /** Like lstat: does not follow a final symlink. Null when nothing is there. */
   lstat(path: string): PathInfo | null;
   readlink(path: string): string;
+  /** Makes `path` a symlink to `target`, replacing what was there. */
+  symlink(target: string, path: string): void;
   readdir(path: string): string[];
   /** Resolves true as soon as `path` exists, false after `timeoutMs`. */
   waitForPath(path: string, timeoutMs: number): Promise<boolean>;
+  /** How many changes /dev has seen (nodes made or removed, anywhere below it). */
+  deviceEvents(): number;
+  /** Resolves once /dev has seen more than `seen` changes, or after `timeoutMs`. */
+  waitForDeviceEvent(seen: number, timeoutMs: number): Promise<void>;
   /** Milliseconds from a monotonic clock. */
   now(): number;
   sleep(ms: number): Promise<void>;

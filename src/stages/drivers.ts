@@ -1,13 +1,16 @@
+// Drivers without udev: coldplug reads every device's modalias, matches it
+// against modules.alias and loads what matches, in parallel and in
+// dependency order; rounds repeat while loading brings new devices (a PCI
+// controller brings its disks). The modules the union and the user need are
+// started at once and awaited only where they are used.
+
 import type { OverlayKind } from '../config';
 import type { Context, Stage } from '../context';
-import { exec } from '../exec';
+import { BootError } from '../errors';
+import { matchModaliases, parseAliasRules } from '../kmod/alias';
+import { type LoadResult, ModuleLoader, parseModuleDb } from '../kmod/loader';
 
-// Controllers a generic machine may boot from. Without coldplug we cannot
-// tell which the machine has, so all that the image carries are tried.
-export const STORAGE_MODULES = [
-  'virtio_pci', 'virtio_blk', 'virtio_scsi', 'ahci', 'ata_piix', 'nvme', 'sd_mod', 'sr_mod',
-  'xhci_pci', 'ehci_pci', 'ohci_pci', 'uhci_hcd', 'usb_storage', 'uas',
-] as const;
+export const KERNEL_STAMP = '/etc/cowboot-kernel';
 
 export function unionModules(overlay: OverlayKind): string[] {
   switch (overlay) {
@@ -23,22 +26,123 @@ export function unionModules(overlay: OverlayKind): string[] {
   }
 }
 
-async function loadTolerant(ctx: Context, modules: readonly string[]): Promise<void> {
-  const argv = ['modprobe', '-a', ...modules];
-  ctx.log.debug(`run: ${argv.join(' ')}`);
-  const result = await ctx.sys.run(argv);
-  if (result.status !== 0) ctx.log.info(`some storage drivers are not in this image or kernel: ${result.stderr.trim()}`);
+function checkKernel(ctx: Context): string {
+  const running = ctx.sys.readText('/proc/sys/kernel/osrelease').trim();
+  let built: string;
+  try {
+    built = ctx.sys.readText(KERNEL_STAMP).trim();
+  } catch {
+    return running;
+  }
+  if (built !== running) {
+    throw new BootError(`this image was built for kernel ${built}, but the running kernel is ${running}: its modules cannot load`, {
+      hint: `rebuild the image for this kernel: node build.mjs initramfs -o FILE --kernel-version ${running} (see README)`,
+    });
+  }
+  return running;
+}
+
+/** Every modalias the kernel lists now; the buses are what udev's coldplug walks too. */
+export function readModaliases(ctx: Context): string[] {
+  const found: string[] = [];
+  for (const bus of ctx.sys.readdir('/sys/bus')) {
+    for (const device of ctx.sys.readdir(`/sys/bus/${bus}/devices`)) {
+      try {
+        const alias = ctx.sys.readText(`/sys/bus/${bus}/devices/${device}/modalias`).trim();
+        if (alias) found.push(alias);
+      } catch {
+        // Not every device has one.
+      }
+    }
+  }
+  return found;
+}
+
+function logResults(ctx: Context, why: string, results: readonly LoadResult[]): void {
+  for (const r of results) {
+    if (r.ok) ctx.log.info(`loaded ${r.module} in ${r.ms} ms (${why})`);
+    else ctx.log.debug(`could not load ${r.module} (${why}): ${r.error}`);
+  }
+}
+
+function readLoaded(ctx: Context): Set<string> {
+  try {
+    return new Set(ctx.sys.readText('/proc/modules').split('\n').map((l) => l.split(' ')[0] ?? '').filter(Boolean));
+  } catch {
+    return new Set();
+  }
+}
+
+function makeLoader(ctx: Context, kernel: string): ModuleLoader {
+  const dir = `/lib/modules/${kernel}`;
+  const read = (name: string) => {
+    try {
+      return ctx.sys.readText(`${dir}/${name}`);
+    } catch {
+      return '';
+    }
+  };
+  const db = parseModuleDb(read('modules.dep'), read('modules.builtin'));
+  const loadOne = async (module: string, path: string) => {
+    const result = await ctx.sys.run(['insmod', `${dir}/${path}`]);
+    // Loaded meanwhile by the kernel's own request (modprobe): that is fine.
+    if (result.status === 0 || /File exists/.test(result.stderr)) return { ok: true };
+    return { ok: false, error: result.stderr.trim() || `insmod exited with status ${result.status}` };
+  };
+  return new ModuleLoader(db, readLoaded(ctx), loadOne, () => ctx.sys.now(), ctx.config.jobs);
+}
+
+/** Loads what the current modaliases ask for, round after round, until a round finds nothing new. */
+async function coldplugRounds(ctx: Context, loader: ModuleLoader, aliasText: string): Promise<void> {
+  const aliases = parseAliasRules(aliasText);
+  const tried = new Set<string>();
+  for (;;) {
+    const wanted = matchModaliases(aliases, readModaliases(ctx)).filter((m) => !tried.has(m) && !ctx.config.blacklist.includes(m) && loader.has(m));
+    if (wanted.length === 0) return;
+    wanted.forEach((m) => tried.add(m));
+    logResults(ctx, 'device', await loader.load(wanted));
+  }
 }
 
 export const loadDrivers: Stage = {
   name: 'drivers',
   async run(ctx) {
-    await loadTolerant(ctx, STORAGE_MODULES);
-    // What the union and the user asked for must load: without them the boot cannot go on.
-    const required = [...new Set([...unionModules(ctx.config.overlay), ...(ctx.config.loop ? ['loop'] : []), ...ctx.config.modules])];
-    if (required.length > 0) {
-      await exec(ctx, ['modprobe', '-a', ...required], 'is the module in the image? Add it when building: node build.mjs initramfs … (see README)');
+    const kernel = checkKernel(ctx);
+    const loader = makeLoader(ctx, kernel);
+    const { overlay, loop, modules, blacklist } = ctx.config;
+    const required = [...new Set([...unionModules(overlay), ...(loop ? ['loop'] : []), ...modules])].filter((m) => !blacklist.includes(m));
+    ctx.state.requiredModules = loader.load(required).then((results) => {
+      logResults(ctx, 'needed', results);
+      return results;
+    });
+    let aliasText = '';
+    try {
+      aliasText = ctx.sys.readText(`/lib/modules/${kernel}/modules.alias`);
+    } catch {
+      ctx.log.warn(`no modules.alias for ${kernel}: no drivers are loaded for devices`);
     }
-    if (required.length > 0) ctx.log.info(`loaded ${required.join(' ')}`);
+    ctx.state.coldplug = () => coldplugRounds(ctx, loader, aliasText);
+    ctx.state.loader = loader;
+    await ctx.state.coldplug();
   },
 };
+
+/** The modules the union and modules= need: awaited where they are first used. */
+export async function requireModules(ctx: Context): Promise<void> {
+  const failed = (await ctx.state.requiredModules).filter((r) => !r.ok);
+  if (failed.length > 0) {
+    throw new BootError(`needed modules did not load: ${failed.map((f) => `${f.module} (${f.error})`).join('; ')}`, {
+      hint: 'is the module in the image? Add it when building: node build.mjs initramfs --add-module NAME …',
+    });
+  }
+}
+
+/** A filesystem's driver, through the same loader. */
+export async function loadModule(ctx: Context, module: string, why: string): Promise<void> {
+  const loader = ctx.state.loader;
+  if (!loader) throw new BootError('internal: the drivers stage has not run');
+  const results = await loader.load([module]);
+  logResults(ctx, why, results);
+  const failed = results.find((r) => !r.ok);
+  if (failed) throw new BootError(`module ${failed.module} did not load: ${failed.error}`, { hint: `the ${module} driver is needed for ${why}` });
+}

@@ -1,11 +1,13 @@
+import { parseRootSpec, type RootSpec, showSpec } from '../blkid/root-spec';
+import { type BlockDevice, describeDevice, diskLinks, matchesSpec, scanBlockDevices } from '../blkid/scan';
 import type { Context, Stage } from '../context';
 import { BootError } from '../errors';
-import { exec } from '../exec';
 import { DETECT_BYTES, detectFsType, fsModule } from '../fs-detect';
 import { mountOnce } from '../mount';
 import { MEDIUM_DIR, RO_DIR } from '../paths';
 import { attachLoop, setReadOnly } from '../storage/block';
 import { copyToRam } from '../storage/toram';
+import { loadModule, requireModules } from './drivers';
 
 // A device-mapper snapshot makes a block device writable; these formats stay
 // read-only whatever the device allows.
@@ -28,12 +30,50 @@ function kernelKnows(ctx: Context): string {
   return `the kernel can mount: ${kernelFilesystems(ctx).join(' ') || 'nothing yet'}`;
 }
 
-async function waitForDevice(ctx: Context, device: string, rootdelay: number): Promise<void> {
-  ctx.log.info(`waiting up to ${rootdelay} s for ${device}`);
-  if (await ctx.sys.waitForPath(device, rootdelay * 1000)) return;
-  const seen = ctx.sys.readdir('/sys/class/block');
-  throw new BootError(`root device ${device} did not appear within ${rootdelay} s`, {
-    hint: `block devices seen: ${seen.length > 0 ? seen.join(' ') : 'none'}; a missing driver can be added with modules=, a slow device given more time with rootdelay=`,
+// Without netlink (Node has none) and with no uevent helper in distribution
+// kernels, devices are noticed through /dev; a device behind a bus whose
+// driver is not loaded yet makes no node, so coldplug also runs this often.
+const COLDPLUG_SAFETY_NET_MS = 1000;
+
+function makeDiskLinks(ctx: Context, devices: readonly BlockDevice[]): void {
+  for (const [link, target] of diskLinks(devices)) {
+    try {
+      ctx.sys.mkdirp(link.slice(0, link.lastIndexOf('/')));
+      ctx.sys.symlink(target, link);
+    } catch (error) {
+      ctx.log.warn(`could not make ${link}: ${(error as Error).message}`);
+    }
+  }
+}
+
+/**
+ * Waits for the device `spec` names: each change in /dev (or the safety-net
+ * tick) runs coldplug for new devices and reads the block devices again.
+ */
+async function findDevice(ctx: Context, spec: RootSpec): Promise<string> {
+  const { rootwait, rootdelay } = ctx.config;
+  const limitMs = rootwait ? Number.POSITIVE_INFINITY : rootdelay * 1000;
+  const deadline = ctx.sys.now() + limitMs;
+  ctx.log.info(`looking for ${showSpec(spec)}${rootwait ? ' (rootwait: for ever)' : `, up to ${rootdelay} s`}`);
+  let devices: BlockDevice[] = [];
+  for (;;) {
+    const seen = ctx.sys.deviceEvents();
+    // A path names its node directly, block device in sysfs or not (a /dev/mapper name, say).
+    if (spec.kind === 'path' && ctx.sys.lstat(spec.path) !== null) return spec.path;
+    devices = scanBlockDevices(ctx.sys);
+    makeDiskLinks(ctx, devices);
+    const found = devices.find((d) => matchesSpec(d, spec));
+    if (found) {
+      ctx.log.info(`${showSpec(spec)} is ${describeDevice(found)}`);
+      return found.path;
+    }
+    const left = deadline - ctx.sys.now();
+    if (left <= 0) break;
+    await ctx.sys.waitForDeviceEvent(seen, Math.min(left, COLDPLUG_SAFETY_NET_MS));
+    await ctx.state.coldplug();
+  }
+  throw new BootError(`root device ${showSpec(spec)} did not appear within ${rootdelay} s`, {
+    hint: `block devices seen: ${devices.length > 0 ? devices.map(describeDevice).join('; ') : 'none'}; a missing driver can be added with modules=, a slow device given more time with rootdelay= or rootwait`,
   });
 }
 
@@ -57,7 +97,7 @@ async function identify(ctx: Context, device: string, given: string | null, type
     });
   }
   const module = fsModule(type);
-  await exec(ctx, ['modprobe', module], `the ${type} driver (module ${module}) is needed for ${device}`);
+  await loadModule(ctx, module, `${type} on ${device}`);
   return { device, type, detected, module, typeParam, given: given !== null };
 }
 
@@ -88,6 +128,7 @@ async function attachImage(ctx: Context, medium: string): Promise<string> {
     });
   }
   if (toram) image = await copyToRam(ctx, image);
+  await requireModules(ctx);
   const device = await attachLoop(ctx, image, true);
   ctx.log.info(`${image} attached read-only to ${device}`);
   return device;
@@ -96,17 +137,19 @@ async function attachImage(ctx: Context, medium: string): Promise<string> {
 export const mountRoot: Stage = {
   name: 'root',
   async run(ctx) {
-    const { root, rootdelay, rootflags, overlay, loop, loopfstype, rootfstype, rw } = ctx.config;
+    const { root, rootflags, overlay, loop, loopfstype, rootfstype, rw } = ctx.config;
     if (root === null) {
       throw new BootError('no root device: root= is not on the kernel command line nor in the image config', {
         hint: 'add root=/dev/... to the kernel command line',
       });
     }
-    await waitForDevice(ctx, root, rootdelay);
+    const spec = parseRootSpec(root);
+    if (spec === null) throw new BootError(`root=${root} is not a device path nor a LABEL=, UUID=, PARTUUID= or PARTLABEL=`);
+    const medium = await findDevice(ctx, spec);
     const writable = overlay === 'none' && rw;
-    let device = root;
-    if (loop !== null) device = await attachImage(ctx, root);
-    else if (!writable) await setReadOnly(ctx, root);
+    let device = medium;
+    if (loop !== null) device = await attachImage(ctx, medium);
+    else if (!writable) await setReadOnly(ctx, medium);
     const fs = loop !== null ? await identify(ctx, device, loopfstype, 'loopfstype') : await identify(ctx, device, rootfstype, 'rootfstype');
     if (overlay === 'dm' && READ_ONLY_FORMATS.includes(fs.type)) {
       throw new BootError(`overlay=dm cannot make ${fs.type} writable: the format itself is read-only, whatever the device below allows`, {

@@ -5,6 +5,7 @@ import { mountOverlayfs } from '../mounts/overlayfs';
 import { mountUnionfs } from '../mounts/unionfs';
 import { mountedTargets } from '../mount';
 import { NEW_ROOT } from '../paths';
+import { requireModules } from './drivers';
 
 export const mountUnion: Stage = {
   name: 'union',
@@ -14,6 +15,7 @@ export const mountUnion: Stage = {
       return;
     }
     ctx.sys.mkdirp(NEW_ROOT);
+    await requireModules(ctx);
     const { overlay } = ctx.config;
     switch (overlay) {
       case 'unionfs':

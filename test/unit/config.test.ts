@@ -37,7 +37,7 @@ test('parameters that are not ours are ignored', () => {
 test('each bad value names the parameter, the value and what is valid', () => {
   const messages = fromCmdline('overlay=aufs rootdelay=soon init=sbin/init modules=a;b root=sda1 rootfstype=Ext4! quiet=yes').problems.map(describeProblem);
   assert.equal(messages, [
-    'command line: root=sda1 is not valid: expected a device path such as /dev/vda or /dev/sda2',
+    'command line: root=sda1 is not valid: expected a device path such as /dev/sda2, or LABEL=, UUID=, PARTUUID=, PARTLABEL=',
     'command line: rootfstype=Ext4! is not valid: expected a filesystem type such as ext4, squashfs or iso9660',
     'command line: overlay=aufs is not valid: expected one of unionfs, dm, overlayfs, none',
     'command line: modules=a;b is not valid: expected module names separated by commas, such as virtio_blk,ext4',
@@ -65,6 +65,14 @@ test('a parameter that needs a value and has none is a problem', () => {
   assert.equal(fromCmdline('overlay root=').problems.map((p) => p.param), ['root', 'overlay']);
 });
 
+test('root= forms: paths, tags, and the links udev would make', () => {
+  const ok = (root: string) => fromCmdline(`root="${root}"`).problems.length === 0;
+  for (const root of ['/dev/sda2', 'LABEL=my root', 'UUID=0f1e-22', 'PARTUUID=6c0d2f5a-01', 'PARTLABEL=root', '/dev/disk/by-label/my\\x20root']) assert.ok(ok(root), root);
+  for (const root of ['sda2', 'LABEL=', 'FOO=bar', '/dev/']) assert.not.ok(ok(root), root);
+  assert.equal(fromCmdline('rd.driver.jobs=1 modprobe.blacklist=floppy,pcspkr rootwait').values, { jobs: 1, blacklist: ['floppy', 'pcspkr'], rootwait: true });
+  assert.equal(describeProblem(fromCmdline('rd.driver.jobs=0').problems[0]!), 'command line: rd.driver.jobs=0 is not valid: expected a whole number from 1 to 64, such as 8');
+});
+
 test('a root with shell syntax is only an odd path, never run', () => {
   assert.equal(fromCmdline('root=/dev/vda;reboot').values.root, '/dev/vda;reboot');
 });
@@ -73,7 +81,7 @@ test('config file: unknown keys and wrong types are rejected by name', () => {
   const { problems } = configFromJson({ overlay: 'dm', rootdelay: '5', colour: 'blue', modules: 'ext4' }, 'my.json');
   assert.equal(problems.map(describeProblem), [
     'my.json: rootdelay=5 is not valid: expected a whole number of seconds, such as 30',
-    'my.json: colour=blue is not valid: expected a known key: root, rootfstype, rootflags, overlay, loop, loopfstype, toram, cow, cowsize, cowchunk, rw, modules, init, rootdelay, quiet, rd.shell, rd.emergency, rd.break, rd.debug, panic, rd.rescue-password',
+    'my.json: colour=blue is not valid: expected a known key: root, rootwait, rootfstype, rootflags, overlay, loop, loopfstype, toram, cow, cowsize, cowchunk, rw, modules, modprobe.blacklist, rd.driver.jobs, init, rootdelay, quiet, rd.shell, rd.emergency, rd.break, rd.debug, panic, rd.rescue-password',
     'my.json: modules=ext4 is not valid: expected a list of module names, such as ["virtio_blk", "ext4"]',
   ]);
   assert.equal(configFromJson([], 'my.json').problems[0]?.param, '(file)');

@@ -25,13 +25,40 @@ export interface FakeSystem extends System {
   onShell: () => void;
   /** Answers to password prompts, in order; null when they run out. */
   readonly secrets: string[];
+  events: number;
+  /** Run while the boot waits for a device: the place for a device to appear. */
+  onDeviceWait: () => void;
 }
 
 const MAX_SHELLS = 5;
 
+/** A kernel for the fake: its version and the modules the image would carry. */
+export const KERNEL_FILES: Record<string, string> = {
+  '/proc/sys/kernel/osrelease': '6.1.0-test\n',
+  '/etc/cowboot-kernel': '6.1.0-test\n',
+  '/lib/modules/6.1.0-test/modules.dep': [
+    'kernel/drivers/virtio/virtio_blk.ko:',
+    'kernel/fs/fuse/fuse.ko:',
+    'kernel/fs/overlayfs/overlay.ko:',
+    'kernel/drivers/block/loop.ko:',
+    'kernel/drivers/md/dm-snapshot.ko: kernel/drivers/md/dm-mod.ko',
+    'kernel/drivers/md/dm-mod.ko:',
+    'kernel/fs/ext4/ext4.ko:',
+    'kernel/fs/squashfs/squashfs.ko:',
+    'kernel/fs/isofs/isofs.ko:',
+    '',
+  ].join('\n'),
+  '/lib/modules/6.1.0-test/modules.builtin': 'kernel/drivers/virtio/virtio_pci.ko\n',
+  '/lib/modules/6.1.0-test/modules.alias': 'alias virtio:d00000002v* virtio_blk\n',
+  '/sys/bus/virtio/devices/virtio0/modalias': 'virtio:d00000002v00001AF4\n',
+};
+
+/** The insmod of a module of KERNEL_FILES, as the fake's journal shows it. */
+export const insmod = (path: string) => `run insmod /lib/modules/6.1.0-test/kernel/${path}`;
+
 export function fakeSystem(initial: Record<string, FakeNode | string> = {}): FakeSystem {
   const files = new Map<string, FakeNode>();
-  for (const [path, node] of Object.entries(initial)) files.set(path, typeof node === 'string' ? { kind: 'file', mode: 0o644, text: node } : node);
+  for (const [path, node] of Object.entries({ ...KERNEL_FILES, ...initial })) files.set(path, typeof node === 'string' ? { kind: 'file', mode: 0o644, text: node } : node);
   let clock = 0;
   const sys: FakeSystem = {
     calls: [],
@@ -46,6 +73,8 @@ export function fakeSystem(initial: Record<string, FakeNode | string> = {}): Fak
     shells: 0,
     onShell: () => undefined,
     secrets: [],
+    events: 0,
+    onDeviceWait: () => undefined,
     async readSecret(prompt) {
       sys.calls.push(`ask ${prompt}`);
       return sys.secrets.shift() ?? null;
@@ -96,6 +125,16 @@ export function fakeSystem(initial: Record<string, FakeNode | string> = {}): Fak
       const node = files.get(path);
       if (node?.kind !== 'symlink') throw new Error(`EINVAL: ${path}`);
       return node.target;
+    },
+    symlink(target, path) {
+      sys.calls.push(`symlink ${path} -> ${target}`);
+      files.set(path, { kind: 'symlink', target });
+    },
+    deviceEvents: () => sys.events,
+    async waitForDeviceEvent(seen, timeoutMs) {
+      sys.calls.push(`wait-device ${seen} ${timeoutMs}`);
+      clock += Number.isFinite(timeoutMs) ? timeoutMs : 1000;
+      sys.onDeviceWait();
     },
     readdir(path) {
       const prefix = `${path}/`;

@@ -1,6 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { moduleName, parseAliases, parseBuiltin, parseModulesDep, selectModules } from '../../builder/kmod';
+import { filterMetadata, selectModules } from '../../builder/kmod';
+import { matchModaliases, parseAliasRules } from '../../src/kmod/alias';
+import { type LoadOne, ModuleLoader, moduleName, parseModuleDb } from '../../src/kmod/loader';
 
 const DEP = `kernel/fs/ext4/ext4.ko: kernel/lib/crc16.ko kernel/fs/mbcache.ko kernel/fs/jbd2/jbd2.ko
 kernel/lib/crc16.ko:
@@ -11,37 +13,90 @@ kernel/drivers/md/dm-bufio.ko.xz: kernel/drivers/md/dm-mod.ko.xz
 kernel/drivers/md/dm-mod.ko.xz:
 kernel/crypto/crc32c_generic.ko:
 kernel/arch/x86/crypto/crc32c-intel.ko:
+kernel/drivers/block/virtio_blk.ko:
+kernel/drivers/ata/ahci.ko: kernel/drivers/ata/libahci.ko
+kernel/drivers/ata/libahci.ko:
 `;
 const ALIASES = `alias crc32c crc32c_generic
 alias crc32c crc32c_intel
-alias pci:v00001AF4d00001001sv*sd*bc*sc*i* virtio_blk
+alias virtio:d00000002v* virtio_blk
+alias pci:v*d*sv*sd*bc01sc06i01* ahci
+alias pci:v00008086d00002922sv*sd*bc*sc*i* ahci
 alias fs-ext2 ext4
+alias usb:v0BDAp0129d*dc*dsc*dp*ic[0-9]*isc*ip*in* rtsx_usb
 `;
 const BUILTIN = 'kernel/drivers/virtio/virtio_pci.ko\n';
 
-const select = (wanted: string[]) => selectModules(wanted, parseModulesDep(DEP), parseAliases(ALIASES), parseBuiltin(BUILTIN));
+const db = parseModuleDb(DEP, BUILTIN);
+const aliases = parseAliasRules(ALIASES);
 
 test('module names: no folder, no .ko or compression suffix, dashes as underscores', () => {
   assert.is(moduleName('kernel/drivers/md/dm-snapshot.ko.xz'), 'dm_snapshot');
   assert.is(moduleName('kernel/fs/ext4/ext4.ko'), 'ext4');
+  assert.equal(db.deps.get('dm_snapshot'), ['dm_bufio', 'dm_mod']);
 });
 
-test('dependencies come along, each once', () => {
-  assert.equal(select(['ext4', 'dm-snapshot']).paths, [
-    'kernel/drivers/md/dm-bufio.ko.xz', 'kernel/drivers/md/dm-mod.ko.xz', 'kernel/drivers/md/dm-snapshot.ko.xz',
-    'kernel/fs/ext4/ext4.ko', 'kernel/fs/jbd2/jbd2.ko', 'kernel/fs/mbcache.ko', 'kernel/lib/crc16.ko',
+test('modaliases match shell-style wildcards, character classes included', () => {
+  assert.equal(matchModaliases(aliases, ['virtio:d00000002v00001AF4']), ['virtio_blk']);
+  assert.equal(matchModaliases(aliases, ['pci:v00008086d00002922sv00001AF4sd00001100bc01sc06i01']), ['ahci']);
+  assert.equal(matchModaliases(aliases, ['usb:v0BDAp0129d0100dc00dsc00dp00ic7isc06ip50in00']), ['rtsx_usb']);
+  assert.equal(matchModaliases(aliases, ['usb:v0BDAp0129d0100dc00dsc00dp00icFFisc06ip50in00']), []);
+  assert.equal(matchModaliases(aliases, ['pci:v00001234d00001111sv00001AF4sd00001100bc03sc00i00']), []);
+});
+
+test('selection: dependencies come along, aliases bring every provider, built-in and missing apart', () => {
+  assert.equal(selectModules(['ext4', 'dm-snapshot'], db, aliases).modules, ['crc16', 'dm_bufio', 'dm_mod', 'dm_snapshot', 'ext4', 'jbd2', 'mbcache']);
+  assert.equal(selectModules(['crc32c'], db, aliases).modules, ['crc32c_generic', 'crc32c_intel']);
+  assert.equal(selectModules(['fs-ext2'], db, aliases).modules.includes('ext4'), true);
+  assert.equal(selectModules(['virtio_pci', 'ata_piix'], db, aliases), { modules: [], builtin: ['virtio_pci'], missing: ['ata_piix'] });
+});
+
+test('metadata is cut down to the modules in the image', () => {
+  const keep = new Set(['ext4', 'crc32c_generic']);
+  assert.is(filterMetadata(ALIASES, keep, (l) => l.split(' ')[2] ?? null), 'alias crc32c crc32c_generic\nalias fs-ext2 ext4\n');
+});
+
+function recordingLoader(limit: number, failing: string[] = []) {
+  const log: string[] = [];
+  let running = 0;
+  let peak = 0;
+  const loadOne: LoadOne = async (module) => {
+    running++;
+    peak = Math.max(peak, running);
+    log.push(`start ${module}`);
+    await new Promise((r) => setTimeout(r, 5));
+    log.push(`end ${module}`);
+    running--;
+    return failing.includes(module) ? { ok: false, error: 'No such device' } : { ok: true };
+  };
+  const loader = new ModuleLoader(db, new Set(['crc16']), loadOne, () => performance.now(), limit);
+  return { loader, log, peak: () => peak };
+}
+
+test('parallel loading: a module starts only after the modules it needs, each loaded once', async () => {
+  const { loader, log, peak } = recordingLoader(4);
+  const [a, b] = await Promise.all([loader.load(['ext4', 'dm_snapshot', 'virtio_pci']), loader.load(['ext4', 'virtio_blk'])]);
+  const at = (e: string) => log.indexOf(e);
+  assert.ok(at('end jbd2') < at('start ext4') && at('end mbcache') < at('start ext4'));
+  assert.ok(at('end dm_mod') < at('start dm_bufio') && at('end dm_bufio') < at('start dm_snapshot'));
+  assert.is(log.filter((e) => e === 'start ext4').length, 1);
+  assert.not.ok(log.includes('start crc16'), 'already loaded');
+  assert.not.ok(log.includes('start virtio_pci'), 'built in');
+  assert.ok(peak() > 1 && peak() <= 4, `ran ${peak()} at once`);
+  assert.equal(a.map((r) => r.module), ['ext4', 'dm_snapshot']);
+  assert.equal(b.map((r) => r.module), ['ext4', 'virtio_blk']);
+});
+
+test('one at a time with limit 1; a failed dependency fails what needs it', async () => {
+  const { loader, peak } = recordingLoader(1, ['libahci']);
+  const results = await loader.load(['ahci', 'virtio_blk', 'nope']);
+  assert.is(peak(), 1);
+  assert.equal(results.map((r) => [r.module, r.ok, r.error ?? '']), [
+    ['ahci', false, 'needs libahci, which failed'],
+    ['virtio_blk', true, ''],
+    ['nope', false, 'not in this image'],
   ]);
-});
-
-test('an alias brings every module that provides it; wildcard aliases are not names', () => {
-  assert.equal(select(['crc32c']).paths, ['kernel/arch/x86/crypto/crc32c-intel.ko', 'kernel/crypto/crc32c_generic.ko']);
-  assert.equal(select(['fs-ext2']).paths.includes('kernel/fs/ext4/ext4.ko'), true);
-  assert.equal(parseAliases(ALIASES).has('pci:v00001AF4d00001001sv*sd*bc*sc*i*'), false);
-});
-
-test('built-in and missing modules are told apart', () => {
-  const s = select(['virtio_pci', 'ata_piix']);
-  assert.equal(s, { paths: [], builtin: ['virtio_pci'], missing: ['ata_piix'] });
+  assert.ok(loader.has('virtio_pci') && loader.has('ext4') && !loader.has('nope'));
 });
 
 test.run();

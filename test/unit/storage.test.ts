@@ -5,7 +5,7 @@ import { configFromCmdline, describeProblem } from '../../src/config';
 import { snapshotMountOptions, snapshotTable } from '../../src/mounts/dm-snapshot';
 import { formatBytes, parseMeminfo, parseSize, sizeInBytes } from '../../src/size';
 import { toramFits } from '../../src/storage/toram';
-import { bootFake, fakeSystem, type FakeSystem } from './fake-system';
+import { bootFake, fakeSystem, type FakeSystem, insmod } from './fake-system';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
@@ -89,17 +89,17 @@ test('live CD: the medium read-only on /run/initramfs/live, the image attached r
   const c = commands(sys);
   const from = c.indexOf('run blockdev --setro /dev/sr0');
   assert.equal(c.slice(from - 1, from + 8), [
-    'run modprobe isofs',
+    insmod('fs/isofs/isofs.ko'),
     'run blockdev --setro /dev/sr0',
     'run mount -t iso9660 -o ro /dev/sr0 /run/initramfs/live',
     'run losetup -r -f /run/initramfs/live/live/filesystem.squashfs',
-    'run modprobe squashfs',
+    insmod('fs/squashfs/squashfs.ko'),
     'run mount -t squashfs -o ro /dev/loop0 /run/initramfs/ro',
     'run mount -t tmpfs -o mode=0755,size=512000000 cow /run/initramfs/cow',
     'run mount -t overlay -o lowerdir=/run/initramfs/ro,upperdir=/run/initramfs/cow/upper,workdir=/run/initramfs/cow/work overlay /newroot',
     'run mount --move /dev /newroot/dev',
   ]);
-  assert.ok(c.includes('run modprobe -a overlay loop'));
+  assert.ok(c.indexOf(insmod('drivers/block/loop.ko')) < c.indexOf('run losetup -r -f /run/initramfs/live/live/filesystem.squashfs'));
 });
 
 test('toram: copied into a tmpfs of its size, the medium unmounted, the copy attached', async () => {
@@ -130,7 +130,7 @@ test('overlay=dm cow=tmpfs: origin read-only, a sparse COW file on its own tmpfs
   const from = c.indexOf('run blockdev --setro /dev/vda');
   assert.equal(c.slice(from, from + 8), [
     'run blockdev --setro /dev/vda',
-    'run modprobe ext4',
+    insmod('fs/ext4/ext4.ko'),
     'run mount -t tmpfs -o mode=0755,size=68157440 cow /run/initramfs/cow',
     'sparse /run/initramfs/cow/snapshot-cow 67108864',
     'run losetup -f /run/initramfs/cow/snapshot-cow',
