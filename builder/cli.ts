@@ -11,11 +11,14 @@ import { type Compression, COMPRESSIONS, compressFile, isCompression } from './c
 import { writeCpio } from './cpio';
 import { BuildError } from './host';
 import { collectImage, defaultKernelVersion, type Part } from './image';
+import { fileContent, listing, readImage } from './inspect';
 
 const USAGE = `usage:
   node build.mjs bundle
   node build.mjs initramfs -o FILE [--kernel-version VER] [--kmoddir DIR] [--compress ${COMPRESSIONS.join('|')}] [--config FILE]
-                           [--host-only] [--add-module NAME]...
+                           [--host-only] [--add-module NAME]... [--add-file SRC:DEST]...
+  node build.mjs list IMAGE
+  node build.mjs cat IMAGE PATH
   node build.mjs hash-password < password-file     (prints a value for "rd.rescue-password" in --config)`;
 
 function progress(line: string): void {
@@ -46,6 +49,14 @@ function readConfig(path: string | undefined): string {
   return json;
 }
 
+function parseAddFile(spec: string): { source: string; dest: string } {
+  const colon = spec.lastIndexOf(':');
+  const source = spec.slice(0, colon);
+  const dest = spec.slice(colon + 1);
+  if (colon <= 0 || !dest.startsWith('/')) throw new BuildError(`--add-file ${spec} is not valid: expected SRC:DEST with an absolute DEST, such as ./motd:/etc/motd`);
+  return { source, dest };
+}
+
 async function initramfs(projectDir: string, args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -57,6 +68,7 @@ async function initramfs(projectDir: string, args: string[]): Promise<void> {
       config: { type: 'string' },
       'host-only': { type: 'boolean', default: false },
       'add-module': { type: 'string', multiple: true, default: [] },
+      'add-file': { type: 'string', multiple: true, default: [] },
     },
     strict: true,
     allowPositionals: false,
@@ -80,6 +92,7 @@ async function initramfs(projectDir: string, args: string[]): Promise<void> {
     configJson,
     hostOnly: values['host-only'],
     extraModules: values['add-module'],
+    extraFiles: values['add-file'].map(parseAddFile),
     progress,
   });
   progress(`writing cpio (${parts.length} entries)`);
@@ -126,6 +139,16 @@ export async function main(projectDir: string, argv: string[]): Promise<number> 
       case 'initramfs':
         await initramfs(projectDir, rest);
         return 0;
+      case 'list': {
+        if (rest.length !== 1) throw new BuildError(`list takes one IMAGE\n${USAGE}`);
+        process.stdout.write(listing(readImage(rest[0]!)));
+        return 0;
+      }
+      case 'cat': {
+        if (rest.length !== 2) throw new BuildError(`cat takes IMAGE and PATH\n${USAGE}`);
+        process.stdout.write(fileContent(readImage(rest[0]!), rest[1]!));
+        return 0;
+      }
       case 'hash-password': {
         const password = readFileSync(0, 'utf8').replace(/\r?\n$/, '');
         if (password === '') throw new BuildError('hash-password: give the password on standard input');

@@ -11,7 +11,7 @@ import { matchModaliases, parseAliasRules } from '../src/kmod/alias';
 import { moduleName, parseModuleDb } from '../src/kmod/loader';
 import { filterMetadata, selectModules } from './kmod';
 
-export type Part = 'init' | 'runtime' | 'tools' | 'modules' | 'base';
+export type Part = 'init' | 'runtime' | 'tools' | 'modules' | 'base' | 'added';
 
 export interface PartEntry {
   readonly part: Part;
@@ -29,6 +29,8 @@ export interface ImageInputs {
   readonly hostOnly: boolean;
   /** --add-module: more modules, with what they need. */
   readonly extraModules: readonly string[];
+  /** --add-file: files from the build machine, by their path in the image. */
+  readonly extraFiles: readonly { readonly source: string; readonly dest: string }[];
   readonly progress: (line: string) => void;
 }
 
@@ -192,6 +194,10 @@ export function collectImage(inputs: ImageInputs): PartEntry[] {
       { path: 'usr/sbin/dmsetup', source: findTool(TOOLS.dmsetup) },
     ], libs),
     ...modules(inputs),
+    ...inputs.extraFiles.map(({ source, dest }): PartEntry => {
+      if (!existsSync(source)) throw new BuildError(`--add-file ${source}:${dest}: ${source} does not exist`);
+      return { part: 'added', entry: file(dest, source) };
+    }),
   ];
 }
 

@@ -25,6 +25,8 @@ const PACKAGES = {
   kmod: '/usr/sbin/depmod',
   'squashfs-tools': '/usr/bin/mksquashfs',
   xorriso: '/usr/bin/xorriso',
+  dosfstools: '/usr/sbin/mkfs.vfat',
+  fdisk: '/usr/sbin/sfdisk',
   libatomic1: '/usr/lib/x86_64-linux-gnu/libatomic.so.1',
 };
 

@@ -3,7 +3,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { VM_CACHE } from './project';
 
@@ -51,13 +51,30 @@ function withTree<T>(name: string, spec: GuestSpec, make: (tree: string) => T): 
  * journal are written at once, so a first read-write mount does not spend
  * a snapshot's COW space zeroing them.
  */
-export function makeGuestDisk(name: string, spec: GuestSpec, type: 'ext2' | 'ext4' = 'ext4'): string {
+export function makeGuestDisk(name: string, spec: GuestSpec, type: 'ext2' | 'ext4' = 'ext4', uuid?: string): string {
   const image = join(VM_CACHE, `${name}.${type}`);
   return withTree(name, spec, (tree) => {
     rmSync(image, { force: true });
-    execFileSync('mke2fs', ['-q', '-t', type, '-E', 'lazy_itable_init=0,lazy_journal_init=0', '-L', name.slice(0, 16), '-d', tree, image, `${spec.sizeMiB ?? 64}M`]);
+    const args = ['-q', '-t', type, '-E', 'lazy_itable_init=0,lazy_journal_init=0', '-L', name.slice(0, 16), ...(uuid ? ['-U', uuid] : [])];
+    execFileSync('mke2fs', [...args, '-d', tree, image, `${spec.sizeMiB ?? 64}M`]);
     return image;
   });
+}
+
+/** A GPT disk with one partition (at 1 MiB, named and with the given PARTUUID) holding `filesystem`. */
+export function makeGptDisk(name: string, filesystem: string, partlabel: string, partuuid: string): string {
+  const disk = join(VM_CACHE, `${name}.gpt`);
+  const fsBytes = readFileSync(filesystem);
+  const mib = 1024 * 1024;
+  writeFileSync(disk, Buffer.alloc(fsBytes.length + 2 * mib));
+  execFileSync('sfdisk', ['--quiet', disk], { input: `label: gpt\nstart=2048, size=${fsBytes.length / 512}, name=${partlabel}, uuid=${partuuid}\n` });
+  const fd = openSync(disk, 'r+');
+  try {
+    writeSync(fd, fsBytes, 0, fsBytes.length, mib);
+  } finally {
+    closeSync(fd);
+  }
+  return disk;
 }
 
 export function makeSquashfs(name: string, spec: GuestSpec): string {
@@ -107,6 +124,7 @@ for f in /run/sendsigs.omit.d/*; do [ -f "$f" ] && echo "GUEST omit=$(cat "$f")"
 for p in /proc/[0-9]*; do
   case "$(tr '\0' ' ' < $p/cmdline 2>/dev/null)" in @unionfs*) echo "GUEST daemon=\${p#/proc/} $(tr '\0' ' ' < $p/cmdline)";; esac
 done
+echo "GUEST by-label=$(ls /dev/disk/by-label 2>/dev/null | tr '\n' ' ')"
 echo "GUEST sr0-mounts=$(grep -c '^/dev/sr0 ' /proc/mounts)"
 for f in /sys/block/loop*/loop/backing_file; do [ -f "$f" ] && l=\${f#/sys/block/} && echo "GUEST loop=\${l%%/*} $(cat "$f")"; done
 echo "GUEST kmsg-lines=$(dmesg | grep -c 'cowboot: stage')"

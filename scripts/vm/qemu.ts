@@ -2,7 +2,8 @@
 // these machines) and collects the serial console.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { testKernel } from './kernel';
 import { VM_CACHE } from './project';
@@ -19,8 +20,8 @@ export interface BootOptions {
   readonly devices?: readonly string[];
   readonly timeoutMs?: number;
   readonly memoryMiB?: number;
-  /** Typed on the serial console, each once its prompt has appeared after the previous one. */
-  readonly dialogue?: readonly { readonly waitFor: RegExp; readonly send: string }[];
+  /** Typed on the serial console (or done, for a function), each once its prompt has appeared after the previous one. */
+  readonly dialogue?: readonly { readonly waitFor: RegExp; readonly send: string | ((qmp: Qmp) => void) }[];
 }
 
 export interface BootResult {
@@ -33,6 +34,31 @@ export function requireQemu(): void {
   if (spawnSync(QEMU, ['--version']).error) {
     throw new Error(`${QEMU} not found: install it with "apt-get install qemu-system-x86" (npm test does so when run as root)`);
   }
+}
+
+/** QEMU's machine protocol, for what a person would do at the machine: plug in a disk. */
+export interface Qmp {
+  command(execute: string, args?: Record<string, unknown>): void;
+}
+
+function qmpClient(socket: string): Qmp {
+  let connection: ReturnType<typeof createConnection> | null = null;
+  const queue: string[] = [];
+  const flush = () => {
+    for (const line of queue.splice(0)) connection?.write(`${line}\n`);
+  };
+  return {
+    command(execute, args) {
+      if (!connection) {
+        queue.push(JSON.stringify({ execute: 'qmp_capabilities' }));
+        connection = createConnection(socket, flush);
+        connection.on('data', () => undefined);
+        connection.on('error', () => undefined);
+      }
+      queue.push(JSON.stringify(args ? { execute, arguments: args } : { execute }));
+      if (!connection.connecting) flush();
+    },
+  };
 }
 
 export function qemuArgs(options: BootOptions): string[] {
@@ -59,7 +85,10 @@ export function boot(options: BootOptions): Promise<BootResult> {
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${options.name}.log`);
   return new Promise((resolve, reject) => {
-    const child = spawn(QEMU, qemuArgs(options), { stdio: ['pipe', 'pipe', 'pipe'] });
+    const socket = join(logDir, `${options.name}.qmp`);
+    rmSync(socket, { force: true });
+    const qmp = qmpClient(socket);
+    const child = spawn(QEMU, [...qemuArgs(options), '-qmp', `unix:${socket},server=on,wait=off`], { stdio: ['pipe', 'pipe', 'pipe'] });
     let output = '';
     let timedOut = false;
     const dialogue = [...(options.dialogue ?? [])];
@@ -71,7 +100,8 @@ export function boot(options: BootOptions): Promise<BootResult> {
       if (!match) return;
       searchFrom += match.index + match[0].length;
       dialogue.shift();
-      child.stdin.write(next.send);
+      if (typeof next.send === 'string') child.stdin.write(next.send);
+      else next.send(qmp);
       converse();
     };
     child.stdout.on('data', (d: Buffer) => {
