@@ -1,4 +1,5 @@
 import { build } from 'esbuild';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Where the image keeps its Node binary; the bundle's shebang points at it. */
@@ -19,5 +20,8 @@ export async function bundleInit(projectDir: string): Promise<string> {
     legalComments: 'none',
     logLevel: 'warning',
   });
+  // The project is "type": "module"; the bundle is CommonJS, as /init in the
+  // image (with no package.json) is read anyway.
+  writeFileSync(join(projectDir, 'dist', 'package.json'), '{ "type": "commonjs" }\n');
   return outfile;
 }

@@ -1,0 +1,52 @@
+// Plan mode: validates a command line (and config) exactly as boot would,
+// then walks the real stages against an imagined machine and lists each
+// stage's commands with their exact arguments. No root needed, nothing runs.
+
+import { createContext } from '../boot';
+import { parseCmdline } from '../cmdline';
+import { type Failure, describeFailure, runStages } from '../machine';
+import { BOOT_STAGES } from '../stages';
+import { planSystem } from './plan-system';
+
+class PlanStopped extends Error {
+  constructor(readonly failure: Failure) {
+    super('plan stopped');
+  }
+}
+
+export interface PlanResult {
+  readonly ok: boolean;
+  readonly text: string;
+}
+
+export async function plan(cmdline: string, imageConfig: string | null): Promise<PlanResult> {
+  const sys = planSystem(cmdline, imageConfig);
+  const ctx = createContext(sys, parseCmdline(cmdline).initArgs, {});
+  let failure: Failure | null = null;
+  try {
+    await runStages(BOOT_STAGES, ctx, {
+      onFailure: async (_ctx, f) => {
+        throw new PlanStopped(f);
+      },
+      // The break itself is noted from the log (see planSystem).
+      onBreak: async () => undefined,
+    });
+  } catch (error) {
+    if (!(error instanceof PlanStopped)) throw error;
+    failure = error.failure;
+  }
+  const lines = [`cowboot plan for: ${cmdline}`, `assuming: ${sys.assumptions.join('; ')}`];
+  let stage = '';
+  for (const { stage: s, command } of sys.commands) {
+    if (s !== stage) {
+      lines.push(`stage ${s}:`);
+      stage = s;
+    }
+    lines.push(`  ${command}`);
+  }
+  if (failure) {
+    lines.push(...describeFailure(failure).map((l, i) => (i === 0 ? l.replace(/^stage (\S+) failed:/, 'stage $1 would fail:') : l)));
+    lines.push('then: the failure policy (the rescue shell, or rd.emergency with rd.shell=0)');
+  }
+  return { ok: failure === null, text: `${lines.join('\n')}\n` };
+}

@@ -1,0 +1,31 @@
+// Plan mode, against golden files: test/golden/plan-*.txt. After a change
+// that is meant to alter a plan, rewrite them with UPDATE_GOLDEN=1 and
+// review the diff.
+
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { plan } from '../../src/plan/plan';
+
+const GOLDEN = join(import.meta.dirname, '..', 'golden');
+
+async function golden(name: string, cmdline: string, config: string | null = null, ok = true): Promise<void> {
+  const result = await plan(cmdline, config);
+  const file = join(GOLDEN, `plan-${name}.txt`);
+  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) writeFileSync(file, result.text);
+  assert.fixture(result.text, readFileSync(file, 'utf8'));
+  assert.is(result.ok, ok);
+}
+
+test('unionfs from a disk path', () => golden('unionfs', 'console=ttyS0 root=/dev/vda overlay=unionfs'));
+test('overlayfs, the root by LABEL', () => golden('overlayfs', 'root=LABEL=live-root overlay=overlayfs quiet'));
+test('dm snapshot, cow=ram, cowsize=1G, runlevel 3', () => golden('dm', 'root=LABEL=x overlay=dm cow=ram cowsize=1G 3'));
+test('none, read-write, by PARTUUID', () => golden('none-rw', 'root=PARTUUID=6c0d2f5a-1b2c-4d3e-8f90-a1b2c3d4e5f6 overlay=none rw'));
+test('a live CD with toram', () => golden('live-toram', 'root=/dev/sr0 loop=/live/filesystem.squashfs toram overlay=overlayfs single'));
+test('rd.break shows where the shell would open', () => golden('break', 'root=/dev/vda rd.break=union'));
+test('the image config counts, the command line wins', () => golden('config', 'root=/dev/vda overlay=overlayfs', '{"overlay": "dm", "rd.driver.jobs": 1, "modules": ["fuse"]}'));
+test('bad input: the same messages as at boot, and no stage after config', () => golden('bad', 'root=sda1 overlay=aufs cowsize=lots', null, false));
+test('overlay=dm on a squashfs image: stops where boot would', () => golden('dm-squashfs', 'root=/dev/sr0 loop=/live/filesystem.squashfs overlay=dm', null, false));
+
+test.run();
