@@ -2,12 +2,17 @@ import { build } from 'esbuild';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Where the image keeps its Node binary; the bundle's shebang points at it. */
-export const IMAGE_NODE = '/usr/bin/node';
+export const RUNTIMES = ['node', 'bun'] as const;
+export type Runtime = (typeof RUNTIMES)[number];
+
+/** Where the image keeps the runtime binary; the bundle's shebang points at it. */
+export function runtimePath(runtime: Runtime): string {
+  return `/usr/bin/${runtime}`;
+}
 
 // No .js-less name and no .node suffix: Node would load a *.node file as a
 // native addon. The kernel runs /init through the shebang.
-export async function bundleInit(projectDir: string): Promise<string> {
+export async function bundleInit(projectDir: string, runtime: Runtime = 'node'): Promise<string> {
   const outfile = join(projectDir, 'dist', 'init.js');
   await build({
     entryPoints: [join(projectDir, 'src', 'main.ts')],
@@ -16,7 +21,7 @@ export async function bundleInit(projectDir: string): Promise<string> {
     platform: 'node',
     target: 'node26',
     format: 'cjs',
-    banner: { js: `#!${IMAGE_NODE}` },
+    banner: { js: `#!${runtimePath(runtime)}` },
     legalComments: 'none',
     logLevel: 'warning',
   });

@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeProblem, normalizeConfigText } from '../src/config';
 import { hashPassword } from '../src/password';
-import { bundleInit } from './bundle';
+import { bundleInit, RUNTIMES } from './bundle';
 import { type Compression, COMPRESSIONS, compressFile, isCompression } from './compress';
 import { writeCpio } from './cpio';
 import { BuildError } from './host';
@@ -16,7 +16,7 @@ import { fileContent, listing, readImage } from './inspect';
 const USAGE = `usage:
   node build.mjs bundle
   node build.mjs initramfs -o FILE [--kernel-version VER] [--kmoddir DIR] [--compress ${COMPRESSIONS.join('|')}] [--config FILE]
-                           [--host-only] [--add-module NAME]... [--add-file SRC:DEST]...
+                           [--host-only] [--add-module NAME]... [--add-file SRC:DEST]... [--runtime node|bun]
   node build.mjs list IMAGE
   node build.mjs cat IMAGE PATH
   node build.mjs hash-password < password-file     (prints a value for "rd.rescue-password" in --config)`;
@@ -69,6 +69,7 @@ async function initramfs(projectDir: string, args: string[]): Promise<void> {
       'host-only': { type: 'boolean', default: false },
       'add-module': { type: 'string', multiple: true, default: [] },
       'add-file': { type: 'string', multiple: true, default: [] },
+      runtime: { type: 'string', default: 'node' },
     },
     strict: true,
     allowPositionals: false,
@@ -76,13 +77,15 @@ async function initramfs(projectDir: string, args: string[]): Promise<void> {
   if (!values.output) throw new BuildError(`-o FILE is required\n${USAGE}`);
   const compress = values.compress;
   if (!isCompression(compress)) throw new BuildError(`--compress ${compress} is not valid: expected one of ${COMPRESSIONS.join(', ')}`);
+  const runtime = RUNTIMES.find((r) => r === values.runtime);
+  if (!runtime) throw new BuildError(`--runtime ${values.runtime} is not valid: expected one of ${RUNTIMES.join(', ')}`);
   const kernelVersion = values['kernel-version'] ?? defaultKernelVersion(values.kmoddir, release());
   const kmoddir = values.kmoddir ?? `/lib/modules/${kernelVersion}`;
   const configJson = readConfig(values.config);
   const output = resolve(values.output);
 
   progress('bundling /init');
-  const bundlePath = await bundleInit(projectDir);
+  const bundlePath = await bundleInit(projectDir, runtime);
   const parts = collectImage({
     projectDir,
     cacheDir: join(projectDir, '.cache', 'build'),
@@ -90,6 +93,7 @@ async function initramfs(projectDir: string, args: string[]): Promise<void> {
     kernelVersion,
     kmoddir,
     configJson,
+    runtime,
     hostOnly: values['host-only'],
     extraModules: values['add-module'],
     extraFiles: values['add-file'].map(parseAddFile),
@@ -130,6 +134,11 @@ function summary(parts: ReturnType<typeof collectImage>, output: string): void {
 }
 
 export async function main(projectDir: string, argv: string[]): Promise<number> {
+  // `node build.mjs cat IMAGE PATH | head` closes the pipe early: not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   const [command, ...rest] = argv;
   try {
     switch (command) {

@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, join, relative } from 'node:path';
+import type { Runtime } from './bundle';
 import type { CpioEntry } from './cpio';
 import { BuildError, findTool, requireStaticBusybox, sharedLibraries, TOOLS } from './host';
 import { matchModaliases, parseAliasRules } from '../src/kmod/alias';
@@ -25,6 +26,7 @@ export interface ImageInputs {
   readonly kernelVersion: string;
   readonly kmoddir: string;
   readonly configJson: string;
+  readonly runtime: Runtime;
   /** Only the modules this machine's devices use (and those every boot needs), like booster's default. */
   readonly hostOnly: boolean;
   /** --add-module: more modules, with what they need. */
@@ -95,6 +97,16 @@ function skel(dir: string): PartEntry[] {
   };
   walk(dir);
   return entries;
+}
+
+// Bun's binary is used as npm ships it: stripping would drop what it embeds.
+function bunBinary(inputs: ImageInputs): string {
+  const require = createRequire(join(inputs.projectDir, 'package.json'));
+  try {
+    return join(require.resolve('@oven/bun-linux-x64/package.json'), '..', 'bin', 'bun');
+  } catch {
+    throw new BuildError('the Bun binary for the image (npm package @oven/bun-linux-x64) is not installed; run: npm ci');
+  }
 }
 
 function nodeBinary(inputs: ImageInputs): string {
@@ -179,15 +191,31 @@ function modules(inputs: ImageInputs): PartEntry[] {
   return entries;
 }
 
+// Bun aborts when it starts without /proc, and the kernel starts /init with
+// none: under Bun, /init is a shell script that mounts it and becomes Bun,
+// still as PID 1.
+const BUN_INIT = `#!/bin/sh
+/bin/mount -t proc -o nosuid,nodev,noexec proc /proc
+exec /usr/bin/bun /lib/cowboot/init.js "$@"
+`;
+
+function initEntries(inputs: ImageInputs): PartEntry[] {
+  if (inputs.runtime === 'node') return [{ part: 'init', entry: file('init', inputs.bundlePath, 0o755) }];
+  return [
+    { part: 'init', entry: { kind: 'file', path: 'init', mode: 0o755, data: Buffer.from(BUN_INIT) } },
+    { part: 'init', entry: file('lib/cowboot/init.js', inputs.bundlePath, 0o644) },
+  ];
+}
+
 export function collectImage(inputs: ImageInputs): PartEntry[] {
   const libs = new Set<string>();
   inputs.progress('collecting files');
   return [
     ...base(),
     ...skel(join(inputs.projectDir, 'initramfs-skel')),
-    { part: 'init', entry: file('init', inputs.bundlePath, 0o755) },
+    ...initEntries(inputs),
     { part: 'base', entry: { kind: 'file', path: 'etc/cowboot.json', mode: 0o644, data: Buffer.from(inputs.configJson) } },
-    ...withLibraries('runtime', [{ path: 'usr/bin/node', source: nodeBinary(inputs) }], libs),
+    ...withLibraries('runtime', [{ path: `usr/bin/${inputs.runtime}`, source: inputs.runtime === 'bun' ? bunBinary(inputs) : nodeBinary(inputs) }], libs),
     ...busybox(),
     ...withLibraries('tools', [
       { path: 'usr/bin/unionfs', source: findTool(TOOLS.unionfs) },

@@ -1,0 +1,43 @@
+// The same bundle under Bun: plan mode on the host, and a whole boot with
+// Bun as PID 1 (--runtime bun).
+
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { makeGuestDisk, REPORTING_INIT, sha256File } from '../../scripts/vm/guest';
+import { buildImage } from '../../scripts/vm/image';
+import { PROJECT_DIR } from '../../scripts/vm/project';
+import { boot, handoffSeconds } from '../../scripts/vm/qemu';
+import { assertCleanBoot, guest } from './report';
+
+const BUN = join(PROJECT_DIR, 'node_modules', '@oven', 'bun-linux-x64', 'bin', 'bun');
+let image = '';
+
+test.before(() => {
+  image = buildImage('cowboot-bun', ['--runtime', 'bun']);
+});
+
+test('plan mode prints the same plan under Bun as under Node', () => {
+  const args = ['dist/init.js', 'plan', '--cmdline', 'root=LABEL=x overlay=dm cow=ram cowsize=1G 3'];
+  const underBun = execFileSync(BUN, args, { cwd: PROJECT_DIR, encoding: 'utf8' });
+  assert.is(underBun, execFileSync(process.execPath, args, { cwd: PROJECT_DIR, encoding: 'utf8' }));
+  assert.match(underBun, /snapshot \/dev\/sda1 \/dev\/ram0 PO 8/);
+});
+
+test('--runtime bun: Bun as PID 1 boots the root over unionfs', async () => {
+  const listing = execFileSync(process.execPath, ['build.mjs', 'list', image], { cwd: PROJECT_DIR, encoding: 'utf8' });
+  assert.match(listing, /^file +0755 \/usr\/bin\/bun /m);
+  assert.not.match(listing, /\/usr\/bin\/node/);
+  const disk = makeGuestDisk('bun-root', { init: REPORTING_INIT });
+  const before = sha256File(disk);
+  const result = await boot({ name: 'bun', initrd: image, drives: [`file=${disk},if=virtio,format=raw`], append: 'console=ttyS0 root=LABEL=bun-root panic=5' });
+  assertCleanBoot(result);
+  assert.equal(guest(result.console, 'pid'), ['1 args=5']);
+  assert.equal(guest(result.console, 'rootfs'), ['fuse.unionfs']);
+  assert.equal(guest(result.console, 'writable'), ['yes']);
+  assert.is(sha256File(disk), before);
+  console.log(`  bun handoff: ${handoffSeconds(result.console, /GUEST uptime=([\d.]+)/)?.toFixed(2)} s`);
+});
+
+test.run();
