@@ -1,27 +1,29 @@
-// npm run demo [-- --overlay unionfs] [-- --check]: builds a small read-only
-// root and our initramfs, and boots them in QEMU on this terminal.
+// npm run demo [-- --overlay unionfs|overlayfs|dm|none] [--live] [--check]:
+// builds a small read-only root and our initramfs, and boots them in QEMU on
+// this terminal, from a disk or (--live) from a CD.
 
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { OVERLAY_KINDS } from '../src/config';
-import { makeGuestDisk, sha256File } from './vm/guest';
+import { type GuestSpec, makeGuestDisk, makeIso, makeSquashfs, sha256File } from './vm/guest';
 import { buildImage } from './vm/image';
-import { boot, qemuArgs, requireQemu } from './vm/qemu';
+import { boot, cdrom, qemuArgs, requireQemu } from './vm/qemu';
 
 const BANNER = `
   ================================================================
    cowboot demo
   ----------------------------------------------------------------
-   This machine booted from a disk that cowboot mounted READ-ONLY.
+   This machine booted from a medium that cowboot keeps READ-ONLY.
    On top of it lies a writable layer in RAM (overlay=@OVERLAY@):
-   every change you make goes there, and the disk is never written.
+   every change you make goes there, and the medium is never written.
 
    Look around:
-     mount | grep ' / '        the union that is your root
-     ls /run/initramfs/ro      the read-only disk, as it is
-     ls /run/initramfs/cow     your changes, in RAM
+     mount | grep ' / '        the root you are on
+     ls /run/initramfs         what cowboot handed over: ro (the root
+                               as it is), live (a CD), cow (your changes)
      cat /run/initramfs/init.log   what cowboot did, stage by stage
-   Make a change:  echo hello > /hello; ls /run/initramfs/cow/upper
+   Make a change:  echo hello > /hello, and look for it under
+                   /run/initramfs/cow (for dm, as blocks in snapshot-cow)
 
    "poweroff" or "exit" ends the demo, and every change is forgotten.
   ================================================================
@@ -48,7 +50,7 @@ reboot() { sync; command reboot -f; }
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { overlay: { type: 'string', default: 'unionfs' }, check: { type: 'boolean', default: false } },
+    options: { overlay: { type: 'string', default: 'unionfs' }, live: { type: 'boolean', default: false }, check: { type: 'boolean', default: false } },
     strict: true,
   });
   const overlay = values.overlay;
@@ -58,20 +60,27 @@ async function main(): Promise<number> {
   }
   requireQemu();
   const image = buildImage('demo');
-  const disk = makeGuestDisk('demo', { init: DEMO_INIT, files: { '/etc/demo-banner': BANNER, '/etc/profile': PROFILE } });
-  const before = sha256File(disk);
-  const append = `console=ttyS0 root=/dev/vda overlay=${overlay}`;
-  const drives = [`file=${disk},if=virtio,format=raw`];
+  const root: GuestSpec = { init: DEMO_INIT, files: { '/etc/demo-banner': BANNER, '/etc/profile': PROFILE } };
+  // A live CD holds a squashfs; a dm snapshot needs a writable format, so an ext2 image (as in seed 004).
+  const liveImage = overlay === 'dm' ? '/live/rootfs.ext2' : '/live/filesystem.squashfs';
+  const medium = values.live
+    ? makeIso('demo', 'COWBOOT_DEMO', { [liveImage]: overlay === 'dm' ? makeGuestDisk('demo-live', root, 'ext2') : makeSquashfs('demo-live', root) })
+    : makeGuestDisk('demo', root);
+  const before = sha256File(medium);
+  const append = values.live
+    ? `console=ttyS0 root=LABEL=COWBOOT_DEMO loop=${liveImage} overlay=${overlay}`
+    : `console=ttyS0 root=LABEL=demo overlay=${overlay}`;
+  const devices = values.live ? { devices: cdrom(medium) } : { drives: [`file=${medium},if=virtio,format=raw`] };
   if (values.check) {
-    const result = await boot({ name: 'demo-check', initrd: image, drives, append: `${append} quiet cowboot.demo=check` });
-    const ok = result.console.includes('cowboot demo') && result.console.includes('DEMO-CHECK-OK') && sha256File(disk) === before;
-    process.stdout.write(ok ? 'demo check: banner shown, disk unchanged\n' : `demo check failed, see ${result.logFile}\n`);
+    const result = await boot({ name: 'demo-check', initrd: image, ...devices, append: `${append} quiet cowboot.demo=check` });
+    const ok = result.console.includes('cowboot demo') && result.console.includes('DEMO-CHECK-OK') && sha256File(medium) === before;
+    process.stdout.write(ok ? 'demo check: banner shown, medium unchanged\n' : `demo check failed, see ${result.logFile}\n`);
     return ok ? 0 : 1;
   }
   process.stdout.write(`\nBooting the demo in QEMU (software emulation: about 15 s).\nTo leave QEMU at any time: press Ctrl-A, then X.\n\n`);
-  const qemu = spawnSync('qemu-system-x86_64', qemuArgs({ name: 'demo', initrd: image, drives, append }), { stdio: 'inherit' });
-  const unchanged = sha256File(disk) === before;
-  process.stdout.write(`\nThe demo disk is ${unchanged ? 'unchanged, as promised' : 'CHANGED: this is a bug'}.\n`);
+  const qemu = spawnSync('qemu-system-x86_64', qemuArgs({ name: 'demo', initrd: image, ...devices, append }), { stdio: 'inherit' });
+  const unchanged = sha256File(medium) === before;
+  process.stdout.write(`\nThe demo's ${values.live ? 'CD image' : 'disk'} is ${unchanged ? 'unchanged, as promised' : 'CHANGED: this is a bug'}.\n`);
   return qemu.status === 0 && unchanged ? 0 : 1;
 }
 
