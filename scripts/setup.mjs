@@ -27,6 +27,8 @@ const PACKAGES = {
   xorriso: '/usr/bin/xorriso',
   dosfstools: '/usr/sbin/mkfs.vfat',
   fdisk: '/usr/sbin/sfdisk',
+  isolinux: '/usr/lib/ISOLINUX/isolinux.bin',
+  'syslinux-common': '/usr/lib/syslinux/modules/bios/ldlinux.c32',
   libatomic1: '/usr/lib/x86_64-linux-gnu/libatomic.so.1',
 };
 

@@ -35,6 +35,14 @@ function populate(dir: string, spec: GuestSpec): void {
   }
 }
 
+/** The root as a folder, for tools that take one (mksquashfs, the README's live-CD example). */
+export function makeGuestTree(name: string, spec: GuestSpec): string {
+  const tree = join(VM_CACHE, `${name}.tree`);
+  mkdirSync(VM_CACHE, { recursive: true });
+  populate(tree, spec);
+  return tree;
+}
+
 function withTree<T>(name: string, spec: GuestSpec, make: (tree: string) => T): T {
   const tree = join(VM_CACHE, `${name}.root`);
   mkdirSync(VM_CACHE, { recursive: true });

@@ -13,7 +13,9 @@ const QEMU = 'qemu-system-x86_64';
 export interface BootOptions {
   /** Names the console log kept in .cache/vm/logs. */
   readonly name: string;
-  readonly initrd: string;
+  /** Boot through the firmware and a boot loader on a disk or CD, instead of -kernel and -initrd. */
+  readonly firmwareBoot?: boolean;
+  readonly initrd?: string;
   readonly append: string;
   readonly drives?: readonly string[];
   /** More QEMU arguments, such as a CD-ROM on virtio-scsi (see cdrom()). */
@@ -66,10 +68,9 @@ export function qemuArgs(options: BootOptions): string[] {
   return [
     '-accel', 'tcg', '-cpu', 'max', '-smp', '2', '-m', String(options.memoryMiB ?? 1024),
     '-nographic', '-no-reboot',
-    '-kernel', kernel.vmlinuz, '-initrd', options.initrd,
+    ...(options.firmwareBoot ? [] : ['-kernel', kernel.vmlinuz, '-initrd', options.initrd ?? '', '-append', options.append]),
     ...(options.drives ?? []).flatMap((d) => ['-drive', d]),
     ...(options.devices ?? []),
-    '-append', options.append,
   ];
 }
 

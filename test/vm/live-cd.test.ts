@@ -1,0 +1,44 @@
+// The README's worked example, run as written: it builds a live CD, and the
+// CD boots from its own boot loader.
+
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { makeGuestTree, REPORTING_INIT } from '../../scripts/vm/guest';
+import { testKernel } from '../../scripts/vm/kernel';
+import { PROJECT_DIR, VM_CACHE } from '../../scripts/vm/project';
+import { boot, handoffSeconds } from '../../scripts/vm/qemu';
+import { assertCleanBoot, guest } from './report';
+
+function readmeExample(): string {
+  const readme = readFileSync(join(PROJECT_DIR, 'README.md'), 'utf8');
+  const block = /<!-- live-cd-example:start -->\n```sh\n([\s\S]*?)```\n<!-- live-cd-example:end -->/.exec(readme);
+  if (!block?.[1]) throw new Error('the live-CD example is missing from the README');
+  return block[1];
+}
+
+test('the README example makes a bootable live CD that boots with cowboot', async () => {
+  const kernel = testKernel();
+  // The example's root: a tree like any other, here the reporting busybox root.
+  const tree = makeGuestTree('live-cd', { init: REPORTING_INIT });
+  const iso = join(VM_CACHE, 'my-live.iso');
+  const output = execFileSync('bash', ['-c', readmeExample()], {
+    cwd: PROJECT_DIR,
+    encoding: 'utf8',
+    env: { ...process.env, VER: kernel.version, VMLINUZ: kernel.vmlinuz, KMODDIR: kernel.kmoddir, ROOTFS: tree, COWBOOT: PROJECT_DIR, ISO: iso },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  assert.match(output, `made ${iso}`);
+  const files = execFileSync('xorriso', ['-indev', iso, '-find', '/', '-type', 'f'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  for (const path of ['/live/filesystem.squashfs', '/boot/vmlinuz', '/boot/initrd.img', '/boot/isolinux/isolinux.bin']) assert.ok(files.includes(`'${path}'`), `${path} on the ISO`);
+  // The firmware boots ISOLINUX from the CD: no -kernel, no -initrd.
+  const result = await boot({ name: 'live-cd', firmwareBoot: true, devices: ['-cdrom', iso], append: '' });
+  assertCleanBoot(result);
+  assert.equal(guest(result.console, 'rootfs'), ['overlay']);
+  assert.equal(guest(result.console, 'writable'), ['yes']);
+  console.log(`  live CD handoff: ${handoffSeconds(result.console, /GUEST uptime=([\d.]+)/)?.toFixed(2)} s`);
+});
+
+test.run();
