@@ -20,6 +20,7 @@ export function createContext(sys: System, kernelArgs: readonly string[], kernel
       loader: null,
       requiredModules: Promise.resolve([]),
       coldplug: async () => undefined,
+      background: [],
       devkmsgBefore: null,
     },
   };

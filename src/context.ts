@@ -19,8 +19,10 @@ export interface BootState {
   loader: ModuleLoader | null;
   /** The union's and modules='s modules, loading while the root is looked for. */
   requiredModules: Promise<readonly LoadResult[]>;
-  /** One more coldplug pass, for devices that appeared since the last. */
+  /** Asks for a coldplug pass, for devices that appeared since the last; resolves when it is done. */
   coldplug: () => Promise<void>;
+  /** Work left running (coldplug); awaited before the handoff, so nothing loads across switch_root. */
+  background: Promise<void>[];
   /** printk_devkmsg as it was before we lifted the rate limit; restored at handoff. */
   devkmsgBefore: string | null;
 }

@@ -5,6 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { dirname } from 'node:path';
 import { orphanZombies, type ProcStat, parseProcStat } from './reaper';
+import { mountCall, setroDevice } from './syscall-argv';
 import type { PathInfo, RunResult, System } from './system';
 
 const CHILD_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/', TERM: 'linux' };
@@ -16,19 +17,51 @@ function kindOf(stat: fs.Stats): PathInfo['kind'] {
   return 'other';
 }
 
-type Waitpid = (pid: number, status: bigint, options: number) => number;
+interface Libc {
+  waitpid(pid: number, status: bigint, options: number): number;
+  mount(source: string, target: string, type: string | null, flags: bigint, data: string | null): number;
+  ioctl(fd: number, request: bigint, argp: Int32Array): number;
+}
 const WNOHANG = 1;
+const BLKROSET = 0x125dn;
 
-// node:ffi is experimental in Node 26; without it, orphans wait for the new init to collect them.
-function loadWaitpid(): Waitpid | null {
+// node:ffi is experimental in Node 26 and absent under Bun: without it,
+// orphans wait for the new init to collect them and every command spawns.
+function loadLibc(): Libc | null {
   try {
-    const ffi = process.getBuiltinModule('node:ffi') as
-      | { dlopen(path: null, defs: object): { functions: { waitpid: Waitpid } } }
-      | undefined;
-    return ffi?.dlopen(null, { waitpid: { arguments: ['i32', 'pointer', 'i32'], return: 'i32' } }).functions.waitpid ?? null;
+    const ffi = process.getBuiltinModule('node:ffi') as { dlopen(path: null, defs: object): { functions: Libc } } | undefined;
+    return (
+      ffi?.dlopen(null, {
+        waitpid: { arguments: ['i32', 'pointer', 'i32'], return: 'i32' },
+        mount: { arguments: ['string', 'string', 'string', 'u64', 'string'], return: 'i32' },
+        ioctl: { arguments: ['i32', 'u64', 'buffer'], return: 'i32' },
+      }).functions ?? null
+    );
   } catch {
     return null;
   }
+}
+
+/** The command as one system call, where it is one of ours; false when it must be run. */
+function asSyscall(libc: Libc | null, argv: readonly string[]): boolean {
+  if (!libc) return false;
+  const mount = mountCall(argv);
+  if (mount) return libc.mount(mount.source, mount.target, mount.type, BigInt(mount.flags), mount.data) === 0;
+  const device = setroDevice(argv);
+  if (device) {
+    let fd: number;
+    try {
+      fd = fs.openSync(device, fs.constants.O_RDONLY);
+    } catch {
+      return false;
+    }
+    try {
+      return libc.ioctl(fd, BLKROSET, Int32Array.of(1)) === 0;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  return false;
 }
 
 function procStats(): ProcStat[] {
@@ -87,9 +120,11 @@ export function realSystem(): System {
   let kmsg: number | null = null;
   const devices = deviceWatch();
   const children = new Set<number>();
-  const waitpid = loadWaitpid();
+  const libc = loadLibc();
   return {
     run(argv, options = {}) {
+      // On failure the command runs after all: its error message is the one users know.
+      if (!options.argv0 && asSyscall(libc, argv)) return Promise.resolve({ status: 0, signal: null, stdout: '', stderr: '' });
       return new Promise<RunResult>((resolve) => {
         const [file, ...args] = argv;
         const child = spawn(file!, args, { env: CHILD_ENV, stdio: ['ignore', 'pipe', 'pipe'], ...(options.argv0 ? { argv0: options.argv0 } : {}) });
@@ -225,8 +260,8 @@ export function realSystem(): System {
       }
     },
     reapOrphans() {
-      if (!waitpid) return [];
-      return orphanZombies(procStats(), children).filter((pid) => waitpid(pid, 0n, WNOHANG) === pid);
+      if (!libc) return [];
+      return orphanZombies(procStats(), children).filter((pid) => libc.waitpid(pid, 0n, WNOHANG) === pid);
     },
   };
 }

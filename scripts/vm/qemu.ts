@@ -24,10 +24,14 @@ export interface BootOptions {
   readonly memoryMiB?: number;
   /** Typed on the serial console (or done, for a function), each once its prompt has appeared after the previous one. */
   readonly dialogue?: readonly { readonly waitFor: RegExp; readonly send: string | ((qmp: Qmp) => void) }[];
+  /** Console lines to time: the result says when each first appeared, in ms from QEMU's start. */
+  readonly marks?: readonly RegExp[];
 }
 
 export interface BootResult {
   readonly console: string;
+  /** For each of BootOptions.marks, ms from QEMU's start to its first appearance, or null. */
+  readonly marks: readonly (number | null)[];
   readonly timedOut: boolean;
   readonly logFile: string;
 }
@@ -105,8 +109,13 @@ export function boot(options: BootOptions): Promise<BootResult> {
       else next.send(qmp);
       converse();
     };
+    const started = performance.now();
+    const marks = (options.marks ?? []).map(() => null as number | null);
     child.stdout.on('data', (d: Buffer) => {
       output += d.toString('latin1');
+      options.marks?.forEach((mark, i) => {
+        if (marks[i] === null && mark.test(output)) marks[i] = performance.now() - started;
+      });
       converse();
     });
     child.stderr.on('data', (d: Buffer) => (output += d.toString('latin1')));
@@ -118,7 +127,7 @@ export function boot(options: BootOptions): Promise<BootResult> {
     child.on('close', () => {
       clearTimeout(timer);
       writeFileSync(logFile, output);
-      resolve({ console: output, timedOut, logFile });
+      resolve({ console: output, marks, timedOut, logFile });
     });
   });
 }

@@ -1,13 +1,15 @@
 // Drivers without udev: coldplug reads every device's modalias, matches it
 // against modules.alias and loads what matches, in parallel and in
 // dependency order; rounds repeat while loading brings new devices (a PCI
-// controller brings its disks). The modules the union and the user need are
-// started at once and awaited only where they are used.
+// controller brings its disks). All of it runs in the background: the root
+// stage looks for the root while drivers for other devices (a CD drive, a
+// USB bus) still load. The modules the union and the user need are started
+// at once and awaited only where they are used.
 
 import type { OverlayKind } from '../config';
 import type { Context, Stage } from '../context';
 import { BootError } from '../errors';
-import { matchModaliases, parseAliasRules } from '../kmod/alias';
+import { type AliasIndex, matchModaliases, parseAliasRules } from '../kmod/alias';
 import { type LoadResult, ModuleLoader, parseModuleDb } from '../kmod/loader';
 
 export const KERNEL_STAMP = '/etc/cowboot-kernel';
@@ -92,16 +94,36 @@ function makeLoader(ctx: Context, kernel: string): ModuleLoader {
   return new ModuleLoader(db, readLoaded(ctx), loadOne, () => ctx.sys.now(), ctx.config.jobs);
 }
 
-/** Loads what the current modaliases ask for, round after round, until a round finds nothing new. */
-async function coldplugRounds(ctx: Context, loader: ModuleLoader, aliasText: string): Promise<void> {
-  const aliases = parseAliasRules(aliasText);
+/**
+ * Coldplug as a service: a pass loads what the current modaliases ask for,
+ * round after round until a round finds nothing new. A request while a pass
+ * runs asks for one more pass after it, so bursts of device events cost one
+ * pass, and each module is tried once.
+ */
+function coldplugService(ctx: Context, loader: ModuleLoader, aliases: AliasIndex): () => Promise<void> {
   const tried = new Set<string>();
-  for (;;) {
-    const wanted = matchModaliases(aliases, readModaliases(ctx)).filter((m) => !tried.has(m) && !ctx.config.blacklist.includes(m) && loader.has(m));
-    if (wanted.length === 0) return;
-    wanted.forEach((m) => tried.add(m));
-    logResults(ctx, 'device', await loader.load(wanted));
-  }
+  let running: Promise<void> | null = null;
+  let again = false;
+  const pass = async () => {
+    do {
+      again = false;
+      for (;;) {
+        const wanted = matchModaliases(aliases, readModaliases(ctx)).filter((m) => !tried.has(m) && !ctx.config.blacklist.includes(m) && loader.has(m));
+        if (wanted.length === 0) break;
+        wanted.forEach((m) => tried.add(m));
+        logResults(ctx, 'device', await loader.load(wanted));
+      }
+    } while (again);
+    running = null;
+  };
+  return () => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = pass();
+    return running;
+  };
 }
 
 export const loadDrivers: Stage = {
@@ -121,9 +143,9 @@ export const loadDrivers: Stage = {
     } catch {
       ctx.log.warn(`no modules.alias for ${kernel}: no drivers are loaded for devices`);
     }
-    ctx.state.coldplug = () => coldplugRounds(ctx, loader, aliasText);
+    ctx.state.coldplug = coldplugService(ctx, loader, parseAliasRules(aliasText));
     ctx.state.loader = loader;
-    await ctx.state.coldplug();
+    ctx.state.background.push(ctx.state.coldplug());
   },
 };
 

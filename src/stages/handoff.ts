@@ -25,6 +25,8 @@ export const handoff: Stage = {
   name: 'handoff',
   async run(ctx) {
     checkInit(ctx);
+    // No insmod may be running when switch_root deletes the initramfs.
+    await Promise.allSettled(ctx.state.background);
     const argv = ['switch_root', NEW_ROOT, ctx.config.init, ...ctx.state.initArgs];
     ctx.log.info(`handing over: ${argv.join(' ')}`);
     // Written last so it holds the line above; execve flushes nothing, and every write here is synchronous.

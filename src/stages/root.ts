@@ -70,7 +70,7 @@ async function findDevice(ctx: Context, spec: RootSpec): Promise<string> {
     const left = deadline - ctx.sys.now();
     if (left <= 0) break;
     await ctx.sys.waitForDeviceEvent(seen, Math.min(left, COLDPLUG_SAFETY_NET_MS));
-    await ctx.state.coldplug();
+    ctx.state.background.push(ctx.state.coldplug());
   }
   throw new BootError(`root device ${showSpec(spec)} did not appear within ${rootdelay} s`, {
     hint: `block devices seen: ${devices.length > 0 ? devices.map(describeDevice).join('; ') : 'none'}; a missing driver can be added with modules=, a slow device given more time with rootdelay= or rootwait`,
