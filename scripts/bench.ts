@@ -144,6 +144,11 @@ async function main(): Promise<void> {
   writeFileSync(join(out, 'bench.json'), `${JSON.stringify({ runs, bundleBytes: bundle, summary, samples: results }, null, 2)}\n`);
   writeFileSync(join(out, 'bench.md'), table);
   writeFileSync(join(out, 'handoff.svg'), svgChart(MODES.map((mode) => ({ mode, ours: results[mode]!.ours.map((s) => s.handoff), ref: results[mode]!.ref.map((s) => s.handoff) }))));
+  // The README shows the latest table.
+  const readmePath = join(PROJECT_DIR, 'README.md');
+  const readme = readFileSync(readmePath, 'utf8');
+  const marked = /<!-- bench:start -->\n[\s\S]*?<!-- bench:end -->/;
+  if (marked.test(readme)) writeFileSync(readmePath, readme.replace(marked, `<!-- bench:start -->\n${table}\n![handoff time per mode](bench/results/handoff.svg)\n<!-- bench:end -->`));
   process.stdout.write(table);
 }
 

@@ -206,11 +206,11 @@ export function planSystem(cmdline: string, imageConfig: string | null): System 
     writeKmsg(record) {
       const started = /cowboot: stage (\S+): start/.exec(record);
       if (started) stage = started[1]!;
-      const loaded = /cowboot: rd\.break: stopping before stage (\S+)/.exec(record);
-      if (loaded) commands.push({ stage: loaded[1]!, command: '(rd.break: the rescue shell opens here; exit goes on)' });
+      const broke = /cowboot: rd\.break: stopping before stage (\S+)/.exec(record);
+      if (broke) commands.push({ stage: broke[1]!, command: '(rd.break: the rescue shell opens here; exit goes on)' });
       return true;
     },
-    execve(file, argv) {
+    execve(_file, argv) {
       commands.push({ stage, command: `exec ${argv.join(' ')}` });
       return undefined as never;
     },

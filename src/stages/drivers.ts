@@ -85,7 +85,7 @@ function makeLoader(ctx: Context, kernel: string): ModuleLoader {
     }
   };
   const db = parseModuleDb(read('modules.dep'), read('modules.builtin'));
-  const loadOne = async (module: string, path: string) => {
+  const loadOne = async (_module: string, path: string) => {
     const result = await ctx.sys.run(['insmod', `${dir}/${path}`]);
     // Loaded meanwhile by the kernel's own request (modprobe): that is fine.
     if (result.status === 0 || /File exists/.test(result.stderr)) return { ok: true };

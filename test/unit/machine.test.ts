@@ -4,7 +4,6 @@ import { boot, createContext } from '../../src/boot';
 import type { Context, Stage } from '../../src/context';
 import { DEFAULT_CONFIG } from '../../src/config';
 import { BootError } from '../../src/errors';
-import { Log } from '../../src/log';
 import { type Failure, type Policy, runStages } from '../../src/machine';
 import type { StageName } from '../../src/stage-names';
 import { fakeSystem, type FakeSystem, insmod } from './fake-system';
