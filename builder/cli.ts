@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { describeProblem, normalizeConfigText } from '../src/config';
 import { hashPassword } from '../src/password';
 import { bundleInit, RUNTIMES } from './bundle';
-import { type Compression, COMPRESSIONS, compressFile, isCompression } from './compress';
+import { type Compression, COMPRESSIONS, compressFile, isCompression, LEVELS } from './compress';
 import { writeCpio } from './cpio';
 import { BuildError } from './host';
 import { collectImage, defaultKernelVersion, type Part } from './image';
@@ -15,7 +15,7 @@ import { fileContent, listing, readImage } from './inspect';
 
 const USAGE = `usage:
   node build.mjs bundle
-  node build.mjs initramfs -o FILE [--kernel-version VER] [--kmoddir DIR] [--compress ${COMPRESSIONS.join('|')}] [--config FILE]
+  node build.mjs initramfs -o FILE [--kernel-version VER] [--kmoddir DIR] [--compress ${COMPRESSIONS.join('|')}] [--compress-level N] [--config FILE]
                            [--host-only] [--add-module NAME]... [--add-file SRC:DEST]... [--runtime node|bun]
   node build.mjs list IMAGE
   node build.mjs cat IMAGE PATH
@@ -49,6 +49,15 @@ function readConfig(path: string | undefined): string {
   return json;
 }
 
+function compressLevel(compress: Compression, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (compress === 'none') throw new BuildError('--compress-level needs a --compress other than none');
+  const { min, max } = LEVELS[compress];
+  const level = Number(text);
+  if (!/^\d+$/.test(text) || level < min || level > max) throw new BuildError(`--compress-level ${text} is not valid for ${compress}: expected ${min} to ${max}`);
+  return level;
+}
+
 function parseAddFile(spec: string): { source: string; dest: string } {
   const colon = spec.lastIndexOf(':');
   const source = spec.slice(0, colon);
@@ -65,6 +74,7 @@ async function initramfs(projectDir: string, args: string[]): Promise<void> {
       'kernel-version': { type: 'string' },
       kmoddir: { type: 'string' },
       compress: { type: 'string', default: 'zstd' },
+      'compress-level': { type: 'string' },
       config: { type: 'string' },
       'host-only': { type: 'boolean', default: false },
       'add-module': { type: 'string', multiple: true, default: [] },
@@ -77,6 +87,7 @@ async function initramfs(projectDir: string, args: string[]): Promise<void> {
   if (!values.output) throw new BuildError(`-o FILE is required\n${USAGE}`);
   const compress = values.compress;
   if (!isCompression(compress)) throw new BuildError(`--compress ${compress} is not valid: expected one of ${COMPRESSIONS.join(', ')}`);
+  const level = compressLevel(compress, values['compress-level']);
   const runtime = RUNTIMES.find((r) => r === values.runtime);
   if (!runtime) throw new BuildError(`--runtime ${values.runtime} is not valid: expected one of ${RUNTIMES.join(', ')}`);
   const kernelVersion = values['kernel-version'] ?? defaultKernelVersion(values.kmoddir, release());
@@ -101,12 +112,12 @@ async function initramfs(projectDir: string, args: string[]): Promise<void> {
   });
   progress(`writing cpio (${parts.length} entries)`);
   const chunks = writeCpio(parts.map((p) => p.entry), sourceDateEpoch());
-  await writeImage(chunks, output, compress);
+  await writeImage(chunks, output, compress, level);
   summary(parts, output);
 }
 
 // Written beside the output and renamed over it, so a failed build never leaves half an image.
-async function writeImage(chunks: Uint8Array[], output: string, compress: Compression): Promise<void> {
+async function writeImage(chunks: Uint8Array[], output: string, compress: Compression, level: number | undefined): Promise<void> {
   mkdirSync(dirname(output), { recursive: true });
   const cpioTmp = `${output}.cpio-${process.pid}.tmp`;
   const outTmp = `${output}.${process.pid}.tmp`;
@@ -117,8 +128,8 @@ async function writeImage(chunks: Uint8Array[], output: string, compress: Compre
     } finally {
       closeSync(fd);
     }
-    progress(`compressing with ${compress}`);
-    compressFile(compress, cpioTmp, outTmp);
+    progress(`compressing with ${compress}${level === undefined ? '' : ` -${level}`}`);
+    compressFile(compress, cpioTmp, outTmp, level);
     renameSync(outTmp, output);
   } finally {
     rmSync(cpioTmp, { force: true });

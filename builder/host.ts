@@ -19,6 +19,7 @@ export const TOOLS = {
   zstd: { name: 'zstd', candidates: ['/usr/bin/zstd', '/bin/zstd'], debianPackage: 'zstd' },
   gzip: { name: 'gzip', candidates: ['/usr/bin/gzip', '/bin/gzip'], debianPackage: 'gzip' },
   xz: { name: 'xz', candidates: ['/usr/bin/xz', '/bin/xz'], debianPackage: 'xz-utils' },
+  lz4: { name: 'lz4', candidates: ['/usr/bin/lz4'], debianPackage: 'lz4' },
 } as const satisfies Record<string, HostTool>;
 
 export class BuildError extends Error {

@@ -20,6 +20,7 @@ const PACKAGES = {
   binutils: '/usr/bin/strip',
   zstd: '/usr/bin/zstd',
   'xz-utils': '/usr/bin/xz',
+  lz4: '/usr/bin/lz4',
   cpio: '/usr/bin/cpio',
   e2fsprogs: '/usr/sbin/mke2fs',
   kmod: '/usr/sbin/depmod',

@@ -47,22 +47,40 @@ export interface Qmp {
   command(execute: string, args?: Record<string, unknown>): void;
 }
 
-function qmpClient(socket: string): Qmp {
+// Commands wait for QEMU's greeting; the exchange, errors included, goes into
+// the console log, so a test that plugs in a disk shows whether it was plugged.
+function qmpClient(socket: string, note: (line: string) => void): Qmp {
+  const queue: string[] = [JSON.stringify({ execute: 'qmp_capabilities' })];
   let connection: ReturnType<typeof createConnection> | null = null;
-  const queue: string[] = [];
+  let greeted = false;
+  let attempts = 0;
   const flush = () => {
-    for (const line of queue.splice(0)) connection?.write(`${line}\n`);
+    if (!greeted || !connection) return;
+    for (const line of queue.splice(0)) {
+      note(`[qmp] -> ${line}`);
+      connection.write(`${line}\n`);
+    }
+  };
+  const connect = () => {
+    connection = createConnection(socket);
+    connection.on('data', (data: Buffer) => {
+      for (const line of data.toString().split('\n').filter(Boolean)) {
+        note(`[qmp] <- ${line}`);
+        if (line.includes('"QMP"')) greeted = true;
+      }
+      flush();
+    });
+    connection.on('error', (error) => {
+      note(`[qmp] ${error.message}`);
+      connection = null;
+      if (++attempts < 20) setTimeout(connect, 250);
+    });
   };
   return {
     command(execute, args) {
-      if (!connection) {
-        queue.push(JSON.stringify({ execute: 'qmp_capabilities' }));
-        connection = createConnection(socket, flush);
-        connection.on('data', () => undefined);
-        connection.on('error', () => undefined);
-      }
       queue.push(JSON.stringify(args ? { execute, arguments: args } : { execute }));
-      if (!connection.connecting) flush();
+      if (!connection) connect();
+      else flush();
     },
   };
 }
@@ -92,9 +110,9 @@ export function boot(options: BootOptions): Promise<BootResult> {
   return new Promise((resolve, reject) => {
     const socket = join(logDir, `${options.name}.qmp`);
     rmSync(socket, { force: true });
-    const qmp = qmpClient(socket);
-    const child = spawn(QEMU, [...qemuArgs(options), '-qmp', `unix:${socket},server=on,wait=off`], { stdio: ['pipe', 'pipe', 'pipe'] });
     let output = '';
+    const qmp = qmpClient(socket, (line) => (output += `\n${line}\n`));
+    const child = spawn(QEMU, [...qemuArgs(options), '-qmp', `unix:${socket},server=on,wait=off`], { stdio: ['pipe', 'pipe', 'pipe'] });
     let timedOut = false;
     const dialogue = [...(options.dialogue ?? [])];
     let searchFrom = 0;

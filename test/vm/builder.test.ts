@@ -51,10 +51,11 @@ test('two builds from the same inputs are byte-identical', () => {
 });
 
 test('bad options name the option, the value and what is valid; a missing tool names its package', () => {
-  assert.match(build('initramfs', '-o', out('x.img'), '--compress', 'lz5').stderr, '--compress lz5 is not valid: expected one of zstd, gzip, xz, none');
+  assert.match(build('initramfs', '-o', out('x.img'), '--compress', 'lz5').stderr, '--compress lz5 is not valid: expected one of zstd, gzip, xz, lz4, none');
   assert.match(build('initramfs', '-o', out('x.img'), '--runtime', 'deno').stderr, '--runtime deno is not valid: expected one of node, bun');
   assert.match(build('initramfs', '-o', out('x.img'), '--add-file', 'nocolon').stderr, '--add-file nocolon is not valid: expected SRC:DEST');
   assert.match(build('initramfs').stderr, '-o FILE is required');
+  assert.match(build('initramfs', '-o', out('x.img'), '--compress', 'gzip', '--compress-level', '12').stderr, '--compress-level 12 is not valid for gzip: expected 1 to 9');
   assert.throws(() => findTool({ name: 'unionfs', candidates: ['/nonexistent/unionfs'], debianPackage: 'unionfs-fuse' }), /unionfs not found \(looked in \/nonexistent\/unionfs\); install it with: apt-get install unionfs-fuse/);
 });
 
