@@ -114,14 +114,17 @@ function coldplugService(ctx: Context, loader: ModuleLoader, aliases: AliasIndex
         logResults(ctx, 'device', await loader.load(wanted));
       }
     } while (again);
-    running = null;
   };
   return () => {
     if (running) {
       again = true;
       return running;
     }
-    running = pass();
+    // Cleared once settled, not inside the pass: a pass with nothing to load
+    // ends before the assignment, and would leave `running` set for ever.
+    running = pass().finally(() => {
+      running = null;
+    });
     return running;
   };
 }
