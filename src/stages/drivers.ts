@@ -148,7 +148,10 @@ export const loadDrivers: Stage = {
     }
     ctx.state.coldplug = coldplugService(ctx, loader, parseAliasRules(aliasText));
     ctx.state.loader = loader;
-    ctx.state.background.push(ctx.state.coldplug());
+    const started = ctx.sys.now();
+    ctx.state.background.push(
+      ctx.state.coldplug().then(() => ctx.log.info(`coldplug: the drivers of the devices present at start are in, after ${Math.round(ctx.sys.now() - started)} ms`)),
+    );
   },
 };
 
