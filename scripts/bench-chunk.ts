@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { makeGuestDisk } from './vm/guest';
 import { buildImage } from './vm/image';
 import { PROJECT_DIR } from './vm/project';
+import { median } from './stats';
 import { boot } from './vm/qemu';
 
 const WORKLOAD = `#!/bin/sh
@@ -28,11 +29,6 @@ interface Sample {
   readonly cowKiB: number;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 async function sample(image: string, disk: string, chunk: number, run: number): Promise<Sample> {
   const result = await boot({

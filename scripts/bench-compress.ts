@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { makeGuestDisk } from './vm/guest';
 import { buildImage } from './vm/image';
 import { PROJECT_DIR } from './vm/project';
+import { median } from './stats';
 import { boot } from './vm/qemu';
 
 const VARIANTS = [
@@ -20,11 +21,6 @@ echo "BENCH init"
 poweroff -f
 `;
 
-const median = (v: readonly number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { runs: { type: 'string', default: '2' } } });

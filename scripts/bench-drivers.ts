@@ -11,13 +11,9 @@ import { parseArgs } from 'node:util';
 import { makeGuestDisk, makeIso, REPORTING_INIT } from './vm/guest';
 import { buildImage } from './vm/image';
 import { PROJECT_DIR } from './vm/project';
+import { median } from './stats';
 import { boot, cdrom } from './vm/qemu';
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });

@@ -12,6 +12,7 @@ import { readImage } from '../builder/inspect';
 import { makeGuestDisk } from './vm/guest';
 import { buildImage } from './vm/image';
 import { PROJECT_DIR, VM_CACHE } from './vm/project';
+import { median, spread } from './stats';
 import { boot } from './vm/qemu';
 
 const MODES = ['unionfs', 'dm', 'overlayfs'] as const;
@@ -34,12 +35,6 @@ interface Sample {
   readonly stages: Record<string, number>;
 }
 
-const median = (v: readonly number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const spread = (v: readonly number[]) => [Math.min(...v), Math.max(...v)] as const;
 
 /** Our image's files with the seed's script as /init and no Node: the same busybox, tools and modules. */
 function referenceImage(ours: string, mode: Mode): string {

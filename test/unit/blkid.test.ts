@@ -2,28 +2,21 @@
 // real tools.
 
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { readHead } from './read-head';
 import { readPartitionTable } from '../../src/blkid/partitions';
 import { parseRootSpec, udevEscape } from '../../src/blkid/root-spec';
 import { diskLinks } from '../../src/blkid/scan';
-import { DETECT_BYTES, identifyFs } from '../../src/fs-detect';
+import { identifyFs } from '../../src/fs-detect';
 
 const dir = mkdtempSync(join(tmpdir(), 'cowboot-blkid-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-function head(path: string): Uint8Array {
-  const buffer = Buffer.alloc(DETECT_BYTES);
-  const fd = openSync(path, 'r');
-  try {
-    return buffer.subarray(0, readSync(fd, buffer, 0, DETECT_BYTES, 0));
-  } finally {
-    closeSync(fd);
-  }
-}
+
 
 const blkid = (path: string, tag: string) => execFileSync('blkid', ['-p', '-s', tag, '-o', 'value', path], { encoding: 'utf8' }).trim();
 
@@ -31,7 +24,7 @@ test('ext2/3/4 by mke2fs: type, label and UUID as blkid reads them', () => {
   for (const type of ['ext2', 'ext3', 'ext4']) {
     const image = join(dir, `${type}.img`);
     execFileSync('mke2fs', ['-q', '-t', type, '-L', `my ${type}`, '-U', '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0', image, '8M']);
-    assert.equal(identifyFs(head(image)), { type, label: `my ${type}`, uuid: '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0' });
+    assert.equal(identifyFs(readHead(image)), { type, label: `my ${type}`, uuid: '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0' });
   }
 });
 
@@ -40,13 +33,13 @@ test('squashfs by mksquashfs: type only (it has no label nor UUID)', () => {
   writeFileSync(join(dir, 'tree', 'f'), 'x');
   const image = join(dir, 'fs.squashfs');
   execFileSync('mksquashfs', [join(dir, 'tree'), image, '-noappend', '-quiet']);
-  assert.equal(identifyFs(head(image)), { type: 'squashfs', label: null, uuid: null });
+  assert.equal(identifyFs(readHead(image)), { type: 'squashfs', label: null, uuid: null });
 });
 
 test('iso9660 by xorriso: the volume id as label, the creation time as UUID', () => {
   const iso = join(dir, 'cd.iso');
   execFileSync('xorriso', ['-as', 'mkisofs', '-quiet', '-V', 'COWBOOT_LIVE', '-o', iso, join(dir, 'tree')], { stdio: 'ignore' });
-  const fs = identifyFs(head(iso));
+  const fs = identifyFs(readHead(iso));
   assert.is(fs?.type, 'iso9660');
   assert.is(fs?.label, 'COWBOOT_LIVE');
   assert.is(fs?.uuid, blkid(iso, 'UUID'));
@@ -56,7 +49,7 @@ test('vfat by mkfs.vfat: label and volume id', () => {
   const image = join(dir, 'fat.img');
   execFileSync('dd', ['if=/dev/zero', `of=${image}`, 'bs=1M', 'count=40'], { stdio: 'ignore' });
   execFileSync('mkfs.vfat', ['-F', '32', '-n', 'BOOTFAT', '-i', '1234ABCD', image], { stdio: 'ignore' });
-  assert.equal(identifyFs(head(image)), { type: 'vfat', label: 'BOOTFAT', uuid: '1234-ABCD' });
+  assert.equal(identifyFs(readHead(image)), { type: 'vfat', label: 'BOOTFAT', uuid: '1234-ABCD' });
 });
 
 test('GPT by sfdisk: each partition with its PARTUUID and PARTLABEL', () => {
@@ -65,7 +58,7 @@ test('GPT by sfdisk: each partition with its PARTUUID and PARTLABEL', () => {
   execFileSync('sfdisk', ['--quiet', disk], {
     input: 'label: gpt\nstart=2048, size=4096, name=cowroot, uuid=6C0D2F5A-1B2C-4D3E-8F90-A1B2C3D4E5F6\nstart=6144, size=2048, name="my data"\n',
   });
-  const parts = readPartitionTable(head(disk));
+  const parts = readPartitionTable(readHead(disk));
   assert.is(parts.length, 2);
   assert.equal(parts[0], { number: 1, partuuid: '6c0d2f5a-1b2c-4d3e-8f90-a1b2c3d4e5f6', partlabel: 'cowroot' });
   assert.equal(parts[1]?.partlabel, 'my data');
@@ -76,7 +69,7 @@ test('MBR by sfdisk: PARTUUID is the disk signature and the partition number', (
   const disk = join(dir, 'mbr.img');
   execFileSync('dd', ['if=/dev/zero', `of=${disk}`, 'bs=1M', 'count=8'], { stdio: 'ignore' });
   execFileSync('sfdisk', ['--quiet', disk], { input: 'label: dos\nlabel-id: 0x6c0d2f5a\nstart=2048, size=2048, type=83\nstart=4096, size=2048, type=83\n' });
-  assert.equal(readPartitionTable(head(disk)).map((p) => p.partuuid), ['6c0d2f5a-01', '6c0d2f5a-02']);
+  assert.equal(readPartitionTable(readHead(disk)).map((p) => p.partuuid), ['6c0d2f5a-01', '6c0d2f5a-02']);
 });
 
 test('root specs and the links udev would make', () => {

@@ -1,20 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { readHead } from './read-head';
 import { DETECT_BYTES, detectFsType, fsModule } from '../../src/fs-detect';
 
-function head(path: string): Uint8Array {
-  const buffer = Buffer.alloc(DETECT_BYTES);
-  const fd = openSync(path, 'r');
-  try {
-    return buffer.subarray(0, readSync(fd, buffer, 0, DETECT_BYTES, 0));
-  } finally {
-    closeSync(fd);
-  }
-}
+
 
 test('ext2, ext3 and ext4 made by mke2fs are told apart', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cowboot-fs-'));
@@ -22,7 +15,7 @@ test('ext2, ext3 and ext4 made by mke2fs are told apart', () => {
     for (const type of ['ext2', 'ext3', 'ext4']) {
       const image = join(dir, `${type}.img`);
       execFileSync('mke2fs', ['-q', '-t', type, image, '8M']);
-      assert.is(detectFsType(head(image)), type);
+      assert.is(detectFsType(readHead(image)), type);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
