@@ -10,6 +10,7 @@ import type { CpioEntry } from './cpio';
 import { BuildError, findTool, requireStaticBusybox, sharedLibraries, TOOLS } from './host';
 import { matchModaliases, parseAliasRules } from '../src/kmod/alias';
 import { moduleName, parseModuleDb } from '../src/kmod/loader';
+import { readModaliases, type SysfsReader } from '../src/kmod/modaliases';
 import { filterMetadata, selectModules } from './kmod';
 
 export type Part = 'init' | 'runtime' | 'tools' | 'modules' | 'base' | 'added';
@@ -48,22 +49,17 @@ export const BOOT_MODULES = ['ext4', 'squashfs', 'isofs', 'erofs', 'vfat', 'over
 
 const MODULE_METADATA = ['modules.symbols', 'modules.builtin', 'modules.softdep'];
 
-/** The modaliases of this machine's devices, as the kernel lists them. */
-function hostModaliases(): string[] {
-  const aliases: string[] = [];
-  for (const bus of readdirSync('/sys/bus')) {
-    const dir = `/sys/bus/${bus}/devices`;
-    if (!existsSync(dir)) continue;
-    for (const device of readdirSync(dir)) {
-      try {
-        aliases.push(readFileSync(`${dir}/${device}/modalias`, 'utf8').trim());
-      } catch {
-        // Not every device has a modalias.
-      }
+// This machine's /sys, read as /init reads it at boot.
+const hostSysfs: SysfsReader = {
+  readdir(path) {
+    try {
+      return readdirSync(path);
+    } catch {
+      return [];
     }
-  }
-  return aliases.filter(Boolean);
-}
+  },
+  readText: (path) => readFileSync(path, 'utf8'),
+};
 
 const BASE_DIRS = ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'etc', 'dev', 'proc', 'sys', 'run', 'tmp', 'newroot', 'root'];
 
@@ -165,7 +161,7 @@ function modules(inputs: ImageInputs): PartEntry[] {
   const db = parseModuleDb(depText, read('modules.builtin'));
   const aliasText = read('modules.alias');
   const aliases = parseAliasRules(aliasText);
-  const storage = inputs.hostOnly ? matchModaliases(aliases, hostModaliases()) : [...STORAGE_MODULES];
+  const storage = inputs.hostOnly ? matchModaliases(aliases, readModaliases(hostSysfs)) : [...STORAGE_MODULES];
   if (inputs.hostOnly) inputs.progress(`host-only: this machine's devices use ${storage.join(' ') || 'no modules'}`);
   const wanted = [...storage, ...BOOT_MODULES, ...inputs.extraModules];
   const selection = selectModules(wanted, db, aliases);

@@ -328,15 +328,21 @@ export function mergeConfig(...layers: Values[]): Config {
   return Object.assign({}, DEFAULT_CONFIG, ...layers) as Config;
 }
 
-/** The normalized form packed into the image: only the keys the user set, validated, named as on the command line. */
-export function normalizeConfigText(textIn: string, source: string): { json: string; problems: ConfigProblem[] } {
+/** A config file's text: JSON, then validated as configFromJson does. */
+export function configFromText(text: string, source: string): { values: Values; problems: ConfigProblem[] } {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(textIn);
+    parsed = JSON.parse(text);
   } catch (error) {
-    return { json: '', problems: [{ source, param: '(file)', value: '', expected: `valid JSON (${(error as Error).message})` }] };
+    return { values: {}, problems: [{ source, param: '(file)', value: '', expected: `valid JSON (${(error as Error).message})` }] };
   }
-  const { values, problems } = configFromJson(parsed, source);
+  return configFromJson(parsed, source);
+}
+
+/** The normalized form packed into the image: only the keys the user set, validated, named as on the command line. */
+export function normalizeConfigText(textIn: string, source: string): { json: string; problems: ConfigProblem[] } {
+  const { values, problems } = configFromText(textIn, source);
+  if (problems.some((p) => p.param === '(file)')) return { json: '', problems };
   const normal: Record<string, unknown> = {};
   for (const setting of ALL_SETTINGS) {
     if (!(setting.key in values)) continue;

@@ -44,9 +44,7 @@ export function makeGuestTree(name: string, spec: GuestSpec): string {
 }
 
 function withTree<T>(name: string, spec: GuestSpec, make: (tree: string) => T): T {
-  const tree = join(VM_CACHE, `${name}.root`);
-  mkdirSync(VM_CACHE, { recursive: true });
-  populate(tree, spec);
+  const tree = makeGuestTree(name, spec);
   try {
     return make(tree);
   } finally {

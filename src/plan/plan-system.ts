@@ -3,6 +3,7 @@
 // stages can go through a whole boot and say what they would do.
 
 import { parseRootSpec, type RootSpec } from '../blkid/root-spec';
+import { lastParam, parseCmdline } from '../cmdline';
 import type { PathInfo, RunResult, System } from '../system';
 
 export const PLAN_KERNEL = 'VERSION';
@@ -88,12 +89,10 @@ function imageType(path: string): string {
   return { squashfs: 'squashfs', sqfs: 'squashfs', ext2: 'ext2', ext3: 'ext3', erofs: 'erofs', iso: 'iso9660' }[ext] ?? 'ext4';
 }
 
-function paramOf(cmdline: string, key: string): string | null {
-  const match = new RegExp(`(?:^|\\s)${key.replace('.', '\\.')}=("[^"]*"|\\S+)`).exec(cmdline);
-  return match ? match[1]!.replace(/^"(.*)"$/, '$1') : null;
-}
-
 export function planSystem(cmdline: string, imageConfig: string | null): System & PlanMachine {
+  // The boot's own parser, so the imagined machine follows the same value a boot would (the last).
+  const parsed = parseCmdline(cmdline);
+  const paramOf = (key: string) => lastParam(parsed, key)?.value ?? null;
   const files = new Map<string, string | Uint8Array>();
   const mounts = new Set<string>();
   const commands: { stage: string; command: string }[] = [];
@@ -115,10 +114,10 @@ export function planSystem(cmdline: string, imageConfig: string | null): System 
 
   // The root device: found as root= names it, holding what rootfstype= (or
   // with loop=, a CD and an image of the type its name says) suggests.
-  const rootText = paramOf(cmdline, 'root');
+  const rootText = paramOf('root');
   const spec: RootSpec | null = rootText === null ? null : parseRootSpec(rootText);
-  const loop = paramOf(cmdline, 'loop');
-  const fsType = paramOf(cmdline, 'rootfstype') ?? (loop ? 'iso9660' : 'ext4');
+  const loop = paramOf('loop');
+  const fsType = paramOf('rootfstype') ?? (loop ? 'iso9660' : 'ext4');
   if (spec) {
     const tag = spec.kind === 'path' ? null : spec;
     const name = spec.kind === 'path' ? spec.path.slice('/dev/'.length).replaceAll('/', '!') : 'sda1';
@@ -130,7 +129,7 @@ export function planSystem(cmdline: string, imageConfig: string | null): System 
       set('/dev/sda', gptDisk(tag?.kind === 'partuuid' ? tag.value : null, tag?.kind === 'partlabel' ? tag.value : null));
     }
     set(`/dev/${name}`, superblock(fsType, label, uuid));
-    assumptions.push(`${rootText} is /dev/${name}, holding ${fsType}${loop ? ` with ${loop} (${paramOf(cmdline, 'loopfstype') ?? imageType(loop)}) on it` : ''}`);
+    assumptions.push(`${rootText} is /dev/${name}, holding ${fsType}${loop ? ` with ${loop} (${paramOf('loopfstype') ?? imageType(loop)}) on it` : ''}`);
     if (loop) set(`${'/run/initramfs/live'}${loop}`, 'x'.repeat(1024 * 1024));
   }
 
@@ -149,7 +148,7 @@ export function planSystem(cmdline: string, imageConfig: string | null): System 
       const n = [...files.keys()].filter((p) => p.endsWith('/loop/backing_file')).length;
       set(`/sys/block/loop${n}/loop/backing_file`, `${file}\n`);
       set(`/sys/class/block/loop${n}/size`, '2097152\n');
-      const type = file.startsWith('/run/initramfs/cow') ? 'none' : paramOf(cmdline, 'loopfstype') ?? imageType(file);
+      const type = file.startsWith('/run/initramfs/cow') ? 'none' : paramOf('loopfstype') ?? imageType(file);
       set(`/dev/loop${n}`, superblock(type, null, null));
     } else if (cmd === 'dmsetup' && args.includes('mknodes')) set('/dev/mapper/cowboot-root', '');
     else if (cmd === 'modprobe' && args[0] === 'brd') {
@@ -184,7 +183,7 @@ export function planSystem(cmdline: string, imageConfig: string | null): System 
     },
     mkdirp: () => undefined,
     lstat(path): PathInfo | null {
-      if (path === '/newroot/sbin/init' || path.startsWith('/newroot/') && paramOf(cmdline, 'init') && path === `/newroot${paramOf(cmdline, 'init')}`) return { kind: 'file', mode: 0o755, size: 0 };
+      if (path === '/newroot/sbin/init' || path.startsWith('/newroot/') && paramOf('init') && path === `/newroot${paramOf('init')}`) return { kind: 'file', mode: 0o755, size: 0 };
       if (path.startsWith('/newroot/')) return { kind: 'dir', mode: 0o755, size: 0 };
       const content = files.get(path);
       if (content !== undefined) return { kind: 'file', mode: 0o644, size: content.length };

@@ -1,5 +1,5 @@
 import { parseCmdline } from '../cmdline';
-import { type Config, type ConfigProblem, configFromCmdline, configFromJson, describeProblem, initArgsWithoutOurFlags, mergeConfig } from '../config';
+import { type Config, type ConfigProblem, configFromCmdline, configFromText, describeProblem, initArgsWithoutOurFlags, mergeConfig } from '../config';
 import type { Context, Stage } from '../context';
 import { BootError } from '../errors';
 import { mountOnce } from '../mount';
@@ -17,11 +17,7 @@ function readImageConfig(ctx: Context): { values: Partial<Config>; problems: Con
   } catch {
     return { values: {}, problems: [] };
   }
-  try {
-    return configFromJson(JSON.parse(text), IMAGE_CONFIG);
-  } catch (error) {
-    return { values: {}, problems: [{ source: IMAGE_CONFIG, param: '(file)', value: '', expected: `valid JSON (${(error as Error).message})` }] };
-  }
+  return configFromText(text, IMAGE_CONFIG);
 }
 
 function kernelConsoleLoglevel(ctx: Context): number {

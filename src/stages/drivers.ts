@@ -11,6 +11,7 @@ import type { Context, Stage } from '../context';
 import { BootError } from '../errors';
 import { type AliasIndex, matchModaliases, parseAliasRules } from '../kmod/alias';
 import { type LoadResult, ModuleLoader, parseModuleDb } from '../kmod/loader';
+import { readModaliases } from '../kmod/modaliases';
 
 export const KERNEL_STAMP = '/etc/cowboot-kernel';
 
@@ -42,22 +43,6 @@ function checkKernel(ctx: Context): string {
     });
   }
   return running;
-}
-
-/** Every modalias the kernel lists now; the buses are what udev's coldplug walks too. */
-export function readModaliases(ctx: Context): string[] {
-  const found: string[] = [];
-  for (const bus of ctx.sys.readdir('/sys/bus')) {
-    for (const device of ctx.sys.readdir(`/sys/bus/${bus}/devices`)) {
-      try {
-        const alias = ctx.sys.readText(`/sys/bus/${bus}/devices/${device}/modalias`).trim();
-        if (alias) found.push(alias);
-      } catch {
-        // Not every device has one.
-      }
-    }
-  }
-  return found;
 }
 
 function logResults(ctx: Context, why: string, results: readonly LoadResult[]): void {
@@ -108,7 +93,7 @@ function coldplugService(ctx: Context, loader: ModuleLoader, aliases: AliasIndex
     do {
       again = false;
       for (;;) {
-        const wanted = matchModaliases(aliases, readModaliases(ctx)).filter((m) => !tried.has(m) && !ctx.config.blacklist.includes(m) && loader.has(m));
+        const wanted = matchModaliases(aliases, readModaliases(ctx.sys)).filter((m) => !tried.has(m) && !ctx.config.blacklist.includes(m) && loader.has(m));
         if (wanted.length === 0) break;
         wanted.forEach((m) => tried.add(m));
         logResults(ctx, 'device', await loader.load(wanted));
