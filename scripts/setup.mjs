@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Brings a fresh Debian machine to where `npm test` and `npm run demo` can
-// run: Debian packages, npm packages, and Debian's kernel for the VM tests.
+// run: Debian packages, npm packages, Debian's kernel for the VM tests, and
+// two real Debian roots (systemd and sysvinit) made with mmdebstrap.
 // Plain Node (no npm packages): it runs before `npm ci`.
 
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -10,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const projectDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const kernelDir = join(projectDir, '.cache', 'kernel');
+const debianDir = join(projectDir, '.cache', 'debian');
 
 // Each tool the builder and the tests use, with the package that has it.
 const PACKAGES = {
@@ -31,6 +33,7 @@ const PACKAGES = {
   isolinux: '/usr/lib/ISOLINUX/isolinux.bin',
   'syslinux-common': '/usr/lib/syslinux/modules/bios/ldlinux.c32',
   libatomic1: '/usr/lib/x86_64-linux-gnu/libatomic.so.1',
+  mmdebstrap: '/usr/bin/mmdebstrap',
 };
 
 function say(line) {
@@ -95,10 +98,31 @@ function fetchKernel() {
   say(`kernel ${version} in ${root}`);
 }
 
+// The roots users freeze: Debian bookworm as an installer leaves it, minimal,
+// with either init. The tests add their fstab and probe when they make disks.
+// The package list is in the file name, so changing it builds anew.
+const DEBIAN_ROOTS = {
+  systemd: ['systemd-sysv', 'udev', 'dbus', 'e2fsprogs'],
+  sysvinit: ['sysvinit-core', 'udev', 'e2fsprogs'],
+};
+
+function buildDebianRoots() {
+  mkdirSync(debianDir, { recursive: true });
+  for (const [name, packages] of Object.entries(DEBIAN_ROOTS)) {
+    const tarball = join(debianDir, `bookworm-${name}-${packages.join('+')}.tar`);
+    if (existsSync(tarball)) continue;
+    // No mirror argument: mmdebstrap uses this machine's apt sources.
+    run('mmdebstrap', ['--quiet', '--variant=minbase', '--format=tar', `--include=${packages.join(',')}`, 'bookworm', `${tarball}.tmp`]);
+    renameSync(`${tarball}.tmp`, tarball);
+    say(`Debian root (${name}) in ${tarball}`);
+  }
+}
+
 try {
   installDebianPackages();
   installNpmPackages();
   fetchKernel();
+  buildDebianRoots();
 } catch (error) {
   say(`error: ${error.message}`);
   process.exit(1);

@@ -13,6 +13,10 @@ export type OverlayKind = (typeof OVERLAY_KINDS)[number];
 export const COW_DEVICES = ['tmpfs', 'ram'] as const;
 export type CowDevice = (typeof COW_DEVICES)[number];
 
+/** What happens to the other local filesystems of the root's fstab (mounts=). */
+export const MOUNT_POLICIES = ['cow', 'ro', 'fstab'] as const;
+export type MountPolicy = (typeof MOUNT_POLICIES)[number];
+
 export const EMERGENCY_ACTIONS = ['reboot', 'poweroff', 'halt'] as const;
 export type EmergencyAction = (typeof EMERGENCY_ACTIONS)[number];
 
@@ -37,6 +41,10 @@ export interface Config {
   readonly cowchunk: number;
   /** overlay=none: mount the root read-write (the kernel's rw). */
   readonly rw: boolean;
+  /** The fstab's other local filesystems: a RAM overlay each (cow), read-only (ro), or as the fstab says (fstab). */
+  readonly mounts: MountPolicy;
+  /** swap: let the booted system use the swap of the root's fstab (overlayroot's swap=1). */
+  readonly swap: boolean;
   /** Extra modules to load (modules=a,b,c). */
   readonly modules: readonly string[];
   /** Modules never to load (modprobe.blacklist=a,b). */
@@ -75,6 +83,8 @@ export const DEFAULT_CONFIG: Config = {
   cowsize: null,
   cowchunk: 8,
   rw: false,
+  mounts: 'cow',
+  swap: false,
   modules: [],
   blacklist: [],
   jobs: 8,
@@ -182,7 +192,7 @@ function text<K extends keyof Config>(key: K, param: string, parse: TextParse<Co
   };
 }
 
-function boolean<K extends 'quiet' | 'shell' | 'debug' | 'toram' | 'rw' | 'rootwait'>(key: K, param: string): Setting<K> {
+function boolean<K extends 'quiet' | 'shell' | 'debug' | 'toram' | 'rw' | 'rootwait' | 'swap'>(key: K, param: string): Setting<K> {
   return {
     key,
     param,
@@ -242,6 +252,8 @@ const SETTINGS: { readonly [K in keyof Config]: Setting<K> } = {
   },
   cowchunk: number('cowchunk', 'cowchunk', power2, EXPECT.chunk),
   rw: boolean('rw', 'rw'),
+  mounts: text('mounts', 'mounts', oneOf(MOUNT_POLICIES), `one of ${MOUNT_POLICIES.join(', ')}`),
+  swap: boolean('swap', 'swap'),
   modules: moduleSetting('modules', 'modules'),
   blacklist: moduleSetting('blacklist', 'modprobe.blacklist'),
   jobs: number('jobs', 'rd.driver.jobs', integer(1, EXPECT.jobs, 64), EXPECT.jobs),

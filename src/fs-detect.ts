@@ -17,6 +17,7 @@ const EXT_SUPERBLOCK = 1024;
 const EXT4_INCOMPAT = 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x2000 | 0x4000 | 0x8000 | 0x10000;
 const EXT4_RO_COMPAT = 0x8 | 0x10 | 0x20 | 0x40 | 0x400; // huge_file, gdt_csum, dir_nlink, extra_isize, metadata_csum
 const EXT3_COMPAT_JOURNAL = 0x4;
+const EXT3_INCOMPAT_RECOVER = 0x4;
 
 const orNull = (s: string) => (s === '' ? null : s);
 const uuidOrNull = (b: Uint8Array, at: number) => (isZero(b, at, at + 16) ? null : uuidBigEndian(b, at));
@@ -60,6 +61,14 @@ export function identifyFs(b: Uint8Array): FsIdentity | null {
   if (ascii(b, 0x10040, '_BHRfS_M')) return { type: 'btrfs', label: orNull(text(b, 0x10000 + 0x12b, 256)), uuid: uuidOrNull(b, 0x10000 + 0x20) };
   if (u16le(b, 510) === 0xaa55 && (ascii(b, 0x36, 'FAT') || ascii(b, 0x52, 'FAT32'))) return vfat(b);
   return null;
+}
+
+/**
+ * ext3/4 whose journal holds transactions not yet written home (the machine
+ * lost power): the kernel replays them at mount, and must be able to write.
+ */
+export function journalNeedsRecovery(b: Uint8Array): boolean {
+  return u16le(b, EXT_SUPERBLOCK + 0x38) === 0xef53 && (u32le(b, EXT_SUPERBLOCK + 0x60) & EXT3_INCOMPAT_RECOVER) !== 0;
 }
 
 export function detectFsType(b: Uint8Array): string | null {

@@ -23,3 +23,10 @@ export const IMAGE_CONFIG = '/etc/cowboot.json';
 export const API_MOUNTS = ['/dev', '/proc', '/sys', '/run'] as const;
 export const SWITCH_ROOT = '/sbin/switch_root';
 export const SHELL = '/bin/sh';
+/** Snapshots that take a journal replay (a root that was not cleanly unmounted) keep their changes here. */
+export const REPLAY_DIR = `${HANDOVER_DIR}/replay`;
+/** The fstab's other local filesystems: each read-only under MOUNTS_DIR/NAME/ro, its changes in upper/ and work/. */
+export const MOUNTS_DIR = `${HANDOVER_DIR}/mounts`;
+/** initramfs-tools' mark that the root was checked: sysvinit's checkroot.sh then runs no fsck. */
+export const FSCK_ROOT = `${HANDOVER_DIR}/fsck-root`;
+export const FSTAB = '/etc/fstab';

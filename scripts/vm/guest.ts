@@ -3,7 +3,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { VM_CACHE } from './project';
 
@@ -67,20 +67,44 @@ export function makeGuestDisk(name: string, spec: GuestSpec, type: 'ext2' | 'ext
   });
 }
 
-/** A GPT disk with one partition (at 1 MiB, named and with the given PARTUUID) holding `filesystem`. */
-export function makeGptDisk(name: string, filesystem: string, partlabel: string, partuuid: string): string {
-  const disk = join(VM_CACHE, `${name}.gpt`);
-  const fsBytes = readFileSync(filesystem);
+export interface Partition {
+  /** The filesystem (or swap) image that fills the partition. */
+  readonly image: string;
+  /** More sfdisk fields for its line, such as "name=x, uuid=y" or "type=82". */
+  readonly fields?: string;
+}
+
+/** A disk with a partition table; each partition is one image, the first at 1 MiB. */
+export function makePartitionedDisk(name: string, label: 'gpt' | 'dos', partitions: readonly Partition[]): string {
+  const disk = join(VM_CACHE, `${name}.${label}`);
   const mib = 1024 * 1024;
-  writeFileSync(disk, Buffer.alloc(fsBytes.length + 2 * mib));
-  execFileSync('sfdisk', ['--quiet', disk], { input: `label: gpt\nstart=2048, size=${fsBytes.length / 512}, name=${partlabel}, uuid=${partuuid}\n` });
+  const images = partitions.map((p) => readFileSync(p.image));
+  const total = images.reduce((n, b) => n + Math.ceil(b.length / mib) * mib, 2 * mib);
+  writeFileSync(disk, Buffer.alloc(0));
+  truncateSync(disk, total);
+  let at = mib;
+  const lines = partitions.map((p, i) => {
+    const line = `start=${at / 512}, size=${Math.ceil(images[i]!.length / mib) * (mib / 512)}${p.fields ? `, ${p.fields}` : ''}`;
+    at += Math.ceil(images[i]!.length / mib) * mib;
+    return line;
+  });
+  execFileSync('sfdisk', ['--quiet', disk], { input: `label: ${label}\n${lines.join('\n')}\n` });
   const fd = openSync(disk, 'r+');
   try {
-    writeSync(fd, fsBytes, 0, fsBytes.length, mib);
+    at = mib;
+    for (const bytes of images) {
+      writeSync(fd, bytes, 0, bytes.length, at);
+      at += Math.ceil(bytes.length / mib) * mib;
+    }
   } finally {
     closeSync(fd);
   }
   return disk;
+}
+
+/** A GPT disk with one partition (at 1 MiB, named and with the given PARTUUID) holding `filesystem`. */
+export function makeGptDisk(name: string, filesystem: string, partlabel: string, partuuid: string): string {
+  return makePartitionedDisk(name, 'gpt', [{ image: filesystem, fields: `name=${partlabel}, uuid=${partuuid}` }]);
 }
 
 export function makeSquashfs(name: string, spec: GuestSpec): string {

@@ -9,11 +9,7 @@ import type { Context } from '../context';
 import { BootError } from '../errors';
 import { exec } from '../exec';
 import { DM_NAME, NEW_ROOT } from '../paths';
-import { sectors } from '../storage/block';
-
-export function snapshotTable(originSectors: number, origin: string, cow: string, chunk: number): string {
-  return `0 ${originSectors} snapshot ${origin} ${cow} PO ${chunk}`;
-}
+import { createSnapshot } from '../storage/snapshot';
 
 /** ext2/3/4 on a snapshot: no background inode-table zeroing eating the COW, and a full COW remounts read-only, never panics. */
 export function snapshotMountOptions(fsType: string, rootflags: string | null): string {
@@ -24,12 +20,6 @@ export function snapshotMountOptions(fsType: string, rootflags: string | null): 
 export async function mountDmSnapshot(ctx: Context): Promise<void> {
   const { rootDevice, rootFsType, cowDevice } = ctx.state;
   if (rootDevice === null || rootFsType === null || cowDevice === null) throw new BootError('internal: no root or COW device for the snapshot');
-  const table = snapshotTable(sectors(ctx, rootDevice), rootDevice, cowDevice, ctx.config.cowchunk);
-  // No udev in the initramfs: --noudevsync keeps dmsetup from waiting for it, and mknodes makes the node.
-  await exec(ctx, ['dmsetup', '--noudevsync', 'create', DM_NAME, '--table', table], 'the dm_snapshot module must be loaded');
-  await exec(ctx, ['dmsetup', '--noudevsync', 'mknodes', DM_NAME]);
-  const node = `/dev/mapper/${DM_NAME}`;
-  if (ctx.sys.lstat(node) === null) throw new BootError(`dmsetup made no ${node}`, { command: ['dmsetup', 'mknodes', DM_NAME] });
+  const node = await createSnapshot(ctx, DM_NAME, rootDevice, cowDevice, 'PO', ctx.config.cowchunk);
   await exec(ctx, ['mount', '-t', rootFsType, '-o', snapshotMountOptions(rootFsType, ctx.config.rootflags), node, NEW_ROOT]);
-  ctx.log.info(`snapshot ${node}: ${table}`);
 }

@@ -16,6 +16,19 @@ function inChroot(path: string): string {
   return path.slice(HANDOVER_DIR.length);
 }
 
+/**
+ * At shutdown systemd stops every process, the daemon too, with
+ * kill(-1, SIGSTOP), then walks /proc (and, in the SIGKILL round, looks at
+ * /etc/initrd-release and stats its own root) before it lets them go on. A
+ * path walk from "/" crosses the union's dentries (even /proc's mount point),
+ * and any that the kernel must ask the stopped daemon about hangs PID 1 for
+ * ever. With these timeouts the kernel keeps what it has looked up (names,
+ * missing names, attributes) and asks again only after its own changes, which
+ * kernel_cache already relies on: nothing changes the branches behind the
+ * kernel's back.
+ */
+const CACHE_FOR_EVER = 'entry_timeout=1000000000,negative_timeout=1000000000,attr_timeout=1000000000';
+
 // The seed's invocation, plus a readable name for the mount despite the "@".
 // chroot= pins the daemon's root to the folder that holds both branches, so
 // its branch paths stay valid after that folder (with /run) is moved into the
@@ -24,6 +37,7 @@ export function unionfsCommand(): string[] {
   return [
     'unionfs',
     '-o', 'allow_other,use_ino,suid,dev,nonempty,kernel_cache',
+    '-o', CACHE_FOR_EVER,
     '-o', `cow,chroot=${HANDOVER_DIR},max_files=32768`,
     '-o', 'fsname=unionfs,subtype=unionfs',
     `${inChroot(UPPER_DIR)}=RW:${inChroot(RO_DIR)}=RO`,
@@ -55,5 +69,9 @@ export async function mountUnionfs(ctx: Context): Promise<void> {
   }
   ctx.sys.mkdirp('/run/sendsigs.omit.d');
   ctx.sys.writeText(SENDSIGS_OMIT, `${pid}\n`);
-  ctx.log.info(`unionfs daemon ${UNIONFS_ARGV0} is pid ${pid}, listed in ${SENDSIGS_OMIT}`);
+  // Killed for memory, the daemon would take the root, and then init, with it: a kernel panic.
+  ctx.sys.writeText(`/proc/${pid}/oom_score_adj`, '-1000\n');
+  // systemd-shutdown then need not look for /etc/initrd-release on the union while the daemon is stopped.
+  ctx.state.initEnv = { ...ctx.state.initEnv, SYSTEMD_IN_INITRD: '0' };
+  ctx.log.info(`unionfs daemon ${UNIONFS_ARGV0} is pid ${pid}, listed in ${SENDSIGS_OMIT}, never killed for memory (oom_score_adj -1000)`);
 }

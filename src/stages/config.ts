@@ -27,8 +27,10 @@ function kernelConsoleLoglevel(ctx: Context): number {
 
 function liftKmsgRatelimit(ctx: Context): void {
   try {
-    ctx.state.devkmsgBefore = ctx.sys.readText(DEVKMSG_SYSCTL).trim();
+    const before = ctx.sys.readText(DEVKMSG_SYSCTL).trim();
     ctx.sys.writeText(DEVKMSG_SYSCTL, 'on\n');
+    // Only what we changed is put back: a value the kernel refused to change is not ours to restore.
+    ctx.state.devkmsgBefore = before;
   } catch {
     // printk.devkmsg= on the command line locks the setting; then it is the user's choice.
   }

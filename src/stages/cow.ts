@@ -9,12 +9,12 @@ import { attachLoop, sectors } from '../storage/block';
 // tmpfs's own default, and dracut's for its overlay: half of RAM.
 const DEFAULT_COW_PERCENT = 50;
 
-export function cowBytes(ctx: Context): number {
+export function cowBytes(ctx: Context, what = 'copy-on-write space'): number {
   const { total } = parseMeminfo(ctx.sys.readText('/proc/meminfo'));
   const size = ctx.config.cowsize ?? { kind: 'percent', percent: DEFAULT_COW_PERCENT };
   const bytes = sizeInBytes(size, total);
   const why = ctx.config.cowsize ? `cowsize=${showSize(size)}` : `cowsize not set: ${DEFAULT_COW_PERCENT}% of RAM`;
-  ctx.log.info(`copy-on-write space: ${formatBytes(bytes)} (${why}, RAM ${formatBytes(total)})`);
+  ctx.log.info(`${what}: ${formatBytes(bytes)} (${why}, RAM ${formatBytes(total)})`);
   return bytes;
 }
 

@@ -7,7 +7,8 @@ export const EARLY_MOUNTS: readonly MountSpec[] = [
   { type: 'devtmpfs', source: 'devtmpfs', target: '/dev', options: 'mode=0755,nosuid' },
   // gid 5 is tty; the seed's (and every distribution's) devpts options.
   { type: 'devpts', source: 'devpts', target: '/dev/pts', options: 'gid=5,mode=620,nosuid,noexec' },
-  { type: 'tmpfs', source: 'tmpfs', target: '/run', options: 'mode=0755,nosuid,nodev' },
+  // systemd's INITRD_INTERFACE: the /run the booted system takes over is mounted just so.
+  { type: 'tmpfs', source: 'tmpfs', target: '/run', options: 'mode=0755,nosuid,nodev,strictatime' },
 ];
 
 export const earlyMounts: Stage = {

@@ -19,6 +19,15 @@ function checkInit(ctx: Context): void {
   }
 }
 
+// A log setting is not worth a failed boot: past this point the boot goes on whatever it says.
+function restoreDevkmsg(ctx: Context, value: string): void {
+  try {
+    ctx.sys.writeText(`${NEW_ROOT}${DEVKMSG_SYSCTL}`, `${value}\n`);
+  } catch (error) {
+    ctx.log.warn(`could not restore ${DEVKMSG_SYSCTL} to ${value}: ${(error as Error).message}`);
+  }
+}
+
 // switch_root deletes the initramfs, so everything that can fail is checked
 // first; after the execve there is no way back.
 export const handoff: Stage = {
@@ -29,10 +38,10 @@ export const handoff: Stage = {
     await Promise.allSettled(ctx.state.background);
     const argv = ['switch_root', NEW_ROOT, ctx.config.init, ...ctx.state.initArgs];
     ctx.log.info(`handing over: ${argv.join(' ')}`);
-    // Written last so it holds the line above; execve flushes nothing, and every write here is synchronous.
+    if (ctx.state.devkmsgBefore !== null) restoreDevkmsg(ctx, ctx.state.devkmsgBefore);
+    // Written last so it holds the lines above; execve flushes nothing, and every write here is synchronous.
     ctx.sys.mkdirp(`${NEW_ROOT}${HANDOVER_DIR}`);
     ctx.sys.writeText(`${NEW_ROOT}${LOG_FILE}`, ctx.log.text());
-    if (ctx.state.devkmsgBefore !== null) ctx.sys.writeText(`${NEW_ROOT}${DEVKMSG_SYSCTL}`, `${ctx.state.devkmsgBefore}\n`);
     try {
       ctx.sys.execve(SWITCH_ROOT, argv, ctx.state.initEnv);
     } catch (error) {

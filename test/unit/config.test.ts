@@ -56,7 +56,7 @@ test('the rescue parameters: rd.shell, rd.emergency, rd.break, rd.debug, panic',
   assert.equal(messages, [
     'command line: rd.shell=maybe is not valid: expected no value, or 0 or 1',
     'command line: rd.emergency=explode is not valid: expected one of reboot, poweroff, halt',
-    'command line: rd.break=root,config is not valid: expected no value (before handoff), or stage names separated by commas: early-mounts, drivers, root, cow, union, move-mounts, handoff',
+    'command line: rd.break=root,config is not valid: expected no value (before handoff), or stage names separated by commas: early-mounts, drivers, root, cow, union, fstab, move-mounts, handoff',
     'command line: panic=soon is not valid: expected a whole number of seconds, such as 10 (0 waits for ever, below 0 acts at once)',
   ]);
 });
@@ -81,7 +81,7 @@ test('config file: unknown keys and wrong types are rejected by name', () => {
   const { problems } = configFromJson({ overlay: 'dm', rootdelay: '5', colour: 'blue', modules: 'ext4' }, 'my.json');
   assert.equal(problems.map(describeProblem), [
     'my.json: rootdelay=5 is not valid: expected a whole number of seconds, such as 30',
-    'my.json: colour=blue is not valid: expected a known key: root, rootwait, rootfstype, rootflags, overlay, loop, loopfstype, toram, cow, cowsize, cowchunk, rw, modules, modprobe.blacklist, rd.driver.jobs, init, rootdelay, quiet, rd.shell, rd.emergency, rd.break, rd.debug, panic, rd.rescue-password',
+    'my.json: colour=blue is not valid: expected a known key: root, rootwait, rootfstype, rootflags, overlay, loop, loopfstype, toram, cow, cowsize, cowchunk, rw, mounts, swap, modules, modprobe.blacklist, rd.driver.jobs, init, rootdelay, quiet, rd.shell, rd.emergency, rd.break, rd.debug, panic, rd.rescue-password',
     'my.json: modules=ext4 is not valid: expected a list of module names, such as ["virtio_blk", "ext4"]',
   ]);
   assert.equal(configFromJson([], 'my.json').problems[0]?.param, '(file)');

@@ -16,7 +16,7 @@ export interface FakeSystem extends System {
   readonly results: Map<string, Partial<RunResult>>;
   /** Mount points, kept up to date by the mount, unionfs and mount --move commands that succeed. */
   readonly mounts: string[];
-  execveCalls: { file: string; argv: readonly string[] }[];
+  execveCalls: { file: string; argv: readonly string[]; env: Readonly<Record<string, string>> }[];
   kmsgAvailable: boolean;
   /** Paths that appear when waited for. */
   readonly appearing: Set<string>;
@@ -158,9 +158,9 @@ export function fakeSystem(initial: Record<string, FakeNode | string> = {}): Fak
       sys.kmsg.push(record);
       return true;
     },
-    execve(file, argv) {
+    execve(file, argv, env) {
       sys.calls.push(`execve ${file} ${argv.join(' ')}`);
-      sys.execveCalls.push({ file, argv });
+      sys.execveCalls.push({ file, argv, env });
       // A real execve never returns; returning from the fake lets the last stage end the boot.
       return undefined as never;
     },

@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseCmdline } from '../../src/cmdline';
 import { configFromCmdline, describeProblem } from '../../src/config';
-import { snapshotMountOptions, snapshotTable } from '../../src/mounts/dm-snapshot';
+import { snapshotMountOptions } from '../../src/mounts/dm-snapshot';
+import { snapshotTable } from '../../src/storage/snapshot';
 import { formatBytes, parseMeminfo, parseSize, sizeInBytes } from '../../src/size';
 import { toramFits } from '../../src/storage/toram';
 import { bootFake, fakeSystem, type FakeSystem, insmod } from './fake-system';
@@ -40,7 +41,7 @@ test('bad sizes, chunks and COW devices are named', () => {
 });
 
 test('the dm table: persistent with overflow, the chunk in sectors', () => {
-  assert.is(snapshotTable(131072, '/dev/vda', '/dev/loop0', 8), '0 131072 snapshot /dev/vda /dev/loop0 PO 8');
+  assert.is(snapshotTable(131072, '/dev/vda', '/dev/loop0', 'PO', 8), '0 131072 snapshot /dev/vda /dev/loop0 PO 8');
   assert.is(snapshotMountOptions('ext4', null), 'rw,errors=remount-ro,noinit_itable');
   assert.is(snapshotMountOptions('ext2', 'noatime'), 'rw,errors=remount-ro,noatime');
   assert.is(snapshotMountOptions('xfs', null), 'rw');

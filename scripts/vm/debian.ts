@@ -1,0 +1,152 @@
+// Disks of a real installed Debian, for the freeze tests: the root that
+// scripts/setup.mjs made with mmdebstrap, with an installer-style fstab and a
+// probe that reports at the end of boot and powers off; and a second disk
+// with a data filesystem and a swap partition, both in that fstab.
+
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { makePartitionedDisk } from './guest';
+import { PROJECT_DIR, VM_CACHE } from './project';
+
+export type DebianInit = 'systemd' | 'sysvinit';
+
+export const DEBIAN_UUIDS = {
+  root: '0d1e2b3a-4c5d-4e6f-8a9b-0c1d2e3f4a5b',
+  data: '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d',
+  swap: '2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e',
+} as const;
+
+// What the Debian installer writes, with a CD drive line as it adds one.
+const FSTAB = `# /etc/fstab: static file system information.
+# <file system> <mount point>   <type>  <options>       <dump>  <pass>
+UUID=${DEBIAN_UUIDS.root} /               ext4    errors=remount-ro 0       1
+UUID=${DEBIAN_UUIDS.data} /data           ext4    defaults        0       2
+UUID=${DEBIAN_UUIDS.swap} none            swap    sw              0       0
+/dev/sr0        /media/cdrom0   udf,iso9660 user,noauto     0       0
+`;
+
+/**
+ * Runs when boot has ended (systemd: a Type=simple unit after
+ * multi-user.target; sysvinit: an inittab "once" line after rc), prints one
+ * "GUEST key=value" line per fact the tests check, then powers off as a user
+ * would.
+ */
+const PROBE = `#!/bin/sh
+exec > /dev/console 2>&1
+echo "GUEST uptime=$(cut -d' ' -f1 /proc/uptime)"
+if [ "$1" = systemd ]; then
+  echo "GUEST state=$(timeout 300 systemctl is-system-running --wait)"
+  echo "GUEST failed=$(systemctl list-units --failed --plain --no-legend | awk '{print $1}' | tr '\\n' ' ')"
+else
+  echo "GUEST runlevel=$(runlevel)"
+fi
+echo "GUEST rootfs=$(awk '$2=="/"{t=$3} END{print t}' /proc/mounts)"
+awk '$2=="/data"{print "GUEST data=" $3 " " $4}' /proc/mounts
+awk '$2=="/run"{print "GUEST run=" $4}' /proc/mounts
+echo "GUEST swaps=$(tail -n +2 /proc/swaps | wc -l)"
+for p in /proc/[0-9]*; do
+  case "$(tr '\\0' ' ' < "$p/cmdline" 2>/dev/null)" in @unionfs*) echo "GUEST daemon-oom=$(cat "$p/oom_score_adj")";; esac
+done
+echo frozen > /probe-root && [ "$(cat /probe-root)" = frozen ] && echo "GUEST root-write=ok"
+echo frozen > /data/probe-data && [ "$(cat /data/probe-data)" = frozen ] && echo "GUEST data-write=ok"
+echo "GUEST data-file=$(cat /data/hello)"
+[ -e /etc/initrd-release ] && echo "GUEST initrd-release=present"
+[ -e /run/initramfs/fsck-root ] && echo "GUEST fsck-root=present"
+echo "GUEST poweroff-at=$(cut -d' ' -f1 /proc/uptime)"
+echo "GUEST done"
+if [ "$1" = systemd ]; then systemctl poweroff; else poweroff; fi
+`;
+
+const PROBE_UNIT = `[Unit]
+Description=cowboot test probe
+After=multi-user.target
+
+[Service]
+Type=simple
+ExecStart=/usr/local/sbin/cowboot-probe systemd
+`;
+
+function debianTarball(init: DebianInit): string {
+  const dir = join(PROJECT_DIR, '.cache', 'debian');
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    // Reported below.
+  }
+  const found = names.find((n) => n.startsWith(`bookworm-${init}-`) && n.endsWith('.tar'));
+  if (!found) throw new Error(`no Debian ${init} root in ${dir}: run "node scripts/setup.mjs" as root (npm test does) to build it with mmdebstrap`);
+  return join(dir, found);
+}
+
+function write(tree: string, path: string, text: string, mode = 0o644): void {
+  mkdirSync(dirname(join(tree, path)), { recursive: true });
+  writeFileSync(join(tree, path), text);
+  chmodSync(join(tree, path), mode);
+}
+
+function addProbe(tree: string, init: DebianInit): void {
+  write(tree, '/usr/local/sbin/cowboot-probe', PROBE, 0o755);
+  if (init === 'systemd') {
+    write(tree, '/etc/systemd/system/cowboot-probe.service', PROBE_UNIT);
+    mkdirSync(join(tree, 'etc/systemd/system/multi-user.target.wants'), { recursive: true });
+    symlinkSync('../cowboot-probe.service', join(tree, 'etc/systemd/system/multi-user.target.wants/cowboot-probe.service'));
+  } else {
+    // init runs "wait" lines to the end before the lines after them: this one runs once rc 2 is done.
+    execFileSync('sh', ['-c', `printf '%s\\n' 'cp:2345:once:/usr/local/sbin/cowboot-probe sysvinit' >> "$1"`, 'sh', join(tree, 'etc/inittab')]);
+  }
+}
+
+export interface DebianDisks {
+  /** The root filesystem on a whole disk (/dev/vda), found by root=UUID=. */
+  readonly root: string;
+  /** /dev/vdb: partition 1 is /data (ext4), partition 2 is swap. */
+  readonly second: string;
+}
+
+/** Fresh disks from the cached root; `extra` files go into the root, by absolute path. */
+export function makeDebianDisks(init: DebianInit, name: string = `debian-${init}`, extra: Readonly<Record<string, string>> = {}): DebianDisks {
+  const tree = join(VM_CACHE, `${name}.tree`);
+  rmSync(tree, { recursive: true, force: true });
+  mkdirSync(tree, { recursive: true });
+  try {
+    // /dev is devtmpfs at boot; its nodes in the tarball need not be made here.
+    execFileSync('tar', ['-xf', debianTarball(init), '-C', tree, '--exclude=./dev/*']);
+    write(tree, '/etc/fstab', FSTAB);
+    write(tree, '/etc/hostname', `frozen-${init}\n`);
+    mkdirSync(join(tree, 'data'), { recursive: true });
+    mkdirSync(join(tree, 'media/cdrom0'), { recursive: true });
+    addProbe(tree, init);
+    for (const [path, text] of Object.entries(extra)) write(tree, path, text);
+    const root = join(VM_CACHE, `${name}-root.ext4`);
+    rmSync(root, { force: true });
+    execFileSync('mke2fs', ['-q', '-t', 'ext4', '-E', 'lazy_itable_init=0,lazy_journal_init=0', '-L', 'debian-root', '-U', DEBIAN_UUIDS.root, '-d', tree, root, '768M']);
+    return { root, second: makeSecondDisk(name) };
+  } finally {
+    rmSync(tree, { recursive: true, force: true });
+  }
+}
+
+function makeSecondDisk(name: string): string {
+  const dataTree = join(VM_CACHE, `${name}-data.tree`);
+  rmSync(dataTree, { recursive: true, force: true });
+  mkdirSync(dataTree, { recursive: true });
+  writeFileSync(join(dataTree, 'hello'), 'data-partition\n');
+  const data = join(VM_CACHE, `${name}-data.ext4`);
+  const swap = join(VM_CACHE, `${name}-swap.img`);
+  rmSync(data, { force: true });
+  execFileSync('mke2fs', ['-q', '-t', 'ext4', '-E', 'lazy_itable_init=0,lazy_journal_init=0', '-L', 'data', '-U', DEBIAN_UUIDS.data, '-d', dataTree, data, '64M']);
+  rmSync(dataTree, { recursive: true, force: true });
+  writeFileSync(swap, Buffer.alloc(32 * 1024 * 1024));
+  execFileSync('mkswap', ['-q', '-U', DEBIAN_UUIDS.swap, swap]);
+  const disk = makePartitionedDisk(`${name}-second`, 'dos', [{ image: data, fields: 'type=83' }, { image: swap, fields: 'type=82' }]);
+  rmSync(data, { force: true });
+  rmSync(swap, { force: true });
+  return disk;
+}
+
+/** QEMU -drive arguments for the two disks, as virtio (vda, vdb). */
+export function debianDrives(disks: DebianDisks): string[] {
+  return [`file=${disks.root},if=virtio,format=raw`, `file=${disks.second},if=virtio,format=raw`];
+}

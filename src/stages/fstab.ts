@@ -1,0 +1,139 @@
+// The booted system's view of its own storage, as overlayroot and live-boot
+// give it: an fstab inside the union that describes the union (pass 0, so no
+// init checks or remounts the medium), the fstab's other local filesystems
+// protected as mounts= says, swap on the user's disks left off, and
+// initramfs-tools' mark that the root needs no fsck. The fstab on the medium
+// is never written: this one lives in the union's RAM layer.
+
+import { parseRootSpec, showSpec } from '../blkid/root-spec';
+import type { Context, Stage } from '../context';
+import { BootError } from '../errors';
+import { entryKind, type FstabEntry, type FstabLine, fstabLine, kernelOptions, parseFstab } from '../fstab/fstab';
+import { mountOnce } from '../mount';
+import { DM_NAME, FSCK_ROOT, FSTAB, HANDOVER_DIR, MOUNTS_DIR, NEW_ROOT } from '../paths';
+import { setReadOnly } from '../storage/block';
+import { identify, mountFilesystem, withJournalReplayed } from '../storage/filesystem';
+import { findDevice } from '../storage/find-device';
+import { cowBytes } from './cow';
+import { loadModule } from './drivers';
+
+/** The line that describes the root as it is mounted now, in place of the fstab's. */
+function rootLine(ctx: Context, entry: FstabEntry): string {
+  const { overlay } = ctx.config;
+  switch (overlay) {
+    case 'unionfs':
+      return fstabLine('unionfs', '/', 'fuse.unionfs', ['rw']);
+    case 'overlayfs':
+      return fstabLine('overlay', '/', 'overlay', ['rw']);
+    case 'dm':
+      // The snapshot has the medium's UUID too: name it by its own node.
+      return fstabLine(`/dev/mapper/${DM_NAME}`, '/', ctx.state.rootFsType ?? entry.type, entry.options);
+    case 'none':
+      return fstabLine(ctx.state.rootDevice ?? entry.spec, '/', ctx.state.rootFsType ?? entry.type, ['ro']);
+  }
+}
+
+const commented = (why: string, entry: FstabEntry) => `# cowboot: ${why}: ${entry.line.trim()}`;
+
+/** A folder name for a mount point: /srv/www is srv-www. */
+function folderFor(file: string, taken: Set<string>): string {
+  const base = file.replace(/^\/+/, '').replace(/\//g, '-').replace(/[^A-Za-z0-9_.-]/g, '_') || 'root';
+  let name = base;
+  for (let i = 2; taken.has(name); i++) name = `${base}-${i}`;
+  taken.add(name);
+  return name;
+}
+
+/**
+ * A local filesystem of the fstab, protected: its device read-only (its
+ * journal replayed into RAM if need be), mounted read-only, and with
+ * mounts=cow an overlayfs on top whose changes live in RAM. Returns the
+ * lines for the new fstab.
+ */
+async function protect(ctx: Context, entry: FstabEntry, folders: Set<string>): Promise<string[]> {
+  const spec = parseRootSpec(entry.spec);
+  if (spec === null) throw new BootError(`internal: ${entry.spec} is not a device`);
+  const nofail = entry.options.includes('nofail');
+  const found = await findDevice(ctx, spec, nofail ? 0 : ctx.config.rootdelay * 1000);
+  if (found.path === null) {
+    const why = `${showSpec(spec)} (${entry.file} in ${FSTAB}) was not found at boot`;
+    if (!nofail) {
+      throw new BootError(`${why} within ${ctx.config.rootdelay} s`, {
+        hint: `the booted system would wait for it too; to boot without it, mark it nofail in ${FSTAB}, or boot with mounts=fstab to leave the fstab as it is`,
+      });
+    }
+    ctx.log.warn(`${why}; it is nofail, so it stays unmounted`);
+    return [commented('not found at boot (nofail), so not mounted', entry)];
+  }
+  await setReadOnly(ctx, found.path);
+  const fs = await withJournalReplayed(ctx, await identify(ctx, found.path, entry.type === 'auto' ? null : entry.type, `its type in ${FSTAB}`));
+  const readOnly = ['ro', ...kernelOptions(entry)];
+  const target = `${NEW_ROOT}${entry.file}`;
+  ctx.sys.mkdirp(target);
+  if (ctx.config.mounts === 'ro') {
+    await mountFilesystem(ctx, fs, target, readOnly.join(','));
+    ctx.log.info(`${entry.file}: ${found.path} (${fs.type}) mounted read-only (mounts=ro)`);
+    return [commented('mounted read-only at boot (mounts=ro)', entry), fstabLine(fs.device, entry.file, fs.type, readOnly)];
+  }
+  const dir = `${MOUNTS_DIR}/${folderFor(entry.file, folders)}`;
+  await mountFilesystem(ctx, fs, `${dir}/ro`, readOnly.join(','));
+  ctx.sys.mkdirp(`${dir}/upper`);
+  ctx.sys.mkdirp(`${dir}/work`);
+  const options = [`lowerdir=${dir}/ro`, `upperdir=${dir}/upper`, `workdir=${dir}/work`];
+  await mountOnce(ctx, { type: 'overlay', source: 'overlay', target, options: options.join(',') });
+  ctx.log.info(`${entry.file}: ${found.path} (${fs.type}) read-only under a RAM overlay; changes in ${dir}/upper`);
+  return [commented('read-only under a RAM overlay (mounts=cow)', entry), fstabLine('overlay', entry.file, 'overlay', ['rw', ...options])];
+}
+
+async function rewrite(ctx: Context, line: FstabLine, folders: Set<string>): Promise<string[]> {
+  if (line.kind === 'text') return [line.line];
+  const { entry } = line;
+  const kind = entryKind(entry);
+  switch (kind) {
+    case 'root':
+      return [commented(`the root is the union (overlay=${ctx.config.overlay})`, entry), rootLine(ctx, entry)];
+    case 'swap':
+      return ctx.config.swap ? [entry.line] : [commented('swap on the disk stays off (boot with "swap" to use it)', entry)];
+    case 'local':
+      return ctx.config.mounts === 'fstab' ? [entry.line] : protect(ctx, entry, folders);
+    case 'other':
+      return [entry.line];
+  }
+}
+
+const HEADER = (ctx: Context) => [
+  `# Written at boot by cowboot: this system runs frozen, and its changes live in RAM`,
+  `# (overlay=${ctx.config.overlay}, mounts=${ctx.config.mounts}${ctx.config.swap ? ', swap' : ''}). The fstab on the disk is unchanged;`,
+  '# its lines are kept here, commented out where cowboot mounted something else.',
+];
+
+export const protectMounts: Stage = {
+  name: 'fstab',
+  async run(ctx) {
+    const { overlay, rw, mounts } = ctx.config;
+    if (overlay === 'none' && rw) {
+      ctx.log.info(`overlay=none rw: the root is writable as asked, and ${FSTAB} is used as written`);
+      return;
+    }
+    ctx.sys.mkdirp(HANDOVER_DIR);
+    ctx.sys.writeText(FSCK_ROOT, '');
+    const path = `${NEW_ROOT}${FSTAB}`;
+    let text: string;
+    try {
+      text = ctx.sys.readText(path);
+    } catch {
+      ctx.log.info(`no ${FSTAB} in the new root: no other filesystem to protect`);
+      return;
+    }
+    const lines = parseFstab(text);
+    if (mounts === 'cow' && lines.some((l) => l.kind === 'entry' && entryKind(l.entry) === 'local')) {
+      await loadModule(ctx, 'overlay', 'the RAM overlays of the fstab (mounts=cow)');
+      await mountOnce(ctx, { type: 'tmpfs', source: 'cow-mounts', target: MOUNTS_DIR, options: `mode=0755,size=${cowBytes(ctx, 'RAM for the changes of the other filesystems')}` });
+    }
+    const folders = new Set<string>();
+    const out = [...HEADER(ctx)];
+    for (const line of lines) out.push(...(await rewrite(ctx, line, folders)));
+    ctx.sys.writeText(path, out.join('\n'));
+    ctx.log.info(`${FSTAB} in the union describes the union; the root needs no fsck (${FSCK_ROOT})`);
+  },
+};

@@ -1,0 +1,92 @@
+// A filesystem on a block device: what it is (given or read from its
+// superblock), its driver loaded, and mounted read-only without writing the
+// device, even when its journal needs replaying.
+
+import type { Context } from '../context';
+import { BootError } from '../errors';
+import { DETECT_BYTES, detectFsType, fsModule, journalNeedsRecovery } from '../fs-detect';
+import { mountOnce } from '../mount';
+import { REPLAY_DIR } from '../paths';
+import { loadModule } from '../stages/drivers';
+import { attachLoop, sectors } from './block';
+import { createSnapshot } from './snapshot';
+
+/** Block-device filesystems the kernel can mount now, from /proc/filesystems. */
+export function kernelFilesystems(ctx: Context): string[] {
+  try {
+    return ctx.sys
+      .readText('/proc/filesystems')
+      .split('\n')
+      .filter((line) => line.startsWith('\t'))
+      .map((line) => line.trim());
+  } catch {
+    return [];
+  }
+}
+
+function kernelKnows(ctx: Context): string {
+  return `the kernel can mount: ${kernelFilesystems(ctx).join(' ') || 'nothing yet'}`;
+}
+
+export interface Filesystem {
+  readonly device: string;
+  readonly type: string;
+  /** What the superblock says, whatever the user gave. */
+  readonly detected: string | null;
+  readonly module: string;
+  /** Where the type was given, for messages: "rootfstype=", "/etc/fstab (/data)". */
+  readonly typeSource: string;
+  readonly given: boolean;
+  /** ext3/4 with a journal to replay: mounting it needs a writable device. */
+  readonly needsRecovery: boolean;
+}
+
+/** The filesystem on `device`: the type given (from `typeSource`) or detected; its driver is loaded. */
+export async function identify(ctx: Context, device: string, given: string | null, typeSource: string): Promise<Filesystem> {
+  const head = ctx.sys.readHead(device, DETECT_BYTES);
+  const detected = detectFsType(head);
+  const type = given ?? detected;
+  if (type === null) {
+    throw new BootError(`no known filesystem on ${device}: no ext2/3/4, squashfs, iso9660, erofs, xfs, btrfs or vfat signature`, {
+      hint: `${kernelKnows(ctx)}; no driver was loaded for it; if the device is right, give its type with ${typeSource}`,
+    });
+  }
+  const module = fsModule(type);
+  await loadModule(ctx, module, `${type} on ${device}`);
+  return { device, type, detected, module, typeSource, given: given !== null, needsRecovery: journalNeedsRecovery(head) };
+}
+
+export async function mountFilesystem(ctx: Context, fs: Filesystem, target: string, options: string): Promise<void> {
+  try {
+    await mountOnce(ctx, { type: fs.type, source: fs.device, target, options });
+  } catch (error) {
+    if (!(error instanceof BootError)) throw error;
+    const looksLike = fs.detected === null ? 'no known signature' : `it looks like ${fs.detected}`;
+    throw new BootError(error.message, {
+      ...error.detail,
+      hint: `${fs.device} was mounted as ${fs.type}${fs.given ? ` (${fs.typeSource})` : ''} and ${looksLike}; modules tried: ${fs.module}; ${kernelKnows(ctx)}`,
+    });
+  }
+}
+
+/**
+ * A filesystem whose journal needs replaying cannot be mounted from a
+ * read-only device, and noload would show a stale, maybe inconsistent tree.
+ * The replay goes into RAM instead: a snapshot of the device whose changes
+ * land in a sparse file on a tmpfs. The device itself stays read-only.
+ */
+export async function withJournalReplayed(ctx: Context, fs: Filesystem): Promise<Filesystem> {
+  if (!fs.needsRecovery) return fs;
+  const name = fs.device.slice(fs.device.lastIndexOf('/') + 1);
+  ctx.log.warn(`${fs.device} (${fs.type}) was not cleanly unmounted: its journal needs replaying; the replay goes into RAM, and ${fs.device} stays unchanged`);
+  await loadModule(ctx, 'dm_snapshot', `replaying the journal of ${fs.device}`);
+  await loadModule(ctx, 'loop', `replaying the journal of ${fs.device}`);
+  // Sized like the device, so it never runs full; sparse, so only the replayed blocks take RAM.
+  await mountOnce(ctx, { type: 'tmpfs', source: 'replay', target: REPLAY_DIR, options: 'mode=0700' });
+  const file = `${REPLAY_DIR}/${name}`;
+  ctx.sys.createSparseFile(file, sectors(ctx, fs.device) * 512);
+  const cow = await attachLoop(ctx, file, false);
+  const device = await createSnapshot(ctx, `cowboot-replay-${name}`, fs.device, cow, 'N');
+  ctx.log.info(`${fs.device}: its journal is replayed into ${device} (changes in ${file})`);
+  return { ...fs, device, needsRecovery: false };
+}

@@ -1,0 +1,51 @@
+// Waiting for a block device named as root= or the fstab name it, without
+// udev: each change in /dev runs coldplug for new devices and reads the
+// block devices again.
+
+import { type RootSpec, showSpec } from '../blkid/root-spec';
+import { type BlockDevice, describeDevice, diskLinks, matchesSpec, scanBlockDevices } from '../blkid/scan';
+import type { Context } from '../context';
+
+// Without netlink (Node has none) and with no uevent helper in distribution
+// kernels, devices are noticed through /dev; a device behind a bus whose
+// driver is not loaded yet makes no node, so coldplug also runs this often.
+const COLDPLUG_SAFETY_NET_MS = 1000;
+
+function makeDiskLinks(ctx: Context, devices: readonly BlockDevice[]): void {
+  for (const [link, target] of diskLinks(devices)) {
+    try {
+      ctx.sys.mkdirp(link.slice(0, link.lastIndexOf('/')));
+      ctx.sys.symlink(target, link);
+    } catch (error) {
+      ctx.log.warn(`could not make ${link}: ${(error as Error).message}`);
+    }
+  }
+}
+
+export type Found = { readonly path: string } | { readonly path: null; readonly seen: readonly BlockDevice[] };
+
+/** Waits up to `limitMs` (Infinity: for ever) for the device `spec` names. */
+export async function findDevice(ctx: Context, spec: RootSpec, limitMs: number): Promise<Found> {
+  const deadline = ctx.sys.now() + limitMs;
+  let devices: BlockDevice[] = [];
+  for (;;) {
+    const seen = ctx.sys.deviceEvents();
+    // A path names its node directly, block device in sysfs or not (a /dev/mapper name, say).
+    if (spec.kind === 'path' && ctx.sys.lstat(spec.path) !== null) return { path: spec.path };
+    devices = scanBlockDevices(ctx.sys);
+    makeDiskLinks(ctx, devices);
+    const found = devices.find((d) => matchesSpec(d, spec));
+    if (found) {
+      ctx.log.info(`${showSpec(spec)} is ${describeDevice(found)}`);
+      return { path: found.path };
+    }
+    const left = deadline - ctx.sys.now();
+    if (left <= 0) return { path: null, seen: devices };
+    await ctx.sys.waitForDeviceEvent(seen, Math.min(left, COLDPLUG_SAFETY_NET_MS));
+    ctx.state.background.push(ctx.state.coldplug());
+  }
+}
+
+export function describeSeen(devices: readonly BlockDevice[]): string {
+  return devices.length > 0 ? devices.map(describeDevice).join('; ') : 'none';
+}
