@@ -53,6 +53,12 @@ echo frozen > /data/probe-data && [ "$(cat /data/probe-data)" = frozen ] && echo
 echo "GUEST data-file=$(cat /data/hello)"
 [ -e /etc/initrd-release ] && echo "GUEST initrd-release=present"
 [ -e /run/initramfs/fsck-root ] && echo "GUEST fsck-root=present"
+case " $(cat /proc/cmdline) " in *" probe.fill "*)
+  # Writes more than the COW holds; "timeout" tells a writer that returned from one that hung.
+  timeout 120 dd if=/dev/zero of=/fill bs=1M count=400 2>/dev/null
+  echo "GUEST fill-status=$?"
+  echo "GUEST after-fill=$(cat /etc/hostname) $(timeout 20 sh -c 'echo more > /more-after-fill' 2>&1 && echo written || echo refused)"
+esac
 echo "GUEST poweroff-at=$(cut -d' ' -f1 /proc/uptime)"
 echo "GUEST done"
 if [ "$1" = systemd ]; then systemctl poweroff; else poweroff; fi

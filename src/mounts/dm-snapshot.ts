@@ -11,9 +11,16 @@ import { exec } from '../exec';
 import { DM_NAME, NEW_ROOT } from '../paths';
 import { createSnapshot } from '../storage/snapshot';
 
-/** ext2/3/4 on a snapshot: no background inode-table zeroing eating the COW, and a full COW remounts read-only, never panics. */
+/**
+ * ext2/3/4 on a snapshot: no background inode-table zeroing eating the COW,
+ * and a full COW remounts read-only, never panics. ext4 also allocates at
+ * write() (nodelalloc): with delayed allocation, once a full COW aborts the
+ * journal, ext4 keeps the unwritten pages dirty for ever and every buffered
+ * writer sleeps in balance_dirty_pages(); allocating at write() makes write()
+ * fail with EROFS instead.
+ */
 export function snapshotMountOptions(fsType: string, rootflags: string | null): string {
-  const ext = ['ext2', 'ext3', 'ext4'].includes(fsType) ? ['errors=remount-ro', ...(fsType === 'ext4' ? ['noinit_itable'] : [])] : [];
+  const ext = ['ext2', 'ext3', 'ext4'].includes(fsType) ? ['errors=remount-ro', ...(fsType === 'ext4' ? ['noinit_itable', 'nodelalloc'] : [])] : [];
   return ['rw', ...ext, ...(rootflags ? [rootflags] : [])].join(',');
 }
 

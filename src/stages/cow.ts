@@ -2,7 +2,7 @@ import type { Context, Stage } from '../context';
 import { BootError } from '../errors';
 import { exec } from '../exec';
 import { mountOnce } from '../mount';
-import { COW_DIR, DM_COW_FILE, UPPER_DIR, WORK_DIR } from '../paths';
+import { COW_DIR, DM_COW_FILE, MOUNTS_DIR, UPPER_DIR, WORK_DIR } from '../paths';
 import { formatBytes, parseMeminfo, showSize, sizeInBytes } from '../size';
 import { attachLoop, sectors } from '../storage/block';
 
@@ -34,10 +34,22 @@ async function ramDisk(ctx: Context, bytes: number): Promise<string> {
   return device;
 }
 
+/**
+ * mounts=cow: the changes to the fstab's other filesystems get a tmpfs of
+ * their own, made before the union so that, like the union's own mounts, it
+ * comes before "/" in the mount table, where sysvinit's umountfs leaves it be.
+ */
+async function mountsTmpfs(ctx: Context): Promise<void> {
+  const { overlay, rw, mounts } = ctx.config;
+  if (mounts !== 'cow' || (overlay === 'none' && rw)) return;
+  await mountOnce(ctx, { type: 'tmpfs', source: 'cow-mounts', target: MOUNTS_DIR, options: `mode=0755,size=${cowBytes(ctx, 'RAM for the changes to the other filesystems')}` });
+}
+
 export const makeCowSpace: Stage = {
   name: 'cow',
   async run(ctx) {
     const { overlay, cow } = ctx.config;
+    await mountsTmpfs(ctx);
     switch (overlay) {
       case 'none':
         ctx.log.info('overlay=none: no copy-on-write space');

@@ -14,7 +14,6 @@ import { DM_NAME, FSCK_ROOT, FSTAB, HANDOVER_DIR, MOUNTS_DIR, NEW_ROOT } from '.
 import { setReadOnly } from '../storage/block';
 import { identify, mountFilesystem, withJournalReplayed } from '../storage/filesystem';
 import { findDevice } from '../storage/find-device';
-import { cowBytes } from './cow';
 import { loadModule } from './drivers';
 
 /** The line that describes the root as it is mounted now, in place of the fstab's. */
@@ -128,7 +127,6 @@ export const protectMounts: Stage = {
     const lines = parseFstab(text);
     if (mounts === 'cow' && lines.some((l) => l.kind === 'entry' && entryKind(l.entry) === 'local')) {
       await loadModule(ctx, 'overlay', 'the RAM overlays of the fstab (mounts=cow)');
-      await mountOnce(ctx, { type: 'tmpfs', source: 'cow-mounts', target: MOUNTS_DIR, options: `mode=0755,size=${cowBytes(ctx, 'RAM for the changes of the other filesystems')}` });
     }
     const folders = new Set<string>();
     const out = [...HEADER(ctx)];

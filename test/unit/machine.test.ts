@@ -107,6 +107,7 @@ test('a unionfs boot runs exactly these commands, then execs switch_root with th
     'run blockdev --setro /dev/vda',
     insmod('fs/ext4/ext4.ko'),
     'run mount -t ext2 -o ro /dev/vda /run/initramfs/ro',
+    'run mount -t tmpfs -o mode=0755,size=512000000 cow-mounts /run/initramfs/mounts',
     'run mount -t tmpfs -o mode=0755,size=512000000 cow /run/initramfs/cow',
     'run (argv0 @unionfs) unionfs -o allow_other,use_ino,suid,dev,nonempty,kernel_cache -o entry_timeout=1000000000,negative_timeout=1000000000,attr_timeout=1000000000 -o cow,chroot=/run/initramfs,max_files=32768 -o fsname=unionfs,subtype=unionfs /cow/upper=RW:/ro=RO /newroot',
     'run mount --move /dev /newroot/dev',
@@ -125,7 +126,7 @@ test('a unionfs boot runs exactly these commands, then execs switch_root with th
   assert.equal(sys.files.get('/proc/321/oom_score_adj'), { kind: 'file', mode: 0o644, text: '-1000\n' }, 'the daemon serving the root is never killed for memory');
   assert.is(sys.execveCalls[0]?.env?.SYSTEMD_IN_INITRD, '0', 'systemd-shutdown is told it is not in an initrd, so it does not look for /etc/initrd-release on the union');
   assert.ok(sys.files.has('/run/initramfs/fsck-root'), 'sysvinit is told the root needs no fsck');
-  assert.equal(sys.mounts.filter((m) => m.startsWith('/newroot/run')), ['/newroot/run', '/newroot/run/initramfs/ro', '/newroot/run/initramfs/cow']);
+  assert.equal(sys.mounts.filter((m) => m.startsWith('/newroot/run')), ['/newroot/run', '/newroot/run/initramfs/ro', '/newroot/run/initramfs/mounts', '/newroot/run/initramfs/cow']);
 });
 
 test('no init arguments from the kernel: runlevel 5, as in the seed', async () => {

@@ -42,7 +42,7 @@ test('bad sizes, chunks and COW devices are named', () => {
 
 test('the dm table: persistent with overflow, the chunk in sectors', () => {
   assert.is(snapshotTable(131072, '/dev/vda', '/dev/loop0', 'PO', 8), '0 131072 snapshot /dev/vda /dev/loop0 PO 8');
-  assert.is(snapshotMountOptions('ext4', null), 'rw,errors=remount-ro,noinit_itable');
+  assert.is(snapshotMountOptions('ext4', null), 'rw,errors=remount-ro,noinit_itable,nodelalloc');
   assert.is(snapshotMountOptions('ext2', 'noatime'), 'rw,errors=remount-ro,noatime');
   assert.is(snapshotMountOptions('xfs', null), 'rw');
 });
@@ -89,13 +89,14 @@ test('live CD: the medium read-only on /run/initramfs/live, the image attached r
   await bootFake(sys);
   const c = commands(sys);
   const from = c.indexOf('run blockdev --setro /dev/sr0');
-  assert.equal(c.slice(from - 1, from + 8), [
+  assert.equal(c.slice(from - 1, from + 9), [
     insmod('fs/isofs/isofs.ko'),
     'run blockdev --setro /dev/sr0',
     'run mount -t iso9660 -o ro /dev/sr0 /run/initramfs/live',
     'run losetup -r -f /run/initramfs/live/live/filesystem.squashfs',
     insmod('fs/squashfs/squashfs.ko'),
     'run mount -t squashfs -o ro /dev/loop0 /run/initramfs/ro',
+    'run mount -t tmpfs -o mode=0755,size=512000000 cow-mounts /run/initramfs/mounts',
     'run mount -t tmpfs -o mode=0755,size=512000000 cow /run/initramfs/cow',
     'run mount -t overlay -o lowerdir=/run/initramfs/ro,upperdir=/run/initramfs/cow/upper,workdir=/run/initramfs/cow/work overlay /newroot',
     'run mount --move /dev /newroot/dev',
@@ -129,17 +130,18 @@ test('overlay=dm cow=tmpfs: origin read-only, a sparse COW file on its own tmpfs
   await bootFake(sys);
   const c = commands(sys);
   const from = c.indexOf('run blockdev --setro /dev/vda');
-  assert.equal(c.slice(from, from + 9), [
+  assert.equal(c.slice(from, from + 10), [
     'run blockdev --setro /dev/vda',
     // The union's module loads in the background while the root is looked at.
     insmod('drivers/md/dm-snapshot.ko'),
     insmod('fs/ext4/ext4.ko'),
+    'run mount -t tmpfs -o mode=0755,size=67108864 cow-mounts /run/initramfs/mounts',
     'run mount -t tmpfs -o mode=0755,size=68157440 cow /run/initramfs/cow',
     'sparse /run/initramfs/cow/snapshot-cow 67108864',
     'run losetup -f /run/initramfs/cow/snapshot-cow',
     'run dmsetup --noudevsync create cowboot-root --table 0 131072 snapshot /dev/vda /dev/loop0 PO 8',
     'run dmsetup --noudevsync mknodes cowboot-root',
-    'run mount -t ext4 -o rw,errors=remount-ro,noinit_itable /dev/mapper/cowboot-root /newroot',
+    'run mount -t ext4 -o rw,errors=remount-ro,noinit_itable,nodelalloc /dev/mapper/cowboot-root /newroot',
   ]);
 });
 
