@@ -107,6 +107,21 @@ export function makeGptDisk(name: string, filesystem: string, partlabel: string,
   return makePartitionedDisk(name, 'gpt', [{ image: filesystem, fields: `name=${partlabel}, uuid=${partuuid}` }]);
 }
 
+/**
+ * Leaves an ext3/4 image as a power cut would: a committed transaction in
+ * its journal, not yet written home, that replaces the first block of
+ * `path` with `text` (as long as the file, so its size stays right).
+ */
+export function dirtyJournal(image: string, path: string, text: string): void {
+  const bmap = execFileSync('debugfs', ['-R', `bmap ${path} 0`, image], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const block = Number(bmap.trim());
+  if (!Number.isInteger(block) || block <= 0) throw new Error(`debugfs found no block for ${path} in ${image}: ${bmap}`);
+  const data = `${image}.journal-block`;
+  writeFileSync(data, Buffer.concat([Buffer.from(text), Buffer.alloc(4096 - Buffer.byteLength(text))]));
+  execFileSync('debugfs', ['-w', '-f', '-', image], { input: `jo\njw -b ${block} ${data}\njc\n`, stdio: ['pipe', 'ignore', 'ignore'] });
+  rmSync(data, { force: true });
+}
+
 export function makeSquashfs(name: string, spec: GuestSpec): string {
   const image = join(VM_CACHE, `${name}.squashfs`);
   return withTree(name, spec, (tree) => {

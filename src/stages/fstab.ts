@@ -32,6 +32,10 @@ function rootLine(ctx: Context, entry: FstabEntry): string {
   }
 }
 
+// The root has been found, so the disks are there; what is missing now
+// (a volume the booted system would assemble, an unplugged stick) stays so.
+const DEVICE_WAIT_MS = 5000;
+
 const commented = (why: string, entry: FstabEntry) => `# cowboot: ${why}: ${entry.line.trim()}`;
 
 /** A folder name for a mount point: /srv/www is srv-www. */
@@ -52,17 +56,12 @@ function folderFor(file: string, taken: Set<string>): string {
 async function protect(ctx: Context, entry: FstabEntry, folders: Set<string>): Promise<string[]> {
   const spec = parseRootSpec(entry.spec);
   if (spec === null) throw new BootError(`internal: ${entry.spec} is not a device`);
-  const nofail = entry.options.includes('nofail');
-  const found = await findDevice(ctx, spec, nofail ? 0 : ctx.config.rootdelay * 1000);
+  const found = await findDevice(ctx, spec, entry.options.includes('nofail') ? 0 : DEVICE_WAIT_MS);
   if (found.path === null) {
-    const why = `${showSpec(spec)} (${entry.file} in ${FSTAB}) was not found at boot`;
-    if (!nofail) {
-      throw new BootError(`${why} within ${ctx.config.rootdelay} s`, {
-        hint: `the booted system would wait for it too; to boot without it, mark it nofail in ${FSTAB}, or boot with mounts=fstab to leave the fstab as it is`,
-      });
-    }
-    ctx.log.warn(`${why}; it is nofail, so it stays unmounted`);
-    return [commented('not found at boot (nofail), so not mounted', entry)];
+    // LVM, LUKS and RAID are assembled by the booted system, not here: left
+    // in the fstab, it would mount them read-write.
+    ctx.log.warn(`${showSpec(spec)} (${entry.file} in ${FSTAB}) is not there at boot: left unmounted, so nothing can write it; mounts=fstab leaves the fstab as it is`);
+    return [commented('not there at boot, so left unmounted', entry)];
   }
   await setReadOnly(ctx, found.path);
   const fs = await withJournalReplayed(ctx, await identify(ctx, found.path, entry.type === 'auto' ? null : entry.type, `its type in ${FSTAB}`));

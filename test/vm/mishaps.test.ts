@@ -1,0 +1,79 @@
+// What real machines bring: a root whose journal needs replaying (the power
+// was cut), a memory hog, and kernel parameters set for other tools. Each
+// must boot, keep the medium unchanged, and never panic.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { dirtyJournal, makeGuestDisk, REPORTING_INIT, sha256File } from '../../scripts/vm/guest';
+import { buildImage } from '../../scripts/vm/image';
+import { boot, type BootResult } from '../../scripts/vm/qemu';
+import { assertCleanBoot, guest } from './report';
+
+let image = '';
+let dirty = '';
+let reporting = '';
+
+test.before(() => {
+  image = buildImage('cowboot');
+  dirty = makeGuestDisk('dirty-journal', {
+    init: `#!/bin/sh
+echo "GUEST rootfs=$(awk '$2=="/"{t=$3} END{print t}' /proc/mounts)"
+echo "GUEST journal-test=$(cat /journal-test)"
+if echo written > /guest-was-here 2>/dev/null; then echo "GUEST writable=yes"; else echo "GUEST writable=no"; fi
+echo "GUEST done"
+poweroff -f
+`,
+    files: { '/journal-test': 'state=before\n' },
+  });
+  dirtyJournal(dirty, '/journal-test', 'state=replay\n');
+  reporting = makeGuestDisk('mishaps', { init: REPORTING_INIT });
+});
+
+async function diskBoot(name: string, drive: string, append: string): Promise<BootResult> {
+  const before = sha256File(drive);
+  const result = await boot({ name, initrd: image, drives: [`file=${drive},if=virtio,format=raw`], append: `console=ttyS0 root=/dev/vda ${append}` });
+  assertCleanBoot(result);
+  assert.is(sha256File(drive), before, 'the medium was written');
+  return result;
+}
+
+for (const overlay of ['unionfs', 'overlayfs', 'dm'] as const) {
+  test(`a journal that needs replaying, overlay=${overlay}: replayed into RAM, the medium unchanged`, async () => {
+    const result = await diskBoot(`dirty-journal-${overlay}`, dirty, `overlay=${overlay}`);
+    assert.equal(guest(result.console, 'journal-test'), ['state=replay'], 'the journal was replayed (noload would show state=before)');
+    assert.equal(guest(result.console, 'writable'), ['yes']);
+    if (overlay !== 'dm') assert.match(result.console, /was not cleanly unmounted: its journal needs replaying; the replay goes into RAM/);
+  });
+}
+
+test('overlay=unionfs, tmpfs full, then a memory hog: the hog is killed, the root stays, no panic', async () => {
+  const hog = makeGuestDisk('memory-hog', {
+    init: `#!/bin/sh
+mkdir -p /dev/shm && mount -t tmpfs -o size=100% shm /dev/shm
+dd if=/dev/zero of=/dev/shm/fill bs=1M count=300 2>/dev/null
+dd if=/dev/zero of=/in-the-union bs=1M count=200 2>/dev/null
+for p in /proc/[0-9]*; do case "$(tr '\\0' ' ' < $p/cmdline 2>/dev/null)" in @unionfs*) echo "GUEST daemon-oom=$(cat $p/oom_score_adj)";; esac; done
+awk 'BEGIN { s = "x"; for (;;) s = s s }'
+echo "GUEST hog-status=$?"
+echo "GUEST after=$(cat /etc/motd) $(echo still > /after && cat /after)"
+echo "GUEST done"
+poweroff -f
+`,
+    files: { '/etc/motd': 'readable' },
+  });
+  const result = await diskBoot('memory-hog', hog, 'overlay=unionfs');
+  assert.equal(guest(result.console, 'daemon-oom'), ['-1000']);
+  assert.match(result.console, /Out of memory: Killed process \d+ \(awk\)/);
+  assert.equal(guest(result.console, 'hog-status'), ['137'], 'the hog was killed');
+  assert.equal(guest(result.console, 'after'), ['readable still'], 'the root still reads and writes');
+});
+
+test('kernel parameters set for debugging or for other tools do not break the boot', async () => {
+  const params = 'printk.devkmsg=on loglevel=3 ro rw systemd.log_level=debug rd.luks=0 rd.lvm=0 rd.md=0 rd.live.image init=/sbin/init -- 3';
+  const result = await diskBoot('kernel-params', reporting, `overlay=unionfs ${params}`);
+  assert.equal(guest(result.console, 'pid'), ['1 args=3'], 'init gets the arguments after --');
+  assert.equal(guest(result.console, 'rootfs'), ['fuse.unionfs'], 'rw is for overlay=none and is ignored here');
+  assert.not.match(result.console, /stage \S+ failed/);
+});
+
+test.run();
