@@ -33,7 +33,7 @@ export function parseFstab(text: string): FstabLine[] {
  * LABEL=, PARTUUID= or PARTLABEL=); or anything else (tmpfs, network,
  * bind mounts, noauto lines), left as it is.
  */
-export type EntryKind = 'root' | 'swap' | 'local' | 'other';
+type EntryKind = 'root' | 'swap' | 'local' | 'other';
 
 export function entryKind(entry: FstabEntry): EntryKind {
   if (entry.file === '/') return 'root';

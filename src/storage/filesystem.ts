@@ -12,7 +12,7 @@ import { attachLoop, sectors } from './block';
 import { createSnapshot } from './snapshot';
 
 /** Block-device filesystems the kernel can mount now, from /proc/filesystems. */
-export function kernelFilesystems(ctx: Context): string[] {
+function kernelFilesystems(ctx: Context): string[] {
   try {
     return ctx.sys
       .readText('/proc/filesystems')
@@ -28,7 +28,7 @@ function kernelKnows(ctx: Context): string {
   return `the kernel can mount: ${kernelFilesystems(ctx).join(' ') || 'nothing yet'}`;
 }
 
-export interface Filesystem {
+interface Filesystem {
   readonly device: string;
   readonly type: string;
   /** What the superblock says, whatever the user gave. */

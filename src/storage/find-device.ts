@@ -22,7 +22,7 @@ function makeDiskLinks(ctx: Context, devices: readonly BlockDevice[]): void {
   }
 }
 
-export type Found = { readonly path: string } | { readonly path: null; readonly seen: readonly BlockDevice[] };
+type Found = { readonly path: string } | { readonly path: null; readonly seen: readonly BlockDevice[] };
 
 /** Waits up to `limitMs` (Infinity: for ever) for the device `spec` names. */
 export async function findDevice(ctx: Context, spec: RootSpec, limitMs: number): Promise<Found> {

@@ -8,7 +8,7 @@ import { sectors } from './block';
  * new chunk fail and the snapshot stays readable. N: a full COW invalidates
  * it; right where the COW is as large as the origin and cannot fill.
  */
-export type SnapshotKind = 'PO' | 'N';
+type SnapshotKind = 'PO' | 'N';
 
 export function snapshotTable(originSectors: number, origin: string, cow: string, kind: SnapshotKind, chunk: number): string {
   return `0 ${originSectors} snapshot ${origin} ${cow} ${kind} ${chunk}`;

@@ -28,6 +28,8 @@ export interface FakeSystem extends System {
   events: number;
   /** Run while the boot waits for a device: the place for a device to appear. */
   onDeviceWait: () => void;
+  /** Paths whose writes the kernel refuses (EINVAL), as a locked sysctl does. */
+  readonly refused: Set<string>;
 }
 
 const MAX_SHELLS = 5;
@@ -75,6 +77,7 @@ export function fakeSystem(initial: Record<string, FakeNode | string> = {}): Fak
     secrets: [],
     events: 0,
     onDeviceWait: () => undefined,
+    refused: new Set(),
     async readSecret(prompt) {
       sys.calls.push(`ask ${prompt}`);
       return sys.secrets.shift() ?? null;
@@ -99,6 +102,7 @@ export function fakeSystem(initial: Record<string, FakeNode | string> = {}): Fak
       return Buffer.from(sys.readText(path), 'latin1').subarray(0, length);
     },
     writeText(path, text) {
+      if (sys.refused.has(path)) throw Object.assign(new Error(`EINVAL: invalid argument, write ${path}`), { code: 'EINVAL' });
       sys.calls.push(`write ${path}`);
       files.set(path, { kind: 'file', mode: 0o644, text });
     },

@@ -39,7 +39,8 @@ function poweroffSeconds(console: string): number | null {
   return asked?.[1] && down?.[1] ? Number(down[1]) - Number(asked[1]) : null;
 }
 
-async function frozenBoot(init: DebianInit, name: string, append: string): Promise<{ result: BootResult; poweroff: number }> {
+/** `writes`: the second disk is written, as mounts=fstab and swap ask; the root never is. */
+async function frozenBoot(init: DebianInit, name: string, append: string, writes = false): Promise<{ result: BootResult; poweroff: number }> {
   const d = disks.get(init)!;
   const before = [d.root, d.second].map(sha256File);
   const result = await boot({ name, initrd: image, drives: debianDrives(d), append: `console=ttyS0 root=UUID=${DEBIAN_UUIDS.root} ${append}`, timeoutMs: 300_000 });
@@ -47,7 +48,10 @@ async function frozenBoot(init: DebianInit, name: string, append: string): Promi
   assert.ok(result.console.includes('GUEST done'), `the probe did not run at the end of boot, see ${result.logFile}`);
   const poweroff = poweroffSeconds(result.console);
   assert.ok(poweroff !== null && poweroff < POWEROFF_LIMIT_S, `power-off not reached within ${POWEROFF_LIMIT_S} s of the probe's request (${poweroff}), see ${result.logFile}`);
-  assert.equal([d.root, d.second].map(sha256File), before, 'a disk of the user was written');
+  const after = [d.root, d.second].map(sha256File);
+  assert.is(after[0], before[0], 'the root disk was written');
+  if (writes) assert.is.not(after[1], before[1], 'the second disk was not written, though asked');
+  else assert.is(after[1], before[1], 'the second disk was written');
   return { result, poweroff };
 }
 
@@ -80,6 +84,23 @@ for (const init of INITS) {
     });
   }
 }
+
+test('systemd, mounts=ro: /data read-only from its own device, writes to it refused, nothing else changes', async () => {
+  const { result } = await frozenBoot('systemd', 'freeze-mounts-ro', 'overlay=overlayfs mounts=ro quiet');
+  assert.is(guest(result.console, 'state')[0], 'running');
+  assert.match(guest(result.console, 'data')[0] ?? '', /^ext4 ro,/);
+  assert.equal(guest(result.console, 'data-write'), []);
+  assert.equal(guest(result.console, 'data-file'), ['data-partition']);
+});
+
+// Last of the sysvinit boots: this one writes its second disk.
+test('sysvinit, mounts=fstab swap: /data and swap as the fstab says, so the second disk is written and the root is not', async () => {
+  const { result } = await frozenBoot('sysvinit', 'freeze-mounts-fstab', 'overlay=overlayfs mounts=fstab swap quiet', true);
+  assert.match(guest(result.console, 'data')[0] ?? '', /^ext4 rw,/);
+  assert.equal(guest(result.console, 'swaps'), ['1']);
+  assert.equal(guest(result.console, 'data-write'), ['ok']);
+  assert.not.match(result.console, STORAGE_TROUBLE);
+});
 
 test('systemd, overlay=dm with a full COW: the writer gets an error and returns, later writes are refused, the system powers off', async () => {
   const { result } = await frozenBoot('systemd', 'freeze-dm-full', 'overlay=dm cowsize=64M probe.fill quiet');

@@ -1,0 +1,157 @@
+// The root's fstab as a frozen system sees it: reading it, and the fstab
+// stage against the fake: what it mounts, and the fstab it writes in the union.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { entryKind, type FstabEntry, fstabLine, kernelOptions, parseFstab } from '../../src/fstab/fstab';
+import { bootFake, fakeSystem, type FakeSystem } from './fake-system';
+
+const ROOT_UUID = '0d1e2b3a-4c5d-4e6f-8a9b-0c1d2e3f4a5b';
+const DATA_UUID = '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
+
+const INSTALLER_FSTAB = `# /etc/fstab: static file system information.
+UUID=${ROOT_UUID} /               ext4    errors=remount-ro 0       1
+UUID=${DATA_UUID} /data           ext4    defaults        0       2
+UUID=2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e none            swap    sw              0       0
+/dev/sr0        /media/cdrom0   udf,iso9660 user,noauto     0       0
+tmpfs /tmp tmpfs nosuid,nodev 0 0
+`;
+
+const entries = (text: string): FstabEntry[] => parseFstab(text).flatMap((l) => (l.kind === 'entry' ? [l.entry] : []));
+
+test('an installer fstab: the root, a local filesystem, swap, and lines left alone', () => {
+  assert.equal(entries(INSTALLER_FSTAB).map((e) => [e.file, entryKind(e), e.pass]), [
+    ['/', 'root', 1],
+    ['/data', 'local', 2],
+    ['none', 'swap', 0],
+    ['/media/cdrom0', 'other', 0],
+    ['/tmp', 'other', 0],
+  ]);
+  const [bind, network, spaced, partlabel] = entries('/srv /var/srv none bind 0 0\nserver:/export /mnt/nfs nfs defaults 0 0\nLABEL=my\\040disk /mnt/my\\040disk ext4 defaults 0 2\nPARTLABEL=home /home xfs noatime\n');
+  assert.is(entryKind(bind!), 'other');
+  assert.is(entryKind(network!), 'other');
+  assert.equal([spaced!.spec, spaced!.file, entryKind(spaced!)], ['LABEL=my disk', '/mnt/my disk', 'local']);
+  assert.equal([partlabel!.pass, entryKind(partlabel!)], [0, 'local'], 'missing fields take their defaults');
+});
+
+test('a read-only mount keeps the kernel options and drops those of mount(8) and systemd', () => {
+  const [entry] = entries('UUID=x /home btrfs defaults,nofail,noatime,subvol=@home,x-systemd.automount,_netdev,rw 0 0\n');
+  assert.equal(kernelOptions(entry!), ['noatime', 'subvol=@home']);
+  assert.is(fstabLine('LABEL=my disk', '/mnt/my disk', 'ext4', []), 'LABEL=my\\040disk /mnt/my\\040disk ext4 defaults 0 0');
+});
+
+/** An ext4 superblock with a UUID, as the scanner reads it. */
+function ext4(uuid: string, needsRecovery = false): string {
+  const sb = Buffer.alloc(2048);
+  sb.writeUInt16LE(0xef53, 1024 + 0x38);
+  sb.writeUInt32LE(0x40 | (needsRecovery ? 0x4 : 0), 1024 + 0x60);
+  Buffer.from(uuid.replaceAll('-', ''), 'hex').copy(sb, 1024 + 0x68);
+  return sb.toString('latin1');
+}
+
+function frozenMachine(cmdline: string, options: { dataDisk?: boolean; dirtyData?: boolean } = {}): FakeSystem {
+  const sys = fakeSystem({
+    '/proc/cmdline': `root=UUID=${ROOT_UUID} ${cmdline}`,
+    '/proc/sys/kernel/printk': '4 4 1 7',
+    '/proc/meminfo': 'MemTotal: 1000000 kB\nMemAvailable: 900000 kB\n',
+    '/sys/class/block/vda/size': '131072\n',
+    '/dev/vda': ext4(ROOT_UUID),
+    ...(options.dataDisk === false ? {} : { '/sys/class/block/vdb1/size': '131072\n', '/dev/vdb1': ext4(DATA_UUID, options.dirtyData) }),
+    '/newroot/sbin/init': { kind: 'file', mode: 0o755, text: '' },
+    '/newroot/etc/fstab': INSTALLER_FSTAB,
+  });
+  sys.kmsgAvailable = false;
+  const run = sys.run.bind(sys);
+  sys.run = async (argv, opts) => {
+    if (argv[0] === 'losetup') sys.files.set('/sys/block/loop0/loop/backing_file', { kind: 'file', mode: 0o444, text: `${argv[argv.length - 1]}\n` });
+    if (argv[0] === 'dmsetup' && argv[2] === 'mknodes') sys.files.set(`/dev/mapper/${argv[3]}`, { kind: 'file', mode: 0o600, text: '' });
+    return run(argv, opts);
+  };
+  return sys;
+}
+
+const fstabOf = (sys: FakeSystem) => {
+  const node = sys.files.get('/newroot/etc/fstab');
+  return node?.kind === 'file' ? node.text.split('\n') : [];
+};
+const runs = (sys: FakeSystem) => sys.calls.filter((c) => c.startsWith('run ')).map((c) => c.slice(4));
+
+test('mounts=cow (the default): /data read-only under a RAM overlay, swap off, the union in the fstab, fsck-root', async () => {
+  const sys = frozenMachine('overlay=overlayfs');
+  await bootFake(sys);
+  const commands = runs(sys);
+  const from = commands.indexOf('blockdev --setro /dev/vdb1');
+  assert.ok(from > commands.indexOf('mount -t overlay -o lowerdir=/run/initramfs/ro,upperdir=/run/initramfs/cow/upper,workdir=/run/initramfs/cow/work overlay /newroot'));
+  assert.equal(commands.slice(from, from + 3), [
+    'blockdev --setro /dev/vdb1',
+    'mount -t ext4 -o ro /dev/vdb1 /run/initramfs/mounts/data/ro',
+    'mount -t overlay -o lowerdir=/run/initramfs/mounts/data/ro,upperdir=/run/initramfs/mounts/data/upper,workdir=/run/initramfs/mounts/data/work overlay /newroot/data',
+  ]);
+  assert.ok(commands.includes('mount -t tmpfs -o mode=0755,size=512000000 cow-mounts /run/initramfs/mounts'));
+  const fstab = fstabOf(sys);
+  assert.match(fstab[0] ?? '', /^# Written at boot by cowboot/);
+  assert.ok(fstab.includes(`# cowboot: the root is the union (overlay=overlayfs): UUID=${ROOT_UUID} /               ext4    errors=remount-ro 0       1`));
+  assert.ok(fstab.includes('overlay / overlay rw 0 0'));
+  assert.ok(fstab.includes('overlay /data overlay rw,lowerdir=/run/initramfs/mounts/data/ro,upperdir=/run/initramfs/mounts/data/upper,workdir=/run/initramfs/mounts/data/work 0 0'));
+  assert.ok(fstab.some((l) => l.startsWith('# cowboot: swap on the disk stays off') && l.endsWith('none            swap    sw              0       0')));
+  assert.ok(fstab.includes('/dev/sr0        /media/cdrom0   udf,iso9660 user,noauto     0       0'), 'noauto lines are left as they are');
+  assert.ok(fstab.includes('tmpfs /tmp tmpfs nosuid,nodev 0 0'));
+  assert.ok(sys.files.has('/run/initramfs/fsck-root'));
+});
+
+test('mounts=ro: /data mounted read-only where the fstab puts it; overlay=dm names the snapshot in the fstab', async () => {
+  const sys = frozenMachine('overlay=dm mounts=ro');
+  await bootFake(sys);
+  assert.ok(runs(sys).includes('mount -t ext4 -o ro /dev/vdb1 /newroot/data'));
+  const fstab = fstabOf(sys);
+  assert.ok(fstab.includes('/dev/vdb1 /data ext4 ro 0 0'));
+  assert.ok(fstab.includes('/dev/mapper/cowboot-root / ext4 errors=remount-ro 0 0'));
+});
+
+test('mounts=fstab swap: the other lines and swap as the fstab says; only the root line changes', async () => {
+  const sys = frozenMachine('overlay=unionfs mounts=fstab swap');
+  await bootFake(sys);
+  assert.not.ok(runs(sys).some((c) => c.includes('vdb1')), 'nothing is done to /data');
+  const fstab = fstabOf(sys);
+  assert.ok(fstab.includes(`UUID=${DATA_UUID} /data           ext4    defaults        0       2`));
+  assert.ok(fstab.includes('UUID=2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e none            swap    sw              0       0'));
+  assert.ok(fstab.includes('unionfs / fuse.unionfs rw 0 0'));
+});
+
+test('a local filesystem that is not there is left unmounted and commented out, and the boot goes on', async () => {
+  const sys = frozenMachine('overlay=overlayfs', { dataDisk: false });
+  await bootFake(sys);
+  assert.is(sys.shells, 0);
+  assert.ok(fstabOf(sys).some((l) => l.startsWith('# cowboot: not there at boot, so left unmounted: UUID=')));
+  assert.ok(sys.console.join('').includes(`UUID=${DATA_UUID} (/data in /etc/fstab) is not there at boot: left unmounted`));
+});
+
+test('a data filesystem whose journal needs replaying: mounted through a RAM snapshot', async () => {
+  const sys = frozenMachine('overlay=overlayfs', { dirtyData: true });
+  await bootFake(sys);
+  const commands = runs(sys);
+  assert.ok(commands.includes('losetup -f /run/initramfs/replay/vdb1'));
+  assert.ok(commands.includes('dmsetup --noudevsync create cowboot-replay-vdb1 --table 0 131072 snapshot /dev/vdb1 /dev/loop0 N 8'));
+  assert.ok(commands.includes('mount -t ext4 -o ro /dev/mapper/cowboot-replay-vdb1 /run/initramfs/mounts/data/ro'));
+  assert.ok(commands.indexOf('blockdev --setro /dev/vdb1') < commands.indexOf('dmsetup --noudevsync create cowboot-replay-vdb1 --table 0 131072 snapshot /dev/vdb1 /dev/loop0 N 8'));
+});
+
+test('overlay=none rw: the fstab is used as written, and no fsck is skipped', async () => {
+  const sys = frozenMachine('overlay=none rw');
+  await bootFake(sys);
+  assert.equal(fstabOf(sys), INSTALLER_FSTAB.split('\n'));
+  assert.not.ok(sys.files.has('/run/initramfs/fsck-root'));
+});
+
+test('printk.devkmsg= on the command line locks the sysctl: nothing is restored at handoff, and the boot goes on', async () => {
+  const sys = frozenMachine('overlay=overlayfs printk.devkmsg=on');
+  sys.files.set('/proc/sys/kernel/printk_devkmsg', { kind: 'file', mode: 0o644, text: 'on\n' });
+  sys.refused.add('/proc/sys/kernel/printk_devkmsg');
+  sys.refused.add('/newroot/proc/sys/kernel/printk_devkmsg');
+  await bootFake(sys);
+  assert.is(sys.shells, 0);
+  assert.is(sys.execveCalls.length, 1);
+  assert.not.ok(sys.calls.includes('write /newroot/proc/sys/kernel/printk_devkmsg'));
+});
+
+test.run();
