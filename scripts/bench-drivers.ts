@@ -8,6 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { eventsIn } from '../src/events';
 import { makeGuestDisk, makeIso, REPORTING_INIT } from './vm/guest';
 import { buildImage } from './vm/image';
 import { PROJECT_DIR } from './vm/project';
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
         devices: [...cdrom(iso), '-device', 'ahci,id=ahci0', '-drive', `if=none,id=ad,file=${ahci},format=raw`, '-device', 'ide-hd,drive=ad,bus=ahci0.0'],
         append: `console=ttyS0 root=LABEL=bench-drivers overlay=overlayfs rd.driver.jobs=${jobs}`,
       });
-      const ms = Number(/coldplug: the drivers of the devices present at start are in, after (\d+) ms/.exec(result.console)?.[1]);
+      const ms = eventsIn(result.console, 'coldplug-done')[0]?.ms;
       if (!ms) throw new Error(`no coldplug time, see ${result.logFile}`);
       samples[jobs]!.push(ms);
       process.stderr.write(`rd.driver.jobs=${jobs}, run ${run + 1}: drivers in after ${ms} ms\n`);

@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { eventsIn } from '../src/events';
 import { compressFile } from '../builder/compress';
 import { type CpioEntry, entryKind, writeCpio } from '../builder/cpio';
 import { readImage } from '../builder/inspect';
@@ -63,7 +64,7 @@ async function sample(name: string, initrd: string, disk: string, params: string
   if (!match || result.marks[0] === null) throw new Error(`${name}: no BENCH line, see ${result.logFile}`);
   const stages: Record<string, number> = {};
   // Printed by the root's init from /run/initramfs/init.log (quiet keeps them off the console).
-  for (const m of result.console.matchAll(/stage (\S+): done in (\d+) ms/g)) stages[m[1]!] = Number(m[2]);
+  for (const event of eventsIn(result.console, 'stage-done')) stages[event.stage] = event.ms;
   return { handoff: Number(match[1]) - Number(match[2]), total: result.marks[0]! / 1000, memKiB: Number(match[3]), stages };
 }
 

@@ -1,5 +1,6 @@
 import { DEFAULT_CONFIG } from './config';
 import type { Context } from './context';
+import { describeEvent, Events } from './events';
 import { Log } from './log';
 import { describeFailure, runStages } from './machine';
 import { rescuePolicy } from './rescue';
@@ -7,9 +8,16 @@ import { BOOT_STAGES } from './stages';
 import type { System } from './system';
 
 export function createContext(sys: System, kernelArgs: readonly string[], kernelEnv: Readonly<Record<string, string>>): Context {
+  const log = new Log(sys);
+  const events = new Events();
+  events.on((event) => {
+    const { level, text } = describeEvent(event);
+    log[level](text);
+  });
   return {
     sys,
-    log: new Log(sys),
+    log,
+    events,
     config: DEFAULT_CONFIG,
     state: {
       initArgs: kernelArgs,

@@ -1,4 +1,5 @@
 import type { Config } from './config';
+import type { Events } from './events';
 import type { LoadResult, ModuleLoader } from './kmod/loader';
 import type { Log } from './log';
 import type { StageName } from './stage-names';
@@ -30,6 +31,8 @@ export interface BootState {
 export interface Context {
   readonly sys: System;
   readonly log: Log;
+  /** What the stage machine and its services report; the log is one observer. */
+  readonly events: Events;
   config: Config;
   readonly state: BootState;
 }

@@ -19,9 +19,10 @@ export interface Policy {
   onBreak(ctx: Context, stage: StageName): Promise<void>;
 }
 
-export function describeFailure(failure: Failure): string[] {
+/** `verb`: plan mode says what "would fail". */
+export function describeFailure(failure: Failure, verb = 'failed'): string[] {
   const { error } = failure;
-  const lines = [`stage ${failure.stage} failed: ${error instanceof Error ? error.message : String(error)}`];
+  const lines = [`stage ${failure.stage} ${verb}: ${error instanceof Error ? error.message : String(error)}`];
   if (error instanceof BootError) {
     if (error.detail.command) lines.push(`  command: ${showCommand(error.detail.command)}`);
     if (error.detail.hint) lines.push(`  hint: ${error.detail.hint}`);
@@ -38,21 +39,21 @@ export async function runStages(stages: readonly Stage[], ctx: Context, policy: 
     const stage = stages[index]!;
     if (ctx.config.breakAt.includes(stage.name) && !brokenAt.has(stage.name)) {
       brokenAt.add(stage.name);
-      ctx.log.info(`rd.break: stopping before stage ${stage.name}`);
+      ctx.events.emit({ kind: 'break', stage: stage.name });
       await policy.onBreak(ctx, stage.name);
     }
     const started = ctx.sys.now();
-    ctx.log.info(`stage ${stage.name}: start`);
+    const ms = () => Math.round(ctx.sys.now() - started);
+    ctx.events.emit({ kind: 'stage-start', stage: stage.name });
     try {
       await stage.run(ctx);
-      ctx.log.info(`stage ${stage.name}: done in ${Math.round(ctx.sys.now() - started)} ms`);
+      ctx.events.emit({ kind: 'stage-done', stage: stage.name, ms: ms() });
       index++;
     } catch (error) {
       const failure = { stage: stage.name, error };
-      for (const line of describeFailure(failure)) ctx.log.error(line);
-      ctx.log.error(`stage ${stage.name}: failed after ${Math.round(ctx.sys.now() - started)} ms`);
+      ctx.events.emit({ kind: 'stage-failed', stage: stage.name, ms: ms(), failure });
       await policy.onFailure(ctx, failure);
-      ctx.log.info(`stage ${stage.name}: trying again`);
+      ctx.events.emit({ kind: 'stage-retry', stage: stage.name });
     }
   }
 }

@@ -33,6 +33,8 @@ const MODULES: Readonly<Record<string, readonly string[]>> = {
 export interface PlanMachine {
   /** Where each stage's commands go, in order. */
   readonly commands: { stage: string; command: string }[];
+  /** The stage running now, which plan mode follows by the stage machine's events. */
+  stage: string;
   /** What plan mode takes for granted, to print with the plan. */
   readonly assumptions: string[];
 }
@@ -97,7 +99,6 @@ export function planSystem(cmdline: string, imageConfig: string | null): System 
   const mounts = new Set<string>();
   const commands: { stage: string; command: string }[] = [];
   const assumptions = [`${PLAN_RAM_KIB / 1024 / 1024}G of RAM`, `the running kernel is the one the image was built for (${PLAN_KERNEL})`];
-  let stage = '(before the stages)';
   let clock = 0;
 
   const set = (path: string, content: string | Uint8Array) => files.set(path, content);
@@ -135,7 +136,7 @@ export function planSystem(cmdline: string, imageConfig: string | null): System 
 
   const run = (argv: readonly string[]): RunResult => {
     const [cmd, ...args] = argv;
-    commands.push({ stage, command: argv.join(' ') });
+    commands.push({ stage: machine.stage, command: argv.join(' ') });
     if (cmd === 'mount' && args[0] === '--move') {
       for (const m of [...mounts]) if (m === args[1] || m.startsWith(`${args[1]}/`)) {
         mounts.delete(m);
@@ -159,9 +160,10 @@ export function planSystem(cmdline: string, imageConfig: string | null): System 
   };
 
   const exists = (path: string) => files.has(path) || [...files.keys()].some((p) => p.startsWith(`${path}/`));
-  return {
+  const machine: System & PlanMachine = {
     commands,
     assumptions,
+    stage: '(before the stages)',
     run: async (argv) => run(argv),
     readText(path) {
       if (path.endsWith('/proc/self/mounts') && mounts.has(path.replace('/self/mounts', ''))) return [...mounts].map((m) => `x ${m} x rw 0 0\n`).join('');
@@ -178,7 +180,7 @@ export function planSystem(cmdline: string, imageConfig: string | null): System 
     writeText: (path, text) => set(path, text),
     createSparseFile: (path) => set(path, ''),
     async copyFile(from, to) {
-      commands.push({ stage, command: `(copy ${from} to ${to})` });
+      commands.push({ stage: machine.stage, command: `(copy ${from} to ${to})` });
       set(to, files.get(from) ?? '');
     },
     mkdirp: () => undefined,
@@ -202,19 +204,14 @@ export function planSystem(cmdline: string, imageConfig: string | null): System 
     now: () => (clock += 1),
     sleep: async () => undefined,
     writeConsole: () => undefined,
-    writeKmsg(record) {
-      const started = /cowboot: stage (\S+): start/.exec(record);
-      if (started) stage = started[1]!;
-      const broke = /cowboot: rd\.break: stopping before stage (\S+)/.exec(record);
-      if (broke) commands.push({ stage: broke[1]!, command: '(rd.break: the rescue shell opens here; exit goes on)' });
-      return true;
-    },
+    writeKmsg: () => true,
     execve(_file, argv) {
-      commands.push({ stage, command: `exec ${argv.join(' ')}` });
+      commands.push({ stage: machine.stage, command: `exec ${argv.join(' ')}` });
       return undefined as never;
     },
     interactiveShell: async () => undefined,
     readSecret: async () => null,
     reapOrphans: () => [],
   };
+  return machine;
 }

@@ -22,13 +22,16 @@ export interface PlanResult {
 export async function plan(cmdline: string, imageConfig: string | null): Promise<PlanResult> {
   const sys = planSystem(cmdline, imageConfig);
   const ctx = createContext(sys, parseCmdline(cmdline).initArgs, {});
+  ctx.events.on((event) => {
+    if (event.kind === 'stage-start') sys.stage = event.stage;
+    if (event.kind === 'break') sys.commands.push({ stage: event.stage, command: '(rd.break: the rescue shell opens here; exit goes on)' });
+  });
   let failure: Failure | null = null;
   try {
     await runStages(BOOT_STAGES, ctx, {
       onFailure: async (_ctx, f) => {
         throw new PlanStopped(f);
       },
-      // The break itself is noted from the log (see planSystem).
       onBreak: async () => undefined,
     });
   } catch (error) {
@@ -45,7 +48,7 @@ export async function plan(cmdline: string, imageConfig: string | null): Promise
     lines.push(`  ${command}`);
   }
   if (failure) {
-    lines.push(...describeFailure(failure).map((l, i) => (i === 0 ? l.replace(/^stage (\S+) failed:/, 'stage $1 would fail:') : l)));
+    lines.push(...describeFailure(failure, 'would fail'));
     lines.push('then: the failure policy (the rescue shell, or rd.emergency with rd.shell=0)');
   }
   return { ok: failure === null, text: `${lines.join('\n')}\n` };

@@ -135,7 +135,7 @@ export const loadDrivers: Stage = {
     ctx.state.loader = loader;
     const started = ctx.sys.now();
     ctx.state.background.push(
-      ctx.state.coldplug().then(() => ctx.log.info(`coldplug: the drivers of the devices present at start are in, after ${Math.round(ctx.sys.now() - started)} ms`)),
+      ctx.state.coldplug().then(() => ctx.events.emit({ kind: 'coldplug-done', ms: Math.round(ctx.sys.now() - started) })),
     );
   },
 };

@@ -1,0 +1,90 @@
+// What the stage machine and its services report as the boot goes. The log
+// writes each event as one line, plan mode follows the stages by them, and
+// the benchmarks read them back from a real boot's console with the same row
+// that wrote them: the text is made and parsed in one place.
+
+import type { Level } from './log';
+import { describeFailure, type Failure } from './machine';
+import { STAGE_NAMES, type StageName } from './stage-names';
+
+export type BootEvent =
+  | { readonly kind: 'stage-start'; readonly stage: StageName }
+  | { readonly kind: 'stage-done'; readonly stage: StageName; readonly ms: number }
+  | { readonly kind: 'stage-failed'; readonly stage: StageName; readonly ms: number; readonly failure: Failure }
+  | { readonly kind: 'stage-retry'; readonly stage: StageName }
+  | { readonly kind: 'break'; readonly stage: StageName }
+  /** The drivers of the devices present at start are in (coldplug's first pass). */
+  | { readonly kind: 'coldplug-done'; readonly ms: number };
+
+type EventOf<K extends BootEvent['kind']> = Extract<BootEvent, { kind: K }>;
+
+interface Row<K extends BootEvent['kind']> {
+  readonly level: Level;
+  text(event: EventOf<K>): string;
+  /** The event back from its text, for the events that carry what a benchmark measures. */
+  readonly parse?: (line: string) => EventOf<K> | null;
+}
+
+const STAGE = `(${STAGE_NAMES.join('|')})`;
+const stageNamed = (name: string | undefined) => STAGE_NAMES.find((s) => s === name);
+
+function parsed<K extends BootEvent['kind']>(pattern: RegExp, build: (m: RegExpExecArray) => EventOf<K> | null) {
+  return (line: string) => {
+    const m = pattern.exec(line);
+    return m ? build(m) : null;
+  };
+}
+
+// A mapped type over the kinds: an event without its row does not compile.
+const ROWS: { readonly [K in BootEvent['kind']]: Row<K> } = {
+  'stage-start': { level: 'info', text: (e) => `stage ${e.stage}: start` },
+  'stage-done': {
+    level: 'info',
+    text: (e) => `stage ${e.stage}: done in ${e.ms} ms`,
+    parse: parsed(new RegExp(`stage ${STAGE}: done in (\\d+) ms`), (m) => {
+      const stage = stageNamed(m[1]);
+      return stage ? { kind: 'stage-done', stage, ms: Number(m[2]) } : null;
+    }),
+  },
+  'stage-failed': { level: 'error', text: (e) => [...describeFailure(e.failure), `stage ${e.stage}: failed after ${e.ms} ms`].join('\n') },
+  'stage-retry': { level: 'info', text: (e) => `stage ${e.stage}: trying again` },
+  break: { level: 'info', text: (e) => `rd.break: stopping before stage ${e.stage}` },
+  'coldplug-done': {
+    level: 'info',
+    text: (e) => `coldplug: the drivers of the devices present at start are in, after ${e.ms} ms`,
+    parse: parsed(/coldplug: the drivers of the devices present at start are in, after (\d+) ms/, (m) => ({ kind: 'coldplug-done', ms: Number(m[1]) })),
+  },
+};
+
+function rowOf<K extends BootEvent['kind']>(kind: K): Row<K> {
+  return ROWS[kind];
+}
+
+/** The log line of an event, and its level. */
+export function describeEvent(event: BootEvent): { level: Level; text: string } {
+  const row = rowOf(event.kind);
+  // The row is the one for event.kind; TypeScript cannot tie the two unions together.
+  return { level: row.level, text: (row.text as (e: BootEvent) => string)(event) };
+}
+
+/** Every event of `kind` in a console or log text, in order (the benchmarks read a real boot with this). */
+export function eventsIn<K extends 'stage-done' | 'coldplug-done'>(text: string, kind: K): EventOf<K>[] {
+  const parse = rowOf(kind).parse;
+  if (!parse) return [];
+  return text.split('\n').flatMap((line) => parse(line) ?? []);
+}
+
+export type Observer = (event: BootEvent) => void;
+
+/** Where events go: every observer sees every event, in order. */
+export class Events {
+  private readonly observers: Observer[] = [];
+
+  on(observer: Observer): void {
+    this.observers.push(observer);
+  }
+
+  emit(event: BootEvent): void {
+    for (const observer of this.observers) observer(event);
+  }
+}
