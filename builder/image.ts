@@ -11,6 +11,7 @@ import { BuildError, findTool, requireStaticBusybox, sharedLibraries, TOOLS } fr
 import { matchModaliases, parseAliasRules } from '../src/kmod/alias';
 import { moduleName, parseModuleDb } from '../src/kmod/loader';
 import { readModaliases, type SysfsReader } from '../src/kmod/modaliases';
+import { UNION_MODULES } from '../src/mounts';
 import { filterMetadata, selectModules } from './kmod';
 
 export type Part = 'init' | 'runtime' | 'tools' | 'modules' | 'base' | 'added';
@@ -44,8 +45,10 @@ export const STORAGE_MODULES = [
   'xhci_pci', 'ehci_pci', 'ohci_pci', 'uhci_hcd', 'usb_storage', 'uas', 'usbhid', 'hid_generic',
 ] as const;
 
-// What every boot may need whatever the machine: filesystems and union kinds.
-export const BOOT_MODULES = ['ext4', 'squashfs', 'isofs', 'erofs', 'vfat', 'overlay', 'fuse', 'loop', 'dm_snapshot', 'brd', 'crc32c'] as const;
+// What every boot may need whatever the machine: filesystems; a journal
+// replay (dm_snapshot, loop) and the fstab's RAM overlays (overlay) under any
+// union kind; and what each union kind loads.
+export const BOOT_MODULES: readonly string[] = [...new Set(['ext4', 'squashfs', 'isofs', 'erofs', 'vfat', 'crc32c', 'dm_snapshot', 'loop', 'overlay', ...UNION_MODULES])];
 
 const MODULE_METADATA = ['modules.symbols', 'modules.builtin', 'modules.softdep'];
 

@@ -8,8 +8,11 @@
 import type { Context } from '../context';
 import { BootError } from '../errors';
 import { exec } from '../exec';
+import { fstabLine } from '../fstab/fstab';
 import { DM_NAME, NEW_ROOT } from '../paths';
+import { cowDevice } from '../storage/cow-space';
 import { createSnapshot } from '../storage/snapshot';
+import type { UnionKind } from './kind';
 
 /**
  * ext2/3/4 on a snapshot: no background inode-table zeroing eating the COW,
@@ -24,9 +27,26 @@ export function snapshotMountOptions(fsType: string, rootflags: string | null): 
   return ['rw', ...ext, ...(rootflags ? [rootflags] : [])].join(',');
 }
 
-export async function mountDmSnapshot(ctx: Context): Promise<void> {
+async function mountDmSnapshot(ctx: Context): Promise<void> {
   const { rootDevice, rootFsType, cowDevice } = ctx.state;
   if (rootDevice === null || rootFsType === null || cowDevice === null) throw new BootError('internal: no root or COW device for the snapshot');
   const node = await createSnapshot(ctx, DM_NAME, rootDevice, cowDevice, 'PO', ctx.config.cowchunk);
   await exec(ctx, ['mount', '-t', rootFsType, '-o', snapshotMountOptions(rootFsType, ctx.config.rootflags), node, NEW_ROOT]);
 }
+
+export const dm: UnionKind = {
+  // brd (cow=ram) is loaded by the cow stage, with the size as its parameter.
+  modules: ['dm_snapshot', 'loop'],
+  onDemand: ['brd'],
+  rootUse: () => 'read-only device',
+  // A snapshot makes a block device writable; these formats stay read-only whatever the device allows.
+  refuses: {
+    formats: ['squashfs', 'iso9660', 'erofs'],
+    why: 'the format itself is read-only, whatever the device below allows',
+    hint: 'use overlay=overlayfs or overlay=unionfs for this root',
+  },
+  makeCow: cowDevice,
+  mount: mountDmSnapshot,
+  // The snapshot has the medium's UUID too: name it by its own node.
+  fstabRoot: (ctx, entry) => fstabLine(`/dev/mapper/${DM_NAME}`, '/', ctx.state.rootFsType ?? entry.type, entry.options),
+};

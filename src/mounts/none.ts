@@ -1,10 +1,12 @@
 import type { Context } from '../context';
 import { BootError } from '../errors';
 import { exec } from '../exec';
+import { fstabLine } from '../fstab/fstab';
 import { NEW_ROOT, RO_DIR } from '../paths';
+import type { UnionKind } from './kind';
 
 /** overlay=none: the root as it is, read-only; with rw, mounted read-write (and so written). */
-export async function mountWithoutUnion(ctx: Context): Promise<void> {
+async function mountWithoutUnion(ctx: Context): Promise<void> {
   const { rw, rootflags } = ctx.config;
   if (!rw) {
     await exec(ctx, ['mount', '--bind', RO_DIR, NEW_ROOT]);
@@ -14,3 +16,16 @@ export async function mountWithoutUnion(ctx: Context): Promise<void> {
   if (rootDevice === null || rootFsType === null) throw new BootError('internal: the root stage found no root device');
   await exec(ctx, ['mount', '-t', rootFsType, '-o', ['rw', ...(rootflags ? [rootflags] : [])].join(','), rootDevice, NEW_ROOT]);
 }
+
+export const none: UnionKind = {
+  modules: [],
+  onDemand: [],
+  rootUse: (config) => (config.rw ? 'writable device' : 'read-only folder'),
+  refuses: null,
+  async makeCow(ctx) {
+    ctx.log.info('overlay=none: no copy-on-write space');
+    return null;
+  },
+  mount: mountWithoutUnion,
+  fstabRoot: (ctx, entry) => fstabLine(ctx.state.rootDevice ?? entry.spec, '/', ctx.state.rootFsType ?? entry.type, ['ro']),
+};

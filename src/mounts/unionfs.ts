@@ -1,4 +1,7 @@
 import type { Context } from '../context';
+import { fstabLine } from '../fstab/fstab';
+import { cowFolders } from '../storage/cow-space';
+import type { UnionKind } from './kind';
 import { exec } from '../exec';
 import { HANDOVER_DIR, NEW_ROOT, RO_DIR, UPPER_DIR } from '../paths';
 
@@ -60,7 +63,7 @@ export function findDaemon(ctx: Context): number | null {
   return null;
 }
 
-export async function mountUnionfs(ctx: Context): Promise<void> {
+async function mountUnionfs(ctx: Context): Promise<void> {
   await exec(ctx, unionfsCommand(), 'is /dev/fuse there? The fuse module must be loaded', { argv0: UNIONFS_ARGV0 });
   const pid = findDaemon(ctx);
   if (pid === null) {
@@ -75,3 +78,13 @@ export async function mountUnionfs(ctx: Context): Promise<void> {
   ctx.state.initEnv = { ...ctx.state.initEnv, SYSTEMD_IN_INITRD: '0' };
   ctx.log.info(`unionfs daemon ${UNIONFS_ARGV0} is pid ${pid}, listed in ${SENDSIGS_OMIT}, never killed for memory (oom_score_adj -1000)`);
 }
+
+export const unionfs: UnionKind = {
+  modules: ['fuse'],
+  onDemand: [],
+  rootUse: () => 'read-only folder',
+  refuses: null,
+  makeCow: cowFolders,
+  mount: mountUnionfs,
+  fstabRoot: () => fstabLine('unionfs', '/', 'fuse.unionfs', ['rw']),
+};

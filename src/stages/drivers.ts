@@ -6,28 +6,14 @@
 // USB bus) still load. The modules the union and the user need are started
 // at once and awaited only where they are used.
 
-import type { OverlayKind } from '../config';
 import type { Context, Stage } from '../context';
 import { BootError } from '../errors';
 import { type AliasIndex, matchModaliases, parseAliasRules } from '../kmod/alias';
 import { type LoadResult, ModuleLoader, parseModuleDb } from '../kmod/loader';
 import { readModaliases } from '../kmod/modaliases';
+import { UNION_KINDS } from '../mounts';
 
 export const KERNEL_STAMP = '/etc/cowboot-kernel';
-
-export function unionModules(overlay: OverlayKind): string[] {
-  switch (overlay) {
-    case 'unionfs':
-      return ['fuse'];
-    case 'overlayfs':
-      return ['overlay'];
-    case 'dm':
-      // brd (cow=ram) is loaded by the cow stage, with the size as its parameter.
-      return ['dm_snapshot', 'loop'];
-    case 'none':
-      return [];
-  }
-}
 
 function checkKernel(ctx: Context): string {
   const running = ctx.sys.readText('/proc/sys/kernel/osrelease').trim();
@@ -120,7 +106,7 @@ export const loadDrivers: Stage = {
     const kernel = checkKernel(ctx);
     const loader = makeLoader(ctx, kernel);
     const { overlay, loop, modules, blacklist } = ctx.config;
-    const required = [...new Set([...unionModules(overlay), ...(loop ? ['loop'] : []), ...modules])].filter((m) => !blacklist.includes(m));
+    const required = [...new Set([...UNION_KINDS[overlay].modules, ...(loop ? ['loop'] : []), ...modules])].filter((m) => !blacklist.includes(m));
     ctx.state.requiredModules = loader.load(required).then((results) => {
       logResults(ctx, 'needed', results);
       return results;

@@ -10,27 +10,12 @@ import type { Context, Stage } from '../context';
 import { BootError } from '../errors';
 import { entryKind, type FstabEntry, type FstabLine, fstabLine, kernelOptions, parseFstab } from '../fstab/fstab';
 import { mountOnce } from '../mount';
-import { DM_NAME, FSCK_ROOT, FSTAB, HANDOVER_DIR, MOUNTS_DIR, NEW_ROOT } from '../paths';
+import { UNION_KINDS } from '../mounts';
+import { FSCK_ROOT, FSTAB, HANDOVER_DIR, MOUNTS_DIR, NEW_ROOT } from '../paths';
 import { setReadOnly } from '../storage/block';
 import { identify, mountFilesystem, withJournalReplayed } from '../storage/filesystem';
 import { findDevice } from '../storage/find-device';
 import { loadModule } from './drivers';
-
-/** The line that describes the root as it is mounted now, in place of the fstab's. */
-function rootLine(ctx: Context, entry: FstabEntry): string {
-  const { overlay } = ctx.config;
-  switch (overlay) {
-    case 'unionfs':
-      return fstabLine('unionfs', '/', 'fuse.unionfs', ['rw']);
-    case 'overlayfs':
-      return fstabLine('overlay', '/', 'overlay', ['rw']);
-    case 'dm':
-      // The snapshot has the medium's UUID too: name it by its own node.
-      return fstabLine(`/dev/mapper/${DM_NAME}`, '/', ctx.state.rootFsType ?? entry.type, entry.options);
-    case 'none':
-      return fstabLine(ctx.state.rootDevice ?? entry.spec, '/', ctx.state.rootFsType ?? entry.type, ['ro']);
-  }
-}
 
 // The root has been found, so the disks are there; what is missing now
 // (a volume the booted system would assemble, an unplugged stick) stays so.
@@ -89,7 +74,7 @@ async function rewrite(ctx: Context, line: FstabLine, folders: Set<string>): Pro
   const kind = entryKind(entry);
   switch (kind) {
     case 'root':
-      return [commented(`the root is the union (overlay=${ctx.config.overlay})`, entry), rootLine(ctx, entry)];
+      return [commented(`the root is the union (overlay=${ctx.config.overlay})`, entry), UNION_KINDS[ctx.config.overlay].fstabRoot(ctx, entry)];
     case 'swap':
       return ctx.config.swap ? [entry.line] : [commented('swap on the disk stays off (boot with "swap" to use it)', entry)];
     case 'local':
@@ -108,9 +93,9 @@ const HEADER = (ctx: Context) => [
 export const protectMounts: Stage = {
   name: 'fstab',
   async run(ctx) {
-    const { overlay, rw, mounts } = ctx.config;
-    if (overlay === 'none' && rw) {
-      ctx.log.info(`overlay=none rw: the root is writable as asked, and ${FSTAB} is used as written`);
+    const { overlay, mounts } = ctx.config;
+    if (UNION_KINDS[overlay].rootUse(ctx.config) === 'writable device') {
+      ctx.log.info(`overlay=${overlay}: the root is writable as asked, and ${FSTAB} is used as written`);
       return;
     }
     ctx.sys.mkdirp(HANDOVER_DIR);

@@ -1,16 +1,13 @@
 import { parseRootSpec, showSpec } from '../blkid/root-spec';
 import type { Context, Stage } from '../context';
 import { BootError } from '../errors';
+import { UNION_KINDS } from '../mounts';
 import { MEDIUM_DIR, RO_DIR } from '../paths';
 import { attachLoop, setReadOnly } from '../storage/block';
 import { identify, mountFilesystem, withJournalReplayed } from '../storage/filesystem';
 import { describeSeen, findDevice } from '../storage/find-device';
 import { copyToRam } from '../storage/toram';
 import { requireModules } from './drivers';
-
-// A device-mapper snapshot makes a block device writable; these formats stay
-// read-only whatever the device allows.
-const READ_ONLY_FORMATS = ['squashfs', 'iso9660', 'erofs'];
 
 /** loop=: mounts the medium, finds the image on it (in RAM with toram) and attaches it read-only. */
 async function attachImage(ctx: Context, medium: string): Promise<string> {
@@ -35,7 +32,7 @@ async function attachImage(ctx: Context, medium: string): Promise<string> {
 export const mountRoot: Stage = {
   name: 'root',
   async run(ctx) {
-    const { root, rootflags, overlay, loop, loopfstype, rootfstype, rw } = ctx.config;
+    const { root, rootflags, overlay, loop, loopfstype, rootfstype } = ctx.config;
     if (root === null) {
       throw new BootError('no root device: root= is not on the kernel command line nor in the image config', {
         hint: 'add root=/dev/... to the kernel command line',
@@ -52,20 +49,19 @@ export const mountRoot: Stage = {
       });
     }
     const medium = found.path;
-    const writable = overlay === 'none' && rw;
+    const kind = UNION_KINDS[overlay];
+    const use = kind.rootUse(ctx.config);
     let device = medium;
     if (loop !== null) device = await attachImage(ctx, medium);
-    else if (!writable) await setReadOnly(ctx, medium);
+    else if (use !== 'writable device') await setReadOnly(ctx, medium);
     const fs = loop !== null ? await identify(ctx, device, loopfstype, 'loopfstype=') : await identify(ctx, device, rootfstype, 'rootfstype=');
-    if (overlay === 'dm' && READ_ONLY_FORMATS.includes(fs.type)) {
-      throw new BootError(`overlay=dm cannot make ${fs.type} writable: the format itself is read-only, whatever the device below allows`, {
-        hint: 'use overlay=overlayfs or overlay=unionfs for this root',
-      });
+    if (kind.refuses?.formats.includes(fs.type)) {
+      throw new BootError(`overlay=${overlay} cannot make ${fs.type} writable: ${kind.refuses.why}`, { hint: kind.refuses.hint });
     }
     ctx.state.rootDevice = device;
     ctx.state.rootFsType = fs.type;
-    // The snapshot, and a writable root without union, are mounted by the union stage.
-    if (overlay === 'dm' || writable) {
+    // A root used as a device is mounted by the union stage.
+    if (use !== 'read-only folder') {
       ctx.log.info(`${device} (${fs.type}) is the root device`);
       return;
     }

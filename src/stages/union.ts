@@ -1,9 +1,6 @@
 import type { Stage } from '../context';
-import { mountDmSnapshot } from '../mounts/dm-snapshot';
-import { mountWithoutUnion } from '../mounts/none';
-import { mountOverlayfs } from '../mounts/overlayfs';
-import { mountUnionfs } from '../mounts/unionfs';
 import { mountedTargets } from '../mount';
+import { UNION_KINDS } from '../mounts';
 import { NEW_ROOT } from '../paths';
 import { requireModules } from './drivers';
 
@@ -17,20 +14,7 @@ export const mountUnion: Stage = {
     ctx.sys.mkdirp(NEW_ROOT);
     await requireModules(ctx);
     const { overlay } = ctx.config;
-    switch (overlay) {
-      case 'unionfs':
-        await mountUnionfs(ctx);
-        break;
-      case 'overlayfs':
-        await mountOverlayfs(ctx);
-        break;
-      case 'dm':
-        await mountDmSnapshot(ctx);
-        break;
-      case 'none':
-        await mountWithoutUnion(ctx);
-        break;
-    }
+    await UNION_KINDS[overlay].mount(ctx);
     ctx.log.info(`new root on ${NEW_ROOT} (overlay=${overlay})`);
   },
 };
