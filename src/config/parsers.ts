@@ -1,0 +1,64 @@
+// The value parsers of the settings. Each reads the text a user wrote, on the
+// command line or as the config file's JSON turned into that text (see
+// json-forms.ts), and returns the value or undefined; the setting's row says
+// what would have been valid, so one parser serves both sources.
+
+import { parseRootSpec } from '../blkid/root-spec';
+import { parseSize, type Size } from '../size';
+import { BREAK_STAGES, type StageName } from '../stage-names';
+
+export type Parse<T> = (text: string) => T | undefined;
+
+const MODULE_NAME = /^[A-Za-z0-9_-]+$/;
+
+export const anyText: Parse<string> = (text) => text;
+
+export function matching(pattern: RegExp): Parse<string> {
+  return (text) => (pattern.test(text) ? text : undefined);
+}
+
+export function rootSpec(text: string): string | undefined {
+  return parseRootSpec(text) ? text : undefined;
+}
+
+export function oneOf<T extends string>(values: readonly T[]): Parse<T> {
+  return (text) => values.find((v) => v === text);
+}
+
+/** A bare flag reaches this as 1 (see the rows' `bare`). */
+export function flag(text: string): boolean | undefined {
+  return text === '1' ? true : text === '0' ? false : undefined;
+}
+
+export function integer(min: number, max = Number.POSITIVE_INFINITY): Parse<number> {
+  return (text) => (/^-?\d{1,6}$/.test(text) && Number(text) >= min && Number(text) <= max ? Number(text) : undefined);
+}
+
+export function powerOfTwo(max: number): Parse<number> {
+  return (text) => {
+    const n = Number(text);
+    return /^\d{1,4}$/.test(text) && n >= 1 && n <= max && (n & (n - 1)) === 0 ? n : undefined;
+  };
+}
+
+export function size(text: string): Size | undefined {
+  return parseSize(text) ?? undefined;
+}
+
+/** Comma-separated module names; blanks between commas are dropped. */
+export function moduleList(text: string): readonly string[] | undefined {
+  const names = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return names.every((n) => MODULE_NAME.test(n)) ? names : undefined;
+}
+
+/** rd.break with no stage stops before the last one: the switch to the new root. */
+export function breakStages(text: string): readonly StageName[] | undefined {
+  if (text === '') return ['handoff'];
+  const stages: StageName[] = [];
+  for (const name of text.split(',')) {
+    const stage = BREAK_STAGES.find((s) => s === name);
+    if (!stage) return undefined;
+    stages.push(stage);
+  }
+  return stages;
+}

@@ -1,0 +1,131 @@
+// Every setting, one row each. The rows' order is the order in which values
+// are validated and in which the known keys are listed; Config and
+// DEFAULT_CONFIG are derived from the rows.
+
+import { showSize } from '../size';
+import { BREAK_STAGES } from '../stage-names';
+import { boolean, type JsonForm, list, number, text, textOrNull } from './json-forms';
+import { anyText, breakStages, flag, integer, matching, moduleList, oneOf, type Parse, powerOfTwo, rootSpec, size } from './parsers';
+
+export const OVERLAY_KINDS = ['unionfs', 'dm', 'overlayfs', 'none'] as const;
+export type OverlayKind = (typeof OVERLAY_KINDS)[number];
+
+export const COW_DEVICES = ['tmpfs', 'ram'] as const;
+export type CowDevice = (typeof COW_DEVICES)[number];
+
+/** What happens to the other local filesystems of the root's fstab (mounts=). */
+export const MOUNT_POLICIES = ['cow', 'ro', 'fstab'] as const;
+export type MountPolicy = (typeof MOUNT_POLICIES)[number];
+
+export const EMERGENCY_ACTIONS = ['reboot', 'poweroff', 'halt'] as const;
+export type EmergencyAction = (typeof EMERGENCY_ACTIONS)[number];
+
+interface Row<V> {
+  /** The name on the command line and in the config file. */
+  readonly param: string;
+  /** What a valid value looks like, for the message about an invalid one. */
+  readonly expected: string;
+  readonly parse: Parse<V>;
+  readonly json: JsonForm;
+  /** The text a parameter given without a value stands for (quiet is quiet=1); without it, a value is needed. */
+  readonly bare?: string;
+  /** The text written back into the normalized config file, where the value is not that text itself. */
+  readonly toText?: (value: NonNullable<V>) => string;
+  /** What must not be set from the boot loader. */
+  readonly fileOnly?: true;
+}
+
+export interface Setting<T> extends Row<T> {
+  readonly default: T;
+}
+
+// The parser gives a setting its type; the default must be one of its values,
+// or null for a setting that is unset until given. `const` keeps a default
+// such as 'unionfs' from widening to string, which would let null in.
+const setting = <V, const D extends V | null>(row: Row<V> & { readonly default: D }) => row;
+
+const FLAG = { expected: 'no value, or 0 or 1', parse: flag, json: boolean, bare: '1' };
+const FSTYPE = { expected: 'a filesystem type such as ext4, squashfs or iso9660', parse: matching(/^[a-z0-9_.]+$/), json: textOrNull };
+const MODULES = { expected: 'module names separated by commas, such as virtio_blk,ext4', parse: moduleList, json: list('a list of module names, such as ["virtio_blk", "ext4"]') };
+
+function choice<T extends string>(values: readonly T[]) {
+  return { expected: `one of ${values.join(', ')}`, parse: oneOf(values), json: text };
+}
+
+const SETTINGS = {
+  /** root=: a /dev path, LABEL=, UUID=, PARTUUID=, PARTLABEL= or a /dev/disk/by-* link. */
+  root: setting({ param: 'root', default: null, expected: 'a device path such as /dev/sda2, or LABEL=, UUID=, PARTUUID=, PARTLABEL=', parse: rootSpec, json: textOrNull }),
+  /** Wait for the root device for ever. */
+  rootwait: setting({ param: 'rootwait', default: false, ...FLAG }),
+  rootfstype: setting({ param: 'rootfstype', default: null, ...FSTYPE }),
+  rootflags: setting({ param: 'rootflags', default: null, expected: 'mount options such as noatime', parse: anyText, json: textOrNull }),
+  overlay: setting({ param: 'overlay', default: 'unionfs', ...choice(OVERLAY_KINDS) }),
+  /** An image file on the root= medium that holds the root, e.g. /live/filesystem.squashfs. */
+  loop: setting({ param: 'loop', default: null, expected: 'an absolute path on the medium, such as /live/filesystem.squashfs', parse: matching(/^\/./), json: textOrNull }),
+  loopfstype: setting({ param: 'loopfstype', default: null, ...FSTYPE }),
+  /** Copy the loop= image into RAM and release the medium. */
+  toram: setting({ param: 'toram', default: false, ...FLAG }),
+  /** overlay=dm: where the snapshot's changes go. */
+  cow: setting({ param: 'cow', default: 'tmpfs', ...choice(COW_DEVICES) }),
+  /** The size of the copy-on-write space; null: half of RAM. */
+  cowsize: setting({ param: 'cowsize', default: null, expected: 'a size such as 512M, 2G or 25% (of RAM)', parse: size, json: textOrNull, toText: showSize }),
+  /** overlay=dm: snapshot chunk size in 512-byte sectors. */
+  cowchunk: setting({ param: 'cowchunk', default: 8, expected: 'a power of two from 1 to 2048 (sectors of 512 bytes), such as 8', parse: powerOfTwo(2048), json: number }),
+  /** overlay=none: mount the root read-write (the kernel's rw). */
+  rw: setting({ param: 'rw', default: false, ...FLAG }),
+  /** The fstab's other local filesystems: a RAM overlay each (cow), read-only (ro), or as the fstab says (fstab). */
+  mounts: setting({ param: 'mounts', default: 'cow', ...choice(MOUNT_POLICIES) }),
+  /** Let the booted system use the swap of the root's fstab (overlayroot's swap=1). */
+  swap: setting({ param: 'swap', default: false, ...FLAG }),
+  /** Extra modules to load. */
+  modules: setting({ param: 'modules', default: [], ...MODULES }),
+  /** Modules never to load. */
+  blacklist: setting({ param: 'modprobe.blacklist', default: [], ...MODULES }),
+  /** How many modules load at once; 1 loads them one at a time. */
+  jobs: setting({ param: 'rd.driver.jobs', default: 8, expected: 'a whole number from 1 to 64, such as 8', parse: integer(1, 64), json: number }),
+  /** The init to start in the new root. */
+  init: setting({ param: 'init', default: '/sbin/init', expected: 'an absolute path such as /sbin/init', parse: matching(/^\//), json: text }),
+  /** Seconds to wait for the root device. */
+  rootdelay: setting({ param: 'rootdelay', default: 30, expected: 'a whole number of seconds, such as 30', parse: integer(0), json: number }),
+  quiet: setting({ param: 'quiet', default: false, ...FLAG }),
+  /** A rescue shell on failure; without it, rd.emergency. */
+  shell: setting({ param: 'rd.shell', default: true, ...FLAG }),
+  /** What to do after a failure when there is no shell. */
+  emergency: setting({ param: 'rd.emergency', default: 'reboot', ...choice(EMERGENCY_ACTIONS) }),
+  /** Stages to stop before, with a shell. */
+  breakAt: setting({
+    param: 'rd.break',
+    default: [],
+    expected: `no value (before handoff), or stage names separated by commas: ${BREAK_STAGES.join(', ')}`,
+    parse: breakStages,
+    json: text,
+    bare: '',
+    toText: (stages) => stages.join(','),
+  }),
+  /** Every command on the console too. */
+  debug: setting({ param: 'rd.debug', default: false, ...FLAG }),
+  /** The kernel's panic=: seconds before rd.emergency acts; 0 waits for ever. */
+  panic: setting({ param: 'panic', default: null, expected: 'a whole number of seconds, such as 10 (0 waits for ever, below 0 acts at once)', parse: integer(-999999), json: number }),
+  /** A scrypt hash (node build.mjs hash-password); the rescue shell asks for it. */
+  rescuePassword: setting({
+    param: 'rd.rescue-password',
+    default: null,
+    expected: 'a hash made by "node build.mjs hash-password" (scrypt:N:r:p:salt:hash)',
+    parse: matching(/^scrypt:\d+:\d+:\d+:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/),
+    json: textOrNull,
+    fileOnly: true,
+  }),
+};
+
+type Rows = typeof SETTINGS;
+export type Config = { readonly [K in keyof Rows]: Exclude<ReturnType<Rows[K]['parse']>, undefined> | Extract<Rows[K]['default'], null> };
+export type Key = keyof Config;
+
+/** The rows typed by their keys, so that code generic in the key keeps a row and its value together. */
+export const ROWS: { readonly [K in Key]: Setting<Config[K]> } = SETTINGS;
+
+// Object.keys and Object.fromEntries are typed for objects that may hold
+// more keys than their type names; SETTINGS is a literal, holding exactly these.
+/** In row order. */
+export const KEYS = Object.keys(SETTINGS) as Key[];
+export const DEFAULT_CONFIG = Object.fromEntries(KEYS.map((key) => [key, ROWS[key].default])) as Config;
