@@ -8,7 +8,8 @@
 import type { Context } from '../context';
 import { BootError } from '../errors';
 import { exec } from '../exec';
-import { DM_NAME, NEW_ROOT } from '../paths';
+import { NEW_ROOT } from '../image-layout';
+import { DM_NAME } from '../paths';
 import { createSnapshot } from '../storage/snapshot';
 
 /**

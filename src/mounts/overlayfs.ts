@@ -1,6 +1,7 @@
 import type { Context } from '../context';
 import { exec } from '../exec';
-import { NEW_ROOT, RO_DIR, UPPER_DIR, WORK_DIR } from '../paths';
+import { NEW_ROOT } from '../image-layout';
+import { RO_DIR, UPPER_DIR, WORK_DIR } from '../paths';
 
 // upper and work must be on one filesystem: both are on the COW tmpfs.
 export function overlayfsCommand(): string[] {

@@ -1,10 +1,10 @@
 import type { Stage } from '../context';
+import { NEW_ROOT } from '../image-layout';
 import { mountDmSnapshot } from '../mounts/dm-snapshot';
 import { mountWithoutUnion } from '../mounts/none';
 import { mountOverlayfs } from '../mounts/overlayfs';
 import { mountUnionfs } from '../mounts/unionfs';
 import { mountedTargets } from '../mount';
-import { NEW_ROOT } from '../paths';
 import { requireModules } from './drivers';
 
 export const mountUnion: Stage = {
