@@ -5,10 +5,12 @@ import { release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeProblem, normalizeConfigText } from '../src/config';
+import { modulesDir } from '../src/image-layout';
 import { hashPassword } from '../src/password';
 import { bundleInit, RUNTIMES } from './bundle';
-import { type Compression, COMPRESSIONS, compressFile, isCompression, LEVELS } from './compress';
+import { compressFile } from './compress';
 import { writeCpio } from './cpio';
+import { type Compression, COMPRESSIONS, FORMATS, isCompression } from './formats';
 import { BuildError } from './host';
 import { collectImage, defaultKernelVersion, type Part } from './image';
 import { fileContent, listing, readImage } from './inspect';
@@ -51,8 +53,9 @@ function readConfig(path: string | undefined): string {
 
 function compressLevel(compress: Compression, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  if (compress === 'none') throw new BuildError('--compress-level needs a --compress other than none');
-  const { min, max } = LEVELS[compress];
+  const format = FORMATS[compress];
+  if (format.kind === 'uncompressed') throw new BuildError('--compress-level needs a --compress other than none');
+  const { min, max } = format.levels;
   const level = Number(text);
   if (!/^\d+$/.test(text) || level < min || level > max) throw new BuildError(`--compress-level ${text} is not valid for ${compress}: expected ${min} to ${max}`);
   return level;
@@ -91,7 +94,7 @@ async function initramfs(projectDir: string, args: string[]): Promise<void> {
   const runtime = RUNTIMES.find((r) => r === values.runtime);
   if (!runtime) throw new BuildError(`--runtime ${values.runtime} is not valid: expected one of ${RUNTIMES.join(', ')}`);
   const kernelVersion = values['kernel-version'] ?? defaultKernelVersion(values.kmoddir, release());
-  const kmoddir = values.kmoddir ?? `/lib/modules/${kernelVersion}`;
+  const kmoddir = values.kmoddir ?? modulesDir(kernelVersion);
   const configJson = readConfig(values.config);
   const output = resolve(values.output);
 

@@ -14,7 +14,7 @@ const S_IFREG = 0o100000;
 const S_IFLNK = 0o120000;
 const S_IFCHR = 0o020000;
 const S_IFMT = 0o170000;
-const MAGIC = '070701';
+export const NEWC_MAGIC = '070701';
 const TRAILER = 'TRAILER!!!';
 
 function hex8(n: number): string {
@@ -25,7 +25,7 @@ function pad4(n: number): number {
   return (4 - (n % 4)) % 4;
 }
 
-function normalizePath(path: string): string {
+export function normalizePath(path: string): string {
   const clean = path.split('/').filter((p) => p !== '' && p !== '.');
   if (clean.some((p) => p === '..') || clean.length === 0) throw new Error(`cpio: bad path ${JSON.stringify(path)}`);
   return clean.join('/');
@@ -67,7 +67,7 @@ export function normalizeEntries(entries: readonly CpioEntry[]): CpioEntry[] {
 function header(fields: { ino: number; mode: number; nlink: number; mtime: number; size: number; rmajor: number; rminor: number; name: string }): Buffer {
   const nameBytes = Buffer.from(`${fields.name}\0`);
   const text =
-    MAGIC +
+    NEWC_MAGIC +
     [fields.ino, fields.mode, 0, 0, fields.nlink, fields.mtime, fields.size, 0, 0, fields.rmajor, fields.rminor, nameBytes.length, 0]
       .map(hex8)
       .join('');
@@ -142,7 +142,7 @@ export function readCpio(archive: Uint8Array): ReadEntry[] {
   const entries: ReadEntry[] = [];
   let at = 0;
   for (;;) {
-    if (buf.toString('latin1', at, at + 6) !== MAGIC) throw new Error(`cpio: no newc header at offset ${at}`);
+    if (buf.toString('latin1', at, at + 6) !== NEWC_MAGIC) throw new Error(`cpio: no newc header at offset ${at}`);
     const field = (i: number) => parseInt(buf.toString('latin1', at + 6 + i * 8, at + 14 + i * 8), 16);
     const nameSize = field(11);
     const size = field(6);

@@ -5,9 +5,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, join, relative } from 'node:path';
-import type { Runtime } from './bundle';
-import type { CpioEntry } from './cpio';
+import { type Runtime, runtimePath } from './bundle';
+import { type CpioEntry, normalizePath } from './cpio';
 import { BuildError, findTool, requireStaticBusybox, sharedLibraries, TOOLS } from './host';
+import { API_MOUNTS, IMAGE_CONFIG, INIT, KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUN_BY_PATH, SHELL, TOOL_DIRS } from '../src/image-layout';
 import { matchModaliases, parseAliasRules } from '../src/kmod/alias';
 import { moduleName, parseModuleDb } from '../src/kmod/loader';
 import { readModaliases, type SysfsReader } from '../src/kmod/modaliases';
@@ -50,7 +51,7 @@ export const STORAGE_MODULES = [
 // union kind; and what each union kind loads.
 export const BOOT_MODULES: readonly string[] = [...new Set(['ext4', 'squashfs', 'isofs', 'erofs', 'vfat', 'crc32c', 'dm_snapshot', 'loop', 'overlay', ...UNION_MODULES])];
 
-const MODULE_METADATA = ['modules.symbols', 'modules.builtin', 'modules.softdep'];
+const MODULE_METADATA = ['modules.symbols', MODULES_BUILTIN, 'modules.softdep'];
 
 // This machine's /sys, read as /init reads it at boot.
 const hostSysfs: SysfsReader = {
@@ -64,7 +65,7 @@ const hostSysfs: SysfsReader = {
   readText: (path) => readFileSync(path, 'utf8'),
 };
 
-const BASE_DIRS = ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'etc', 'dev', 'proc', 'sys', 'run', 'tmp', 'newroot', 'root'];
+const BASE_DIRS = [...TOOL_DIRS, '/etc', ...API_MOUNTS, '/tmp', NEW_ROOT, '/root'];
 
 function file(path: string, source: string, mode?: number): CpioEntry {
   const stat = lstatSync(source);
@@ -72,7 +73,7 @@ function file(path: string, source: string, mode?: number): CpioEntry {
 }
 
 function base(): PartEntry[] {
-  const entries: CpioEntry[] = BASE_DIRS.map((path) => ({ kind: 'dir', path, mode: path === 'tmp' ? 0o1777 : 0o755 }));
+  const entries: CpioEntry[] = BASE_DIRS.map((path) => ({ kind: 'dir', path, mode: path === '/tmp' ? 0o1777 : 0o755 }));
   // Needed before devtmpfs is mounted: the kernel opens /dev/console for
   // /init's stdio, and Node's spawn opens /dev/null for an ignored stdin.
   entries.push({ kind: 'chardev', path: 'dev/console', mode: 0o600, major: 5, minor: 1 });
@@ -159,10 +160,10 @@ function busybox(): PartEntry[] {
 function modules(inputs: ImageInputs): PartEntry[] {
   const { kmoddir, kernelVersion } = inputs;
   const read = (name: string) => (existsSync(join(kmoddir, name)) ? readFileSync(join(kmoddir, name), 'utf8') : '');
-  const depText = read('modules.dep');
-  if (!depText) throw new BuildError(`no modules.dep in ${kmoddir}; run depmod for that kernel or give --kmoddir (see README)`);
-  const db = parseModuleDb(depText, read('modules.builtin'));
-  const aliasText = read('modules.alias');
+  const depText = read(MODULES_DEP);
+  if (!depText) throw new BuildError(`no ${MODULES_DEP} in ${kmoddir}; run depmod for that kernel or give --kmoddir (see README)`);
+  const db = parseModuleDb(depText, read(MODULES_BUILTIN));
+  const aliasText = read(MODULES_ALIAS);
   const aliases = parseAliasRules(aliasText);
   const storage = inputs.hostOnly ? matchModaliases(aliases, readModaliases(hostSysfs)) : [...STORAGE_MODULES];
   if (inputs.hostOnly) inputs.progress(`host-only: this machine's devices use ${storage.join(' ') || 'no modules'}`);
@@ -172,20 +173,20 @@ function modules(inputs: ImageInputs): PartEntry[] {
   if (missingExtra.length > 0) throw new BuildError(`--add-module ${missingExtra.join(', ')}: no such module in ${kmoddir}`);
   if (selection.missing.length > 0) inputs.progress(`not in this kernel, left out: ${selection.missing.join(' ')}`);
   if (selection.builtin.length > 0) inputs.progress(`built into this kernel: ${selection.builtin.join(' ')}`);
-  const dest = `lib/modules/${kernelVersion}`;
+  const dest = modulesDir(kernelVersion);
   const keep = new Set(selection.modules);
   const entries = selection.modules.map((name): PartEntry => {
     const rel = db.paths.get(name)!;
     return { part: 'modules', entry: file(`${dest}/${rel}`, join(kmoddir, rel), 0o644) };
   });
   const metadata = (name: string, text: string): PartEntry => ({ part: 'modules', entry: { kind: 'file', path: `${dest}/${name}`, mode: 0o644, data: Buffer.from(text) } });
-  entries.push(metadata('modules.dep', filterMetadata(depText, keep, (line) => (line.includes(':') ? moduleName(line.slice(0, line.indexOf(':'))) : null))));
-  entries.push(metadata('modules.alias', filterMetadata(aliasText, keep, (line) => line.trim().split(/\s+/)[2]?.replaceAll('-', '_') ?? null)));
+  entries.push(metadata(MODULES_DEP, filterMetadata(depText, keep, (line) => (line.includes(':') ? moduleName(line.slice(0, line.indexOf(':'))) : null))));
+  entries.push(metadata(MODULES_ALIAS, filterMetadata(aliasText, keep, (line) => line.trim().split(/\s+/)[2]?.replaceAll('-', '_') ?? null)));
   for (const name of MODULE_METADATA) {
     if (existsSync(join(kmoddir, name))) entries.push({ part: 'modules', entry: file(`${dest}/${name}`, join(kmoddir, name), 0o644) });
   }
   // The running kernel must be the one these modules are for; /init checks.
-  entries.push({ part: 'modules', entry: { kind: 'file', path: 'etc/cowboot-kernel', mode: 0o644, data: Buffer.from(`${kernelVersion}\n`) } });
+  entries.push({ part: 'modules', entry: { kind: 'file', path: KERNEL_STAMP, mode: 0o644, data: Buffer.from(`${kernelVersion}\n`) } });
   inputs.progress(`${selection.modules.length} kernel modules for ${kernelVersion}`);
   return entries;
 }
@@ -193,28 +194,37 @@ function modules(inputs: ImageInputs): PartEntry[] {
 // Bun aborts when it starts without /proc, and the kernel starts /init with
 // none: under Bun, /init is a shell script that mounts it and becomes Bun,
 // still as PID 1.
-const BUN_INIT = `#!/bin/sh
+const BUN_BUNDLE = '/lib/cowboot/init.js';
+const BUN_INIT = `#!${SHELL}
 /bin/mount -t proc -o nosuid,nodev,noexec proc /proc
-exec /usr/bin/bun /lib/cowboot/init.js "$@"
+exec ${runtimePath('bun')} ${BUN_BUNDLE} "$@"
 `;
 
 function initEntries(inputs: ImageInputs): PartEntry[] {
-  if (inputs.runtime === 'node') return [{ part: 'init', entry: file('init', inputs.bundlePath, 0o755) }];
+  if (inputs.runtime === 'node') return [{ part: 'init', entry: file(INIT, inputs.bundlePath, 0o755) }];
   return [
-    { part: 'init', entry: { kind: 'file', path: 'init', mode: 0o755, data: Buffer.from(BUN_INIT) } },
-    { part: 'init', entry: file('lib/cowboot/init.js', inputs.bundlePath, 0o644) },
+    { part: 'init', entry: { kind: 'file', path: INIT, mode: 0o755, data: Buffer.from(BUN_INIT) } },
+    { part: 'init', entry: file(BUN_BUNDLE, inputs.bundlePath, 0o644) },
   ];
+}
+
+// Checked here because a missing one (a busybox built without switch_root)
+// would show only at boot.
+function requireRunByPath(parts: readonly PartEntry[]): void {
+  const paths = new Set(parts.map(({ entry }) => `/${normalizePath(entry.path)}`));
+  const missing = RUN_BY_PATH.filter((path) => !paths.has(path));
+  if (missing.length > 0) throw new BuildError(`the image lacks ${missing.join(', ')}, which /init runs by path`);
 }
 
 export function collectImage(inputs: ImageInputs): PartEntry[] {
   const libs = new Set<string>();
   inputs.progress('collecting files');
-  return [
+  const parts: PartEntry[] = [
     ...base(),
     ...skel(join(inputs.projectDir, 'initramfs-skel')),
     ...initEntries(inputs),
-    { part: 'base', entry: { kind: 'file', path: 'etc/cowboot.json', mode: 0o644, data: Buffer.from(inputs.configJson) } },
-    ...withLibraries('runtime', [{ path: `usr/bin/${inputs.runtime}`, source: inputs.runtime === 'bun' ? bunBinary(inputs) : nodeBinary(inputs) }], libs),
+    { part: 'base', entry: { kind: 'file', path: IMAGE_CONFIG, mode: 0o644, data: Buffer.from(inputs.configJson) } },
+    ...withLibraries('runtime', [{ path: runtimePath(inputs.runtime), source: inputs.runtime === 'bun' ? bunBinary(inputs) : nodeBinary(inputs) }], libs),
     ...busybox(),
     ...withLibraries('tools', [
       { path: 'usr/bin/unionfs', source: findTool(TOOLS.unionfs) },
@@ -226,6 +236,8 @@ export function collectImage(inputs: ImageInputs): PartEntry[] {
       return { part: 'added', entry: file(dest, source) };
     }),
   ];
+  requireRunByPath(parts);
+  return parts;
 }
 
 export function defaultKernelVersion(kmoddir: string | undefined, running: string): string {

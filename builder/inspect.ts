@@ -3,15 +3,20 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { entryKind, readCpio, type ReadEntry } from './cpio';
-import { BuildError } from './host';
+import { COMPRESSIONS, detectFormat, FORMATS } from './formats';
+import { BuildError, findTool } from './host';
 
-// Each compressor by the magic bytes it writes, with the command that undoes it.
-const DECOMPRESSORS: readonly { readonly magic: readonly number[]; readonly argv: readonly string[] }[] = [
-  { magic: [0x28, 0xb5, 0x2f, 0xfd], argv: ['zstd', '-d', '-c', '-q'] },
-  { magic: [0x1f, 0x8b], argv: ['gzip', '-d', '-c'] },
-  { magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a], argv: ['xz', '-d', '-c'] },
-];
+const hex = (bytes: readonly number[]) => bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ');
 
+function expectedFormats(): string {
+  const names = COMPRESSIONS.map((name) => {
+    const format = FORMATS[name];
+    return `${format.kind === 'uncompressed' ? 'an uncompressed newc cpio' : name} (${hex(format.magic)})`;
+  });
+  return `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
+}
+
+/** The image's cpio entries, whichever format the builder wrote it in, told by its first bytes. */
 export function readImage(path: string): ReadEntry[] {
   let bytes: Buffer;
   try {
@@ -19,15 +24,16 @@ export function readImage(path: string): ReadEntry[] {
   } catch (error) {
     throw new BuildError(`${path}: ${(error as Error).message}`);
   }
-  const decompressor = DECOMPRESSORS.find((d) => d.magic.every((b, i) => bytes[i] === b));
-  if (decompressor) {
-    const [cmd, ...args] = decompressor.argv;
-    bytes = execFileSync(cmd!, args, { input: bytes, maxBuffer: 1 << 30 });
+  const name = detectFormat(bytes);
+  if (name === undefined) {
+    throw new BuildError(`${path} is not an initramfs: it starts with ${hex([...bytes.subarray(0, 6)])}; expected ${expectedFormats()}`);
   }
+  const format = FORMATS[name];
+  if (format.kind === 'compressed') bytes = execFileSync(findTool(format.tool), format.decompressArgs, { input: bytes, maxBuffer: 1 << 30 });
   try {
     return readCpio(bytes);
   } catch (error) {
-    throw new BuildError(`${path} is not an initramfs (newc cpio, plain or zstd/gzip/xz): ${(error as Error).message}`);
+    throw new BuildError(`${path} is not an initramfs (a newc cpio${format.kind === 'compressed' ? ` in ${name}` : ''}): ${(error as Error).message}`);
   }
 }
 

@@ -7,9 +7,11 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { eventsIn } from '../src/events';
+import { runtimePath } from '../builder/bundle';
 import { compressFile } from '../builder/compress';
-import { type CpioEntry, entryKind, writeCpio } from '../builder/cpio';
+import { type CpioEntry, entryKind, normalizePath, writeCpio } from '../builder/cpio';
 import { readImage } from '../builder/inspect';
+import { IMAGE_CONFIG, INIT, KERNEL_STAMP } from '../src/image-layout';
 import { makeGuestDisk } from './vm/guest';
 import { buildImage } from './vm/image';
 import { PROJECT_DIR, VM_CACHE } from './vm/project';
@@ -39,7 +41,7 @@ interface Sample {
 
 /** Our image's files with the seed's script as /init and no Node: the same busybox, tools and modules. */
 function referenceImage(ours: string, mode: Mode): string {
-  const drop = new Set(['init', 'usr/bin/node', 'etc/cowboot.json', 'etc/cowboot-kernel']);
+  const drop = new Set([INIT, runtimePath('node'), IMAGE_CONFIG, KERNEL_STAMP].map(normalizePath));
   const entries: CpioEntry[] = [];
   for (const e of readImage(ours)) {
     if (drop.has(e.path)) continue;
@@ -50,7 +52,7 @@ function referenceImage(ours: string, mode: Mode): string {
     else if (kind === 'symlink') entries.push({ kind, path: e.path, target: Buffer.from(e.data).toString() });
     else if (kind === 'chardev') entries.push({ kind, path: e.path, mode, major: e.rmajor, minor: e.rminor });
   }
-  entries.push({ kind: 'file', path: 'init', mode: 0o755, data: readFileSync(join(PROJECT_DIR, 'bench', 'reference', `${mode}.sh`)) });
+  entries.push({ kind: 'file', path: INIT, mode: 0o755, data: readFileSync(join(PROJECT_DIR, 'bench', 'reference', `${mode}.sh`)) });
   const cpio = join(VM_CACHE, `reference-${mode}.cpio`);
   writeFileSync(cpio, Buffer.concat(writeCpio(entries, 0)));
   const image = join(VM_CACHE, `reference-${mode}.img`);

@@ -1,6 +1,6 @@
 import type { Context } from './context';
 import { exec } from './exec';
-import { NEW_ROOT } from './paths';
+import { NEW_ROOT } from './image-layout';
 
 export interface MountSpec {
   readonly type: string;

@@ -1,8 +1,8 @@
-// Where things live, in the initramfs and (after the moves) in the new root.
-// /run/initramfs follows dracut's and systemd's use of that folder for what
-// the initramfs hands over to the booted system.
+// Where /init keeps what it makes at boot, in the initramfs and (after the
+// moves) in the new root; what the builder puts in the image is in
+// image-layout.ts. /run/initramfs follows dracut's and systemd's use of that
+// folder for what the initramfs hands over to the booted system.
 
-export const NEW_ROOT = '/newroot';
 export const HANDOVER_DIR = '/run/initramfs';
 /** The read-only root, mounted as found on the medium. */
 export const RO_DIR = `${HANDOVER_DIR}/ro`;
@@ -18,11 +18,6 @@ export const DM_COW_FILE = `${COW_DIR}/snapshot-cow`;
 export const DM_NAME = 'cowboot-root';
 export const WORK_DIR = `${COW_DIR}/work`;
 export const LOG_FILE = `${HANDOVER_DIR}/init.log`;
-export const IMAGE_CONFIG = '/etc/cowboot.json';
-/** API filesystems moved into the new root, in this order. */
-export const API_MOUNTS = ['/dev', '/proc', '/sys', '/run'] as const;
-export const SWITCH_ROOT = '/sbin/switch_root';
-export const SHELL = '/bin/sh';
 /** Snapshots that take a journal replay (a root that was not cleanly unmounted) keep their changes here. */
 export const REPLAY_DIR = `${HANDOVER_DIR}/replay`;
 /** The fstab's other local filesystems: each read-only under MOUNTS_DIR/NAME/ro, its changes in upper/ and work/. */

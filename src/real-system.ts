@@ -4,11 +4,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { dirname } from 'node:path';
+import { TOOL_DIRS } from './image-layout';
 import { orphanZombies, type ProcStat, parseProcStat } from './reaper';
 import { mountCall, setroDevice } from './syscall-argv';
 import type { PathInfo, RunResult, System } from './system';
 
-const CHILD_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/', TERM: 'linux' };
+const CHILD_ENV = { PATH: TOOL_DIRS.join(':'), HOME: '/', TERM: 'linux' };
 
 function kindOf(stat: fs.Stats): PathInfo['kind'] {
   if (stat.isFile()) return 'file';

@@ -5,10 +5,11 @@
 
 import type { EmergencyAction } from './config';
 import type { Context } from './context';
+import { SHELL } from './image-layout';
 import type { Failure, Policy } from './machine';
 import { mountedTargets, mountOnce } from './mount';
 import { verifyPassword } from './password';
-import { HANDOVER_DIR, LOG_FILE, SHELL } from './paths';
+import { HANDOVER_DIR, LOG_FILE } from './paths';
 import type { StageName } from './stage-names';
 
 // setsid makes the shell a session leader and cttyhack opens the real console

@@ -2,7 +2,8 @@ import type { Context } from '../context';
 import { BootError } from '../errors';
 import { exec } from '../exec';
 import { fstabLine } from '../fstab/fstab';
-import { NEW_ROOT, RO_DIR } from '../paths';
+import { NEW_ROOT } from '../image-layout';
+import { RO_DIR } from '../paths';
 import type { UnionKind } from './kind';
 
 /** overlay=none: the root as it is, read-only; with rw, mounted read-write (and so written). */

@@ -1,7 +1,8 @@
 import type { Context } from '../context';
 import { exec } from '../exec';
 import { fstabLine } from '../fstab/fstab';
-import { NEW_ROOT, RO_DIR, UPPER_DIR, WORK_DIR } from '../paths';
+import { NEW_ROOT } from '../image-layout';
+import { RO_DIR, UPPER_DIR, WORK_DIR } from '../paths';
 import { cowFolders } from '../storage/cow-space';
 import type { UnionKind } from './kind';
 

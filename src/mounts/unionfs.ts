@@ -3,7 +3,8 @@ import { fstabLine } from '../fstab/fstab';
 import { cowFolders } from '../storage/cow-space';
 import type { UnionKind } from './kind';
 import { exec } from '../exec';
-import { HANDOVER_DIR, NEW_ROOT, RO_DIR, UPPER_DIR } from '../paths';
+import { NEW_ROOT } from '../image-layout';
+import { HANDOVER_DIR, RO_DIR, UPPER_DIR } from '../paths';
 
 /**
  * systemd spares processes whose argv[0] starts with "@" when it kills

@@ -4,6 +4,7 @@
 
 import { parseRootSpec, type RootSpec } from '../blkid/root-spec';
 import { lastParam, parseCmdline } from '../cmdline';
+import { IMAGE_CONFIG, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT } from '../image-layout';
 import type { PathInfo, RunResult, System } from '../system';
 
 export const PLAN_KERNEL = 'VERSION';
@@ -103,15 +104,16 @@ export function planSystem(cmdline: string, imageConfig: string | null): System 
 
   const set = (path: string, content: string | Uint8Array) => files.set(path, content);
   set('/proc/cmdline', `${cmdline}\n`);
-  if (imageConfig !== null) set('/etc/cowboot.json', imageConfig);
+  if (imageConfig !== null) set(IMAGE_CONFIG, imageConfig);
   set('/proc/sys/kernel/printk', '4 4 1 7\n');
   set('/proc/sys/kernel/printk_devkmsg', 'ratelimit\n');
   set('/proc/sys/kernel/osrelease', `${PLAN_KERNEL}\n`);
   set('/proc/meminfo', `MemTotal: ${PLAN_RAM_KIB} kB\nMemAvailable: ${PLAN_RAM_KIB * 0.9} kB\n`);
   set('/proc/filesystems', '\text4\n\tsquashfs\n\tiso9660\n');
-  set(`/lib/modules/${PLAN_KERNEL}/modules.dep`, Object.entries(MODULES).map(([path, deps]) => `${path}: ${deps.join(' ')}\n`).join(''));
-  set(`/lib/modules/${PLAN_KERNEL}/modules.builtin`, '');
-  set(`/lib/modules/${PLAN_KERNEL}/modules.alias`, '');
+  const kernelDir = modulesDir(PLAN_KERNEL);
+  set(`${kernelDir}/${MODULES_DEP}`, Object.entries(MODULES).map(([path, deps]) => `${path}: ${deps.join(' ')}\n`).join(''));
+  set(`${kernelDir}/${MODULES_BUILTIN}`, '');
+  set(`${kernelDir}/${MODULES_ALIAS}`, '');
 
   // The root device: found as root= names it, holding what rootfstype= (or
   // with loop=, a CD and an image of the type its name says) suggests.
@@ -167,7 +169,7 @@ export function planSystem(cmdline: string, imageConfig: string | null): System 
     run: async (argv) => run(argv),
     readText(path) {
       if (path.endsWith('/proc/self/mounts') && mounts.has(path.replace('/self/mounts', ''))) return [...mounts].map((m) => `x ${m} x rw 0 0\n`).join('');
-      if (path === '/proc/4242/cmdline') return '@unionfs\0/newroot\0';
+      if (path === '/proc/4242/cmdline') return `@unionfs\0${NEW_ROOT}\0`;
       const content = files.get(path);
       if (content === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
       return typeof content === 'string' ? content : Buffer.from(content).toString('latin1');
@@ -185,8 +187,8 @@ export function planSystem(cmdline: string, imageConfig: string | null): System 
     },
     mkdirp: () => undefined,
     lstat(path): PathInfo | null {
-      if (path === '/newroot/sbin/init' || path.startsWith('/newroot/') && paramOf('init') && path === `/newroot${paramOf('init')}`) return { kind: 'file', mode: 0o755, size: 0 };
-      if (path.startsWith('/newroot/')) return { kind: 'dir', mode: 0o755, size: 0 };
+      if (path === `${NEW_ROOT}/sbin/init` || path.startsWith(`${NEW_ROOT}/`) && paramOf('init') && path === `${NEW_ROOT}${paramOf('init')}`) return { kind: 'file', mode: 0o755, size: 0 };
+      if (path.startsWith(`${NEW_ROOT}/`)) return { kind: 'dir', mode: 0o755, size: 0 };
       const content = files.get(path);
       if (content !== undefined) return { kind: 'file', mode: 0o644, size: content.length };
       return exists(path) ? { kind: 'dir', mode: 0o755, size: 0 } : null;
@@ -194,7 +196,7 @@ export function planSystem(cmdline: string, imageConfig: string | null): System 
     readlink: (path) => (path === '/sys/class/block/sda1' ? '../../devices/plan/block/sda/sda1' : ''),
     symlink: () => undefined,
     readdir(path) {
-      if (path === '/proc') return mounts.has('/newroot') ? ['4242'] : [];
+      if (path === '/proc') return mounts.has(NEW_ROOT) ? ['4242'] : [];
       const prefix = `${path}/`;
       return [...new Set([...files.keys()].filter((p) => p.startsWith(prefix)).map((p) => p.slice(prefix.length).split('/')[0]!))].sort();
     },

@@ -2,8 +2,8 @@ import { parseCmdline } from '../cmdline';
 import { type Config, type ConfigProblem, configFromCmdline, configFromText, describeProblem, initArgsWithoutOurFlags, mergeConfig } from '../config';
 import type { Context, Stage } from '../context';
 import { BootError } from '../errors';
+import { IMAGE_CONFIG } from '../image-layout';
 import { mountOnce } from '../mount';
-import { IMAGE_CONFIG } from '../paths';
 import { EARLY_MOUNTS } from './early-mounts';
 
 // The kernel rate-limits /dev/kmsg writers to a burst of 10 lines; a boot log

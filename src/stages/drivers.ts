@@ -8,12 +8,12 @@
 
 import type { Context, Stage } from '../context';
 import { BootError } from '../errors';
+import { KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir } from '../image-layout';
 import { type AliasIndex, matchModaliases, parseAliasRules } from '../kmod/alias';
 import { type LoadResult, ModuleLoader, parseModuleDb } from '../kmod/loader';
 import { readModaliases } from '../kmod/modaliases';
 import { UNION_KINDS } from '../mounts';
 
-export const KERNEL_STAMP = '/etc/cowboot-kernel';
 
 function checkKernel(ctx: Context): string {
   const running = ctx.sys.readText('/proc/sys/kernel/osrelease').trim();
@@ -47,7 +47,7 @@ function readLoaded(ctx: Context): Set<string> {
 }
 
 function makeLoader(ctx: Context, kernel: string): ModuleLoader {
-  const dir = `/lib/modules/${kernel}`;
+  const dir = modulesDir(kernel);
   const read = (name: string) => {
     try {
       return ctx.sys.readText(`${dir}/${name}`);
@@ -55,7 +55,7 @@ function makeLoader(ctx: Context, kernel: string): ModuleLoader {
       return '';
     }
   };
-  const db = parseModuleDb(read('modules.dep'), read('modules.builtin'));
+  const db = parseModuleDb(read(MODULES_DEP), read(MODULES_BUILTIN));
   const loadOne = async (_module: string, path: string) => {
     const result = await ctx.sys.run(['insmod', `${dir}/${path}`]);
     // Loaded meanwhile by the kernel's own request (modprobe): that is fine.
@@ -113,9 +113,9 @@ export const loadDrivers: Stage = {
     });
     let aliasText = '';
     try {
-      aliasText = ctx.sys.readText(`/lib/modules/${kernel}/modules.alias`);
+      aliasText = ctx.sys.readText(`${modulesDir(kernel)}/${MODULES_ALIAS}`);
     } catch {
-      ctx.log.warn(`no modules.alias for ${kernel}: no drivers are loaded for devices`);
+      ctx.log.warn(`no ${MODULES_ALIAS} for ${kernel}: no drivers are loaded for devices`);
     }
     ctx.state.coldplug = coldplugService(ctx, loader, parseAliasRules(aliasText));
     ctx.state.loader = loader;

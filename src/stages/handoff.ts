@@ -1,6 +1,7 @@
 import type { Context, Stage } from '../context';
 import { BootError } from '../errors';
-import { HANDOVER_DIR, LOG_FILE, NEW_ROOT, SWITCH_ROOT } from '../paths';
+import { NEW_ROOT, SWITCH_ROOT } from '../image-layout';
+import { HANDOVER_DIR, LOG_FILE } from '../paths';
 import { resolveInRoot } from '../resolve-in-root';
 import { DEVKMSG_SYSCTL } from './config';
 

@@ -1,8 +1,8 @@
 import type { Stage } from '../context';
 import { BootError } from '../errors';
 import { exec } from '../exec';
+import { API_MOUNTS, NEW_ROOT } from '../image-layout';
 import { mountedTargets } from '../mount';
-import { API_MOUNTS, NEW_ROOT } from '../paths';
 
 // /run carries /run/initramfs with the read-only root and the COW space, so
 // the booted system can still reach both.

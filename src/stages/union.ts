@@ -1,7 +1,7 @@
 import type { Stage } from '../context';
+import { NEW_ROOT } from '../image-layout';
 import { mountedTargets } from '../mount';
 import { UNION_KINDS } from '../mounts';
-import { NEW_ROOT } from '../paths';
 import { requireModules } from './drivers';
 
 export const mountUnion: Stage = {

@@ -1,0 +1,28 @@
+// The contract between the builder and /init: where the builder puts what
+// /init reads, runs or mounts on. Both sides import these names, so neither
+// can move a file without the other following. Bundled into /init, so no
+// node: imports here.
+
+/** The program the kernel runs. */
+export const INIT = '/init';
+/** The kernel version the image's modules are for: /init refuses to boot another kernel. */
+export const KERNEL_STAMP = '/etc/cowboot-kernel';
+/** The boot defaults from --config, validated and normalized at build time. */
+export const IMAGE_CONFIG = '/etc/cowboot.json';
+export const NEW_ROOT = '/newroot';
+/** API filesystems: mount points in the image, moved into the new root in this order. */
+export const API_MOUNTS = ['/dev', '/proc', '/sys', '/run'] as const;
+/** The PATH of /init's commands: tools run by name (mount, insmod, unionfs, dmsetup) must be in one of these. */
+export const TOOL_DIRS = ['/usr/sbin', '/usr/bin', '/sbin', '/bin'] as const;
+export const SWITCH_ROOT = '/sbin/switch_root';
+export const SHELL = '/bin/sh';
+/** Run by their path, not looked up on PATH: the image must hold each of them. */
+export const RUN_BY_PATH = [INIT, SWITCH_ROOT, SHELL] as const;
+
+/** The kernel's modules and their metadata, as depmod lays them out. */
+export function modulesDir(kernel: string): string {
+  return `/lib/modules/${kernel}`;
+}
+export const MODULES_DEP = 'modules.dep';
+export const MODULES_ALIAS = 'modules.alias';
+export const MODULES_BUILTIN = 'modules.builtin';
