@@ -2,13 +2,14 @@
 // are validated and in which the known keys are listed; Config and
 // DEFAULT_CONFIG are derived from the rows.
 
+import { OVERLAY_KINDS } from '../mounts';
 import { showSize } from '../size';
 import { BREAK_STAGES } from '../stage-names';
 import { boolean, type JsonForm, list, number, text, textOrNull } from './json-forms';
 import { anyText, breakStages, flag, integer, matching, moduleList, oneOf, type Parse, powerOfTwo, rootSpec, size } from './parsers';
 
-export const OVERLAY_KINDS = ['unionfs', 'dm', 'overlayfs', 'none'] as const;
-export type OverlayKind = (typeof OVERLAY_KINDS)[number];
+// The overlay= kinds are the rows of the union table.
+export { OVERLAY_KINDS, type OverlayKind } from '../mounts';
 
 export const COW_DEVICES = ['tmpfs', 'ram'] as const;
 export type CowDevice = (typeof COW_DEVICES)[number];
