@@ -1,16 +1,17 @@
 import type { Context } from './context';
-import { exec } from './exec';
+import { showCommand } from './errors';
+import { checked } from './exec';
 import { NEW_ROOT } from './image-layout';
+import { commandOf, type MountOp } from './mount-op';
 
-export interface MountSpec {
-  readonly type: string;
-  readonly source: string;
-  readonly target: string;
-  readonly options: string;
-}
+/** A filesystem to mount: a MountOp of kind 'mount', as tables of mounts write it. */
+export type MountSpec = Omit<Extract<MountOp, { kind: 'mount' }>, 'kind'>;
 
-export function mountCommand(spec: MountSpec): string[] {
-  return ['mount', '-t', spec.type, '-o', spec.options, spec.source, spec.target];
+/** Makes `op`, or throws a BootError naming its command. */
+export async function perform(ctx: Context, op: MountOp, hint?: string): Promise<void> {
+  const argv = commandOf(op);
+  ctx.log.debug(`run: ${showCommand(argv)}`);
+  checked(argv, await ctx.sys.mount(op), hint);
 }
 
 // Once /proc has been moved into the new root, the mount table is read there.
@@ -38,5 +39,5 @@ export async function mountOnce(ctx: Context, spec: MountSpec, hint?: string): P
     return;
   }
   ctx.sys.mkdirp(spec.target);
-  await exec(ctx, mountCommand(spec), hint);
+  await perform(ctx, { kind: 'mount', ...spec }, hint);
 }

@@ -6,8 +6,9 @@ import * as fs from 'node:fs';
 import { dirname } from 'node:path';
 import { TOOL_DIRS } from './image-layout';
 import { orphanZombies, type ProcStat, parseProcStat } from './reaper';
-import { mountCall, setroDevice } from './syscall-argv';
-import type { PathInfo, RunResult, System } from './system';
+import { callMount, loadLibc, WNOHANG } from './libc';
+import { commandOf } from './mount-op';
+import type { PathInfo, RunOptions, RunResult, System } from './system';
 
 const CHILD_ENV = { PATH: TOOL_DIRS.join(':'), HOME: '/', TERM: 'linux' };
 
@@ -16,53 +17,6 @@ function kindOf(stat: fs.Stats): PathInfo['kind'] {
   if (stat.isDirectory()) return 'dir';
   if (stat.isSymbolicLink()) return 'symlink';
   return 'other';
-}
-
-interface Libc {
-  waitpid(pid: number, status: bigint, options: number): number;
-  mount(source: string, target: string, type: string | null, flags: bigint, data: string | null): number;
-  ioctl(fd: number, request: bigint, argp: Int32Array): number;
-}
-const WNOHANG = 1;
-const BLKROSET = 0x125dn;
-
-// node:ffi is experimental in Node 26 and absent under Bun: without it,
-// orphans wait for the new init to collect them and every command spawns.
-function loadLibc(): Libc | null {
-  try {
-    const ffi = process.getBuiltinModule('node:ffi') as { dlopen(path: null, defs: object): { functions: Libc } } | undefined;
-    return (
-      ffi?.dlopen(null, {
-        waitpid: { arguments: ['i32', 'pointer', 'i32'], return: 'i32' },
-        mount: { arguments: ['string', 'string', 'string', 'u64', 'string'], return: 'i32' },
-        ioctl: { arguments: ['i32', 'u64', 'buffer'], return: 'i32' },
-      }).functions ?? null
-    );
-  } catch {
-    return null;
-  }
-}
-
-/** The command as one system call, where it is one of ours; false when it must be run. */
-function asSyscall(libc: Libc | null, argv: readonly string[]): boolean {
-  if (!libc) return false;
-  const mount = mountCall(argv);
-  if (mount) return libc.mount(mount.source, mount.target, mount.type, BigInt(mount.flags), mount.data) === 0;
-  const device = setroDevice(argv);
-  if (device) {
-    let fd: number;
-    try {
-      fd = fs.openSync(device, fs.constants.O_RDONLY);
-    } catch {
-      return false;
-    }
-    try {
-      return libc.ioctl(fd, BLKROSET, Int32Array.of(1)) === 0;
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
-  return false;
 }
 
 function procStats(): ProcStat[] {
@@ -122,22 +76,26 @@ export function realSystem(): System {
   const devices = deviceWatch();
   const children = new Set<number>();
   const libc = loadLibc();
+  function run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    return new Promise<RunResult>((resolve) => {
+      const [file, ...args] = argv;
+      const child = spawn(file!, args, { env: CHILD_ENV, stdio: ['ignore', 'pipe', 'pipe'], ...(options.argv0 ? { argv0: options.argv0 } : {}) });
+      if (child.pid !== undefined) children.add(child.pid);
+      child.on('exit', () => child.pid !== undefined && children.delete(child.pid));
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', (error) => resolve({ status: null, signal: null, stdout, stderr: error.message }));
+      child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
+    });
+  }
   return {
-    run(argv, options = {}) {
+    run,
+    mount(op) {
       // On failure the command runs after all: its error message is the one users know.
-      if (!options.argv0 && asSyscall(libc, argv)) return Promise.resolve({ status: 0, signal: null, stdout: '', stderr: '' });
-      return new Promise<RunResult>((resolve) => {
-        const [file, ...args] = argv;
-        const child = spawn(file!, args, { env: CHILD_ENV, stdio: ['ignore', 'pipe', 'pipe'], ...(options.argv0 ? { argv0: options.argv0 } : {}) });
-        if (child.pid !== undefined) children.add(child.pid);
-        child.on('exit', () => child.pid !== undefined && children.delete(child.pid));
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('error', (error) => resolve({ status: null, signal: null, stdout, stderr: error.message }));
-        child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
-      });
+      if (libc && callMount(libc, op)) return Promise.resolve({ status: 0, signal: null, stdout: '', stderr: '' });
+      return run(commandOf(op));
     },
     readText: (path) => fs.readFileSync(path, 'utf8'),
     readHead(path, length) {

@@ -1,6 +1,8 @@
 // Every side effect /init has goes through this interface, so the stage logic
 // can be driven by a recording fake in the unit tests.
 
+import type { MountOp } from './mount-op';
+
 export interface RunResult {
   readonly status: number | null;
   readonly signal: string | null;
@@ -25,6 +27,8 @@ export interface PathInfo {
 export interface System {
   /** Runs argv[0] (looked up in PATH) with the rest as arguments; never through a shell. */
   run(argv: readonly string[], options?: RunOptions): Promise<RunResult>;
+  /** Makes a mount, move, bind or read-only mark; fails as its command would (see mount-op.ts). */
+  mount(op: MountOp): Promise<RunResult>;
   readText(path: string): string;
   /** Reads up to `length` bytes from the start of a file or device. */
   readHead(path: string, length: number): Uint8Array;

@@ -7,13 +7,13 @@
 
 import type { Context } from '../context';
 import { BootError } from '../errors';
-import { exec } from '../exec';
 import { fstabLine } from '../fstab/fstab';
 import { NEW_ROOT } from '../image-layout';
 import { DM_NAME } from '../paths';
 import { cowDevice } from '../storage/cow-space';
 import { createSnapshot } from '../storage/snapshot';
 import type { UnionKind } from './kind';
+import { perform } from '../mount';
 
 /**
  * ext2/3/4 on a snapshot: no background inode-table zeroing eating the COW,
@@ -32,7 +32,7 @@ async function mountDmSnapshot(ctx: Context): Promise<void> {
   const { rootDevice, rootFsType, cowDevice } = ctx.state;
   if (rootDevice === null || rootFsType === null || cowDevice === null) throw new BootError('internal: no root or COW device for the snapshot');
   const node = await createSnapshot(ctx, DM_NAME, rootDevice, cowDevice, 'PO', ctx.config.cowchunk);
-  await exec(ctx, ['mount', '-t', rootFsType, '-o', snapshotMountOptions(rootFsType, ctx.config.rootflags), node, NEW_ROOT]);
+  await perform(ctx, { kind: 'mount', type: rootFsType, source: node, target: NEW_ROOT, options: snapshotMountOptions(rootFsType, ctx.config.rootflags) });
 }
 
 export const dm: UnionKind = {

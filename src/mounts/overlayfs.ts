@@ -1,15 +1,14 @@
 import type { Context } from '../context';
-import { exec } from '../exec';
 import { fstabLine } from '../fstab/fstab';
 import { NEW_ROOT } from '../image-layout';
 import { RO_DIR, UPPER_DIR, WORK_DIR } from '../paths';
 import { cowFolders } from '../storage/cow-space';
 import type { UnionKind } from './kind';
+import { perform } from '../mount';
+import type { MountOp } from '../mount-op';
 
 // upper and work must be on one filesystem: both are on the COW tmpfs.
-export function overlayfsCommand(): string[] {
-  return ['mount', '-t', 'overlay', '-o', `lowerdir=${RO_DIR},upperdir=${UPPER_DIR},workdir=${WORK_DIR}`, 'overlay', NEW_ROOT];
-}
+const OVERLAYFS: MountOp = { kind: 'mount', type: 'overlay', source: 'overlay', target: NEW_ROOT, options: `lowerdir=${RO_DIR},upperdir=${UPPER_DIR},workdir=${WORK_DIR}` };
 
 export const overlayfs: UnionKind = {
   modules: ['overlay'],
@@ -18,7 +17,7 @@ export const overlayfs: UnionKind = {
   refuses: null,
   makeCow: cowFolders,
   async mount(ctx: Context) {
-    await exec(ctx, overlayfsCommand(), 'the overlay module must be loaded');
+    await perform(ctx, OVERLAYFS, 'the overlay module must be loaded');
   },
   fstabRoot: () => fstabLine('overlay', '/', 'overlay', ['rw']),
 };

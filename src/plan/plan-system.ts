@@ -5,6 +5,7 @@
 import { parseRootSpec, type RootSpec } from '../blkid/root-spec';
 import { lastParam, parseCmdline } from '../cmdline';
 import { IMAGE_CONFIG, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT } from '../image-layout';
+import { commandOf } from '../mount-op';
 import type { PathInfo, RunResult, System } from '../system';
 
 export const PLAN_KERNEL = 'VERSION';
@@ -167,6 +168,7 @@ export function planSystem(cmdline: string, imageConfig: string | null): System 
     assumptions,
     stage: '(before the stages)',
     run: async (argv) => run(argv),
+    mount: async (op) => run(commandOf(op)),
     readText(path) {
       if (path.endsWith('/proc/self/mounts') && mounts.has(path.replace('/self/mounts', ''))) return [...mounts].map((m) => `x ${m} x rw 0 0\n`).join('');
       if (path === '/proc/4242/cmdline') return `@unionfs\0${NEW_ROOT}\0`;

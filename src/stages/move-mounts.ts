@@ -1,8 +1,7 @@
 import type { Stage } from '../context';
 import { BootError } from '../errors';
-import { exec } from '../exec';
 import { API_MOUNTS, NEW_ROOT } from '../image-layout';
-import { mountedTargets } from '../mount';
+import { mountedTargets, perform } from '../mount';
 
 // /run carries /run/initramfs with the read-only root and the COW space, so
 // the booted system can still reach both.
@@ -22,7 +21,7 @@ export const moveMounts: Stage = {
           });
         }
       }
-      await exec(ctx, ['mount', '--move', source, target]);
+      await perform(ctx, { kind: 'move', source, target });
     }
   },
 };

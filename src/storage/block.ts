@@ -1,6 +1,7 @@
 import type { Context } from '../context';
 import { BootError } from '../errors';
 import { exec } from '../exec';
+import { perform } from '../mount';
 
 function sysfsName(device: string): string {
   return device.slice(device.lastIndexOf('/') + 1);
@@ -33,5 +34,5 @@ export async function attachLoop(ctx: Context, file: string, readOnly: boolean):
 
 /** The kernel refuses every write to a read-only block device, journal replay included. */
 export async function setReadOnly(ctx: Context, device: string): Promise<void> {
-  await exec(ctx, ['blockdev', '--setro', device]);
+  await perform(ctx, { kind: 'setro', device });
 }

@@ -3,6 +3,7 @@
 
 import * as assert from 'uvu/assert';
 import { boot, createContext } from '../../src/boot';
+import { commandOf } from '../../src/mount-op';
 import type { PathInfo, RunResult, System } from '../../src/system';
 
 export type FakeNode = { kind: 'file'; mode: number; text: string } | { kind: 'dir' } | { kind: 'symlink'; target: string };
@@ -83,6 +84,8 @@ export function fakeSystem(initial: Record<string, FakeNode | string> = {}): Fak
       return sys.secrets.shift() ?? null;
     },
     reapOrphans: () => [],
+    // Recorded as the command it stands for, so transcripts read as a user would type them.
+    mount: (op) => sys.run(commandOf(op)),
     async run(argv, options = {}) {
       const key = argv.join(' ');
       sys.calls.push(`run ${options.argv0 ? `(argv0 ${options.argv0}) ` : ''}${key}`);
