@@ -37,7 +37,7 @@ export function findTool(tool: HostTool): string {
 const PT_INTERP = 3;
 
 /** True for an ELF executable with no program interpreter, i.e. statically linked. */
-export function isStaticElf(bytes: Uint8Array): boolean {
+function isStaticElf(bytes: Uint8Array): boolean {
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (b.readUInt32BE(0) !== 0x7f454c46 || b[4] !== 2) return false; // ELF, 64-bit
   const phoff = Number(b.readBigUInt64LE(0x20));
@@ -54,7 +54,7 @@ export function requireStaticBusybox(path: string): void {
 }
 
 /** Paths of the shared libraries (and the loader) an ELF file needs, as ldd reports them. */
-export function parseLdd(output: string): string[] {
+function parseLdd(output: string): string[] {
   const paths: string[] = [];
   for (const line of output.split('\n')) {
     const match = /=>\s*(\/\S+)/.exec(line) ?? /^\s*(\/\S+)\s+\(0x/.exec(line);

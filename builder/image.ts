@@ -17,12 +17,12 @@ import { filterMetadata, selectModules } from './kmod';
 
 export type Part = 'init' | 'runtime' | 'tools' | 'modules' | 'base' | 'added';
 
-export interface PartEntry {
+interface PartEntry {
   readonly part: Part;
   readonly entry: CpioEntry;
 }
 
-export interface ImageInputs {
+interface ImageInputs {
   readonly projectDir: string;
   readonly cacheDir: string;
   readonly bundlePath: string;
@@ -41,7 +41,7 @@ export interface ImageInputs {
 
 // What a generic machine needs to find its root: storage controllers, disks
 // and CD-ROMs, USB storage, and USB keyboards for the rescue shell.
-export const STORAGE_MODULES = [
+const STORAGE_MODULES = [
   'virtio_pci', 'virtio_blk', 'virtio_scsi', 'ahci', 'ata_piix', 'nvme', 'sd_mod', 'sr_mod',
   'xhci_pci', 'ehci_pci', 'ohci_pci', 'uhci_hcd', 'usb_storage', 'uas', 'usbhid', 'hid_generic',
 ] as const;
@@ -49,7 +49,7 @@ export const STORAGE_MODULES = [
 // What every boot may need whatever the machine: filesystems; a journal
 // replay (dm_snapshot, loop) and the fstab's RAM overlays (overlay) under any
 // union kind; and what each union kind loads.
-export const BOOT_MODULES: readonly string[] = [...new Set(['ext4', 'squashfs', 'isofs', 'erofs', 'vfat', 'crc32c', 'dm_snapshot', 'loop', 'overlay', ...UNION_MODULES])];
+const BOOT_MODULES: readonly string[] = [...new Set(['ext4', 'squashfs', 'isofs', 'erofs', 'vfat', 'crc32c', 'dm_snapshot', 'loop', 'overlay', ...UNION_MODULES])];
 
 const MODULE_METADATA = ['modules.symbols', MODULES_BUILTIN, 'modules.softdep'];
 

@@ -4,7 +4,7 @@
 import { type AliasIndex, matchModaliases } from '../src/kmod/alias';
 import type { ModuleDb } from '../src/kmod/loader';
 
-export interface ModuleSelection {
+interface ModuleSelection {
   /** Module names, dependencies included, sorted. */
   readonly modules: string[];
   readonly builtin: string[];

@@ -2,7 +2,7 @@
 // next_arg): words split on whitespace, double quotes group spaces, the value
 // of key="a b" loses its quotes, and "--" hands everything after it to init.
 
-export interface CmdlineParam {
+interface CmdlineParam {
   readonly key: string;
   /** null for a bare flag such as `quiet`. */
   readonly value: string | null;
@@ -10,7 +10,7 @@ export interface CmdlineParam {
 
 export interface Cmdline {
   readonly params: readonly CmdlineParam[];
-  /** Arguments the kernel passes on to init (see initArgsOf). */
+  /** Arguments the kernel passes on to init: bare words it does not know, and all after "--". */
   readonly initArgs: readonly string[];
 }
 

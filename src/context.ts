@@ -6,7 +6,7 @@ import type { StageName } from './stage-names';
 import type { System } from './system';
 
 /** What the stages find out and pass on to the stages after them. */
-export interface BootState {
+interface BootState {
   /** Arguments for the new init, from the kernel (e.g. a runlevel). */
   initArgs: readonly string[];
   /** The kernel's environment for /init, passed on unchanged to the new init. */

@@ -7,7 +7,7 @@ import type { Level } from './log';
 import { describeFailure, type Failure } from './machine';
 import { STAGE_NAMES, type StageName } from './stage-names';
 
-export type BootEvent =
+type BootEvent =
   | { readonly kind: 'stage-start'; readonly stage: StageName }
   | { readonly kind: 'stage-done'; readonly stage: StageName; readonly ms: number }
   | { readonly kind: 'stage-failed'; readonly stage: StageName; readonly ms: number; readonly failure: Failure }
@@ -74,7 +74,7 @@ export function eventsIn<K extends 'stage-done' | 'coldplug-done'>(text: string,
   return text.split('\n').flatMap((line) => parse(line) ?? []);
 }
 
-export type Observer = (event: BootEvent) => void;
+type Observer = (event: BootEvent) => void;
 
 /** Where events go: every observer sees every event, in order. */
 export class Events {

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import { type MountOp, mountCall } from './mount-op';
 
-export interface Libc {
+interface Libc {
   waitpid(pid: number, status: bigint, options: number): number;
   mount(source: string, target: string, type: string | null, flags: bigint, data: string | null): number;
   ioctl(fd: number, request: bigint, argp: Int32Array): number;

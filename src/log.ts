@@ -6,20 +6,20 @@ export type Level = 'error' | 'warn' | 'info' | 'debug';
 // syslog priorities, as /dev/kmsg expects them in "<N>".
 const PRIORITY: Record<Level, number> = { error: 3, warn: 4, info: 6, debug: 7 };
 
-export interface LogRecord {
+interface LogRecord {
   /** Milliseconds since /init started. */
   readonly at: number;
   readonly level: Level;
   readonly text: string;
 }
 
-export interface LogSinks {
+interface LogSinks {
   now(): number;
   writeConsole(text: string): void;
   writeKmsg(record: string): boolean;
 }
 
-export interface ConsolePolicy {
+interface ConsolePolicy {
   readonly quiet: boolean;
   /** rd.debug: debug records too. */
   readonly debug: boolean;

@@ -34,7 +34,7 @@ const FLAG_WORDS: Readonly<Record<string, number>> = {
 // Words that only clear a flag or say "the default".
 const DEFAULT_WORDS = new Set(['rw', 'defaults', 'suid', 'dev', 'exec', 'async', 'atime', 'diratime']);
 
-export interface MountCall {
+interface MountCall {
   readonly source: string;
   readonly target: string;
   readonly type: string | null;

@@ -15,7 +15,7 @@ import type { StageName } from './stage-names';
 // setsid makes the shell a session leader and cttyhack opens the real console
 // device (not /dev/console, which cannot be a controlling terminal), so that
 // Ctrl-C and job control work.
-export const RESCUE_SHELL: readonly string[] = ['setsid', 'cttyhack', SHELL, '-l'];
+const RESCUE_SHELL: readonly string[] = ['setsid', 'cttyhack', SHELL, '-l'];
 
 const PASSWORD_TRIES = 3;
 const DEFAULT_EMERGENCY_DELAY_S = 5;
@@ -28,7 +28,7 @@ export function emergencyDelay(panic: number | null): number | null {
   return Math.max(panic, 0);
 }
 
-export function failureBanner(failure: Failure): string {
+function failureBanner(failure: Failure): string {
   return [
     '',
     '*** cowboot rescue shell ***',
@@ -39,7 +39,7 @@ export function failureBanner(failure: Failure): string {
   ].join('\n');
 }
 
-export function breakBanner(stage: StageName): string {
+function breakBanner(stage: StageName): string {
   return [
     '',
     '*** cowboot rescue shell (rd.break) ***',

@@ -4,12 +4,12 @@
 
 import type { PathInfo } from './system';
 
-export interface ReadOnlyFs {
+interface ReadOnlyFs {
   lstat(path: string): PathInfo | null;
   readlink(path: string): string;
 }
 
-export type Resolved = { ok: true; path: string; info: PathInfo } | { ok: false; reason: string };
+type Resolved = { ok: true; path: string; info: PathInfo } | { ok: false; reason: string };
 
 const MAX_LINKS = 40; // the kernel's limit (ELOOP)
 

@@ -15,7 +15,7 @@ export interface RunOptions {
   readonly argv0?: string;
 }
 
-export type PathKind = 'file' | 'dir' | 'symlink' | 'other';
+type PathKind = 'file' | 'dir' | 'symlink' | 'other';
 
 export interface PathInfo {
   readonly kind: PathKind;

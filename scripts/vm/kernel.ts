@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_DIR } from './project';
 
-export interface TestKernel {
+interface TestKernel {
   readonly version: string;
   readonly vmlinuz: string;
   readonly kmoddir: string;

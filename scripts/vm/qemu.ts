@@ -43,7 +43,7 @@ export function requireQemu(): void {
 }
 
 /** QEMU's machine protocol, for what a person would do at the machine: plug in a disk. */
-export interface Qmp {
+interface Qmp {
   command(execute: string, args?: Record<string, unknown>): void;
 }
 

@@ -3,7 +3,7 @@
 
 import { ascii, guidMixedEndian, u16le, u32le, u64le } from './bytes';
 
-export interface PartitionId {
+interface PartitionId {
   /** 1-based, as in vda1. */
   readonly number: number;
   readonly partuuid: string;

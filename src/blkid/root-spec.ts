@@ -1,6 +1,6 @@
 // root= as dracut and booster take it: a device path, or a tag to look for.
 
-export type TagKind = 'label' | 'uuid' | 'partuuid' | 'partlabel';
+type TagKind = 'label' | 'uuid' | 'partuuid' | 'partlabel';
 export type RootSpec = { readonly kind: 'path'; readonly path: string } | { readonly kind: TagKind; readonly value: string };
 
 const TAGS: readonly [string, TagKind][] = [
@@ -21,7 +21,7 @@ export function udevEscape(value: string): string {
   return [...Buffer.from(value)].map((b) => (/[A-Za-z0-9#+\-.:=@_]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('');
 }
 
-export function udevUnescape(name: string): string {
+function udevUnescape(name: string): string {
   return Buffer.from(name.replace(/\\x([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
 }
 

@@ -1,7 +1,7 @@
 // Matches device modaliases against modules.alias, whose patterns use shell
 // wildcards (* ? [...]), as modprobe does for udev's coldplug.
 
-export interface AliasRule {
+interface AliasRule {
   readonly pattern: RegExp;
   readonly module: string;
 }

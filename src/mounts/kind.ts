@@ -6,7 +6,7 @@ import type { FstabEntry } from '../fstab/fstab';
  * What the root stage leaves for the union: the root mounted read-only on
  * RO_DIR, or its device (set read-only, or writable where the user asked).
  */
-export type RootUse = 'read-only folder' | 'read-only device' | 'writable device';
+type RootUse = 'read-only folder' | 'read-only device' | 'writable device';
 
 /** One overlay= kind: everything the stages, the builder and plan mode need to know of it. */
 export interface UnionKind {

@@ -11,9 +11,9 @@ import { HANDOVER_DIR, RO_DIR, UPPER_DIR } from '../paths';
  * everything at shutdown (docs/ROOT_STORAGE_DAEMONS.md): the daemon serving
  * the root must outlive the processes that use it.
  */
-export const UNIONFS_ARGV0 = '@unionfs';
+const UNIONFS_ARGV0 = '@unionfs';
 /** Debian sysvinit's sendsigs spares the pids listed in this folder's files. */
-export const SENDSIGS_OMIT = '/run/sendsigs.omit.d/cowboot-unionfs';
+const SENDSIGS_OMIT = '/run/sendsigs.omit.d/cowboot-unionfs';
 
 /** `path` as the daemon sees it from inside its chroot. */
 function inChroot(path: string): string {
@@ -37,7 +37,7 @@ const CACHE_FOR_EVER = 'entry_timeout=1000000000,negative_timeout=1000000000,att
 // chroot= pins the daemon's root to the folder that holds both branches, so
 // its branch paths stay valid after that folder (with /run) is moved into the
 // new root and the initramfs is deleted.
-export function unionfsCommand(): string[] {
+function unionfsCommand(): string[] {
   return [
     'unionfs',
     '-o', 'allow_other,use_ino,suid,dev,nonempty,kernel_cache',
@@ -50,7 +50,7 @@ export function unionfsCommand(): string[] {
 }
 
 /** The pid of the daemon serving NEW_ROOT (it forks away from the process we start). */
-export function findDaemon(ctx: Context): number | null {
+function findDaemon(ctx: Context): number | null {
   for (const name of ctx.sys.readdir('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     let argv: string[];

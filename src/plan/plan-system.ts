@@ -8,8 +8,8 @@ import { IMAGE_CONFIG, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, 
 import { commandOf } from '../mount-op';
 import type { PathInfo, RunResult, System } from '../system';
 
-export const PLAN_KERNEL = 'VERSION';
-export const PLAN_RAM_KIB = 2 * 1024 * 1024;
+const PLAN_KERNEL = 'VERSION';
+const PLAN_RAM_KIB = 2 * 1024 * 1024;
 
 // Where these modules sit in every kernel tree, and what each needs.
 const MODULES: Readonly<Record<string, readonly string[]>> = {
@@ -32,7 +32,7 @@ const MODULES: Readonly<Record<string, readonly string[]>> = {
   'kernel/fs/btrfs/btrfs.ko': [],
 };
 
-export interface PlanMachine {
+interface PlanMachine {
   /** Where each stage's commands go, in order. */
   readonly commands: { stage: string; command: string }[];
   /** The stage running now, which plan mode follows by the stage machine's events. */

@@ -14,7 +14,7 @@ class PlanStopped extends Error {
   }
 }
 
-export interface PlanResult {
+interface PlanResult {
   readonly ok: boolean;
   readonly text: string;
 }
