@@ -14,29 +14,12 @@ export function createContext(sys: System, kernelArgs: readonly string[], kernel
     const { level, text } = describeEvent(event);
     log[level](text);
   });
-  return {
-    sys,
-    log,
-    events,
-    config: DEFAULT_CONFIG,
-    state: {
-      initArgs: kernelArgs,
-      initEnv: kernelEnv,
-      rootDevice: null,
-      rootFsType: null,
-      cowDevice: null,
-      loader: null,
-      requiredModules: Promise.resolve([]),
-      coldplug: async () => undefined,
-      background: [],
-      devkmsgBefore: null,
-    },
-  };
+  return { sys, log, events, config: DEFAULT_CONFIG, kernel: { args: kernelArgs, env: kernelEnv } };
 }
 
 /** Runs the boot as PID 1. On a real machine it ends in execve; it resolves only under a fake system. */
 export async function boot(ctx: Context): Promise<void> {
-  ctx.log.info(`cowboot starting as PID 1, kernel arguments for init: ${ctx.state.initArgs.join(' ') || '(none)'}`);
+  ctx.log.info(`cowboot starting as PID 1, kernel arguments for init: ${ctx.kernel.args.join(' ') || '(none)'}`);
   await runStages(BOOT_STAGES, ctx, rescuePolicy);
 }
 

@@ -2,31 +2,8 @@ import type { Config } from './config';
 import type { Events } from './events';
 import type { LoadResult, ModuleLoader } from './kmod/loader';
 import type { Log } from './log';
-import type { StageName } from './stage-names';
+import type { STAGE_NAMES, StageName } from './stage-names';
 import type { System } from './system';
-
-/** What the stages find out and pass on to the stages after them. */
-interface BootState {
-  /** Arguments for the new init, from the kernel (e.g. a runlevel). */
-  initArgs: readonly string[];
-  /** The kernel's environment for /init, passed on unchanged to the new init. */
-  initEnv: Readonly<Record<string, string>>;
-  /** The block device holding the root filesystem: root=, or the loop device of loop=. */
-  rootDevice: string | null;
-  rootFsType: string | null;
-  /** overlay=dm: the device that takes the snapshot's changes. */
-  cowDevice: string | null;
-  /** The module loader of the drivers stage; later stages load through it. */
-  loader: ModuleLoader | null;
-  /** The union's and modules='s modules, loading while the root is looked for. */
-  requiredModules: Promise<readonly LoadResult[]>;
-  /** Asks for a coldplug pass, for devices that appeared since the last; resolves when it is done. */
-  coldplug: () => Promise<void>;
-  /** Work left running (coldplug); awaited before the handoff, so nothing loads across switch_root. */
-  background: Promise<void>[];
-  /** printk_devkmsg as it was before we lifted the rate limit; restored at handoff. */
-  devkmsgBefore: string | null;
-}
 
 export interface Context {
   readonly sys: System;
@@ -34,10 +11,69 @@ export interface Context {
   /** What the stage machine and its services report; the log is one observer. */
   readonly events: Events;
   config: Config;
-  readonly state: BootState;
+  /** What the kernel gave /init: arguments for init (a runlevel), and the environment, passed on unchanged. */
+  readonly kernel: { readonly args: readonly string[]; readonly env: Readonly<Record<string, string>> };
 }
 
-export interface Stage {
-  readonly name: StageName;
-  run(ctx: Context): Promise<void>;
+/** What the drivers stage starts, once, for the stages after it. */
+export interface Services {
+  readonly loader: ModuleLoader;
+  /** The union's and modules='s modules, loading while the root is looked for. */
+  readonly requiredModules: Promise<readonly LoadResult[]>;
+  /** Asks for a coldplug pass, for devices that appeared since the last; resolves when it is done. */
+  coldplug(): Promise<void>;
+  /** Work left running (coldplug); awaited before the handoff, so nothing loads across switch_root. */
+  readonly background: Promise<void>[];
 }
+
+export interface RootFound {
+  /** The block device holding the root filesystem: root=, or the loop device of loop=. */
+  readonly device: string;
+  readonly fsType: string;
+}
+
+/** What each stage hands to the stages after it. */
+export interface StageResults {
+  config: {
+    /** The new init's arguments, without our own flags. */
+    readonly initArgs: readonly string[];
+    /** printk_devkmsg as it was before we lifted the rate limit; restored at handoff. */
+    readonly devkmsgBefore: string | null;
+  };
+  'early-mounts': void;
+  drivers: Services;
+  root: RootFound;
+  /** The device that takes a snapshot's changes, where the union kind has one. */
+  cow: { readonly device: string | null };
+  union: void;
+  fstab: void;
+  'move-mounts': void;
+  handoff: void;
+}
+
+/** The results of the stages that run before N, by name: a stage can read only what is there. */
+export type Before<N extends StageName, Names extends readonly StageName[] = typeof STAGE_NAMES> = Names extends readonly [
+  infer Head extends StageName,
+  ...infer Tail extends readonly StageName[],
+]
+  ? Head extends N
+    ? unknown
+    : { readonly [K in Head]: StageResults[Head] } & Before<N, Tail>
+  : unknown;
+
+export interface Stage<N extends StageName = StageName> {
+  readonly name: N;
+  run(ctx: Context, before: Before<N>): Promise<StageResults[N]>;
+}
+
+/** A stage as the machine runs it: the results so far in, its own out. */
+export interface RunnableStage {
+  readonly name: StageName;
+  run(ctx: Context, before: Partial<StageResults>): Promise<unknown>;
+}
+
+// Mapped over a type parameter, so that a tuple of names gives a tuple of stages.
+type StagesFor<Names extends readonly StageName[]> = { readonly [I in keyof Names]: Stage<Names[I]> };
+
+/** One stage for each name of STAGE_NAMES, in its order. */
+export type BootStages = StagesFor<typeof STAGE_NAMES>;

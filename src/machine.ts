@@ -3,7 +3,7 @@
 // hands over to the failure policy; when that returns, the failed stage is
 // tried again. It never gives up and never exits.
 
-import type { Context, Stage } from './context';
+import type { Context, RunnableStage, StageResults } from './context';
 import { BootError, showCommand } from './errors';
 import type { StageName } from './stage-names';
 
@@ -32,8 +32,10 @@ export function describeFailure(failure: Failure, verb = 'failed'): string[] {
   return lines;
 }
 
-export async function runStages(stages: readonly Stage[], ctx: Context, policy: Policy): Promise<void> {
+export async function runStages(stages: readonly RunnableStage[], ctx: Context, policy: Policy): Promise<void> {
   const brokenAt = new Set<StageName>();
+  // Each stage's result, by name, for the stages after it (see Before in context.ts).
+  const results: Partial<StageResults> = {};
   let index = 0;
   while (index < stages.length) {
     const stage = stages[index]!;
@@ -46,7 +48,9 @@ export async function runStages(stages: readonly Stage[], ctx: Context, policy: 
     const ms = () => Math.round(ctx.sys.now() - started);
     ctx.events.emit({ kind: 'stage-start', stage: stage.name });
     try {
-      await stage.run(ctx);
+      const result = await stage.run(ctx, results);
+      // Each stage's result is StageResults[its name]; TypeScript cannot tie the name to the value here.
+      (results as Record<StageName, unknown>)[stage.name] = result;
       ctx.events.emit({ kind: 'stage-done', stage: stage.name, ms: ms() });
       index++;
     } catch (error) {

@@ -5,7 +5,7 @@
 // invalidates the whole snapshot and every read fails too. And a chunk of
 // cowchunk= sectors (8, 4 KiB, by default; see the README for the figures).
 
-import type { Context } from '../context';
+import type { Context, RootFound } from '../context';
 import { BootError } from '../errors';
 import { fstabLine } from '../fstab/fstab';
 import { NEW_ROOT } from '../image-layout';
@@ -28,11 +28,11 @@ export function snapshotMountOptions(fsType: string, rootflags: string | null): 
   return ['rw', ...ext, ...(rootflags ? [rootflags] : [])].join(',');
 }
 
-async function mountDmSnapshot(ctx: Context): Promise<void> {
-  const { rootDevice, rootFsType, cowDevice } = ctx.state;
-  if (rootDevice === null || rootFsType === null || cowDevice === null) throw new BootError('internal: no root or COW device for the snapshot');
-  const node = await createSnapshot(ctx, DM_NAME, rootDevice, cowDevice, 'PO', ctx.config.cowchunk);
-  await perform(ctx, { kind: 'mount', type: rootFsType, source: node, target: NEW_ROOT, options: snapshotMountOptions(rootFsType, ctx.config.rootflags) });
+async function mountDmSnapshot(ctx: Context, root: RootFound, cowDevice: string | null): Promise<void> {
+  // makeCow below always makes one; only a table wired wrongly gets here without.
+  if (cowDevice === null) throw new BootError('internal: no COW device for the snapshot');
+  const node = await createSnapshot(ctx, DM_NAME, root.device, cowDevice, 'PO', ctx.config.cowchunk);
+  await perform(ctx, { kind: 'mount', type: root.fsType, source: node, target: NEW_ROOT, options: snapshotMountOptions(root.fsType, ctx.config.rootflags) });
 }
 
 export const dm: UnionKind = {
@@ -49,5 +49,6 @@ export const dm: UnionKind = {
   makeCow: cowDevice,
   mount: mountDmSnapshot,
   // The snapshot has the medium's UUID too: name it by its own node.
-  fstabRoot: (ctx, entry) => fstabLine(`/dev/mapper/${DM_NAME}`, '/', ctx.state.rootFsType ?? entry.type, entry.options),
+  fstabRoot: (root, entry) => fstabLine(`/dev/mapper/${DM_NAME}`, '/', root.fsType, entry.options),
+  initEnv: {},
 };

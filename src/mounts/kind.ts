@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import type { Context } from '../context';
+import type { Context, RootFound } from '../context';
 import type { FstabEntry } from '../fstab/fstab';
 
 /**
@@ -20,7 +20,9 @@ export interface UnionKind {
   /** Makes the COW space; returns the device that takes the changes, where the kind needs one. */
   makeCow(ctx: Context): Promise<string | null>;
   /** Mounts the new root on NEW_ROOT. */
-  mount(ctx: Context): Promise<void>;
+  mount(ctx: Context, root: RootFound, cowDevice: string | null): Promise<void>;
   /** The root's line in the fstab inside the union, in place of `entry`, the medium's. */
-  fstabRoot(ctx: Context, entry: FstabEntry): string;
+  fstabRoot(root: RootFound, entry: FstabEntry): string;
+  /** What the new init's environment gains. */
+  readonly initEnv: Readonly<Record<string, string>>;
 }

@@ -1,5 +1,4 @@
-import type { Context } from '../context';
-import { BootError } from '../errors';
+import type { Context, RootFound } from '../context';
 import { fstabLine } from '../fstab/fstab';
 import { NEW_ROOT } from '../image-layout';
 import { RO_DIR } from '../paths';
@@ -7,15 +6,13 @@ import type { UnionKind } from './kind';
 import { perform } from '../mount';
 
 /** overlay=none: the root as it is, read-only; with rw, mounted read-write (and so written). */
-async function mountWithoutUnion(ctx: Context): Promise<void> {
+async function mountWithoutUnion(ctx: Context, root: RootFound): Promise<void> {
   const { rw, rootflags } = ctx.config;
   if (!rw) {
     await perform(ctx, { kind: 'bind', source: RO_DIR, target: NEW_ROOT });
     return;
   }
-  const { rootDevice, rootFsType } = ctx.state;
-  if (rootDevice === null || rootFsType === null) throw new BootError('internal: the root stage found no root device');
-  await perform(ctx, { kind: 'mount', type: rootFsType, source: rootDevice, target: NEW_ROOT, options: ['rw', ...(rootflags ? [rootflags] : [])].join(',') });
+  await perform(ctx, { kind: 'mount', type: root.fsType, source: root.device, target: NEW_ROOT, options: ['rw', ...(rootflags ? [rootflags] : [])].join(',') });
 }
 
 export const none: UnionKind = {
@@ -28,5 +25,6 @@ export const none: UnionKind = {
     return null;
   },
   mount: mountWithoutUnion,
-  fstabRoot: (ctx, entry) => fstabLine(ctx.state.rootDevice ?? entry.spec, '/', ctx.state.rootFsType ?? entry.type, ['ro']),
+  fstabRoot: (root) => fstabLine(root.device, '/', root.fsType, ['ro']),
+  initEnv: {},
 };

@@ -20,4 +20,5 @@ export const overlayfs: UnionKind = {
     await perform(ctx, OVERLAYFS, 'the overlay module must be loaded');
   },
   fstabRoot: () => fstabLine('overlay', '/', 'overlay', ['rw']),
+  initEnv: {},
 };

@@ -75,8 +75,6 @@ async function mountUnionfs(ctx: Context): Promise<void> {
   ctx.sys.writeText(SENDSIGS_OMIT, `${pid}\n`);
   // Killed for memory, the daemon would take the root, and then init, with it: a kernel panic.
   ctx.sys.writeText(`/proc/${pid}/oom_score_adj`, '-1000\n');
-  // systemd-shutdown then need not look for /etc/initrd-release on the union while the daemon is stopped.
-  ctx.state.initEnv = { ...ctx.state.initEnv, SYSTEMD_IN_INITRD: '0' };
   ctx.log.info(`unionfs daemon ${UNIONFS_ARGV0} is pid ${pid}, listed in ${SENDSIGS_OMIT}, never killed for memory (oom_score_adj -1000)`);
 }
 
@@ -88,4 +86,6 @@ export const unionfs: UnionKind = {
   makeCow: cowFolders,
   mount: mountUnionfs,
   fstabRoot: () => fstabLine('unionfs', '/', 'fuse.unionfs', ['rw']),
+  // systemd-shutdown then need not look for /etc/initrd-release on the union while the daemon is stopped.
+  initEnv: { SYSTEMD_IN_INITRD: '0' },
 };

@@ -25,25 +25,26 @@ function kernelConsoleLoglevel(ctx: Context): number {
   return Number.isInteger(first) ? first : 7;
 }
 
-function liftKmsgRatelimit(ctx: Context): void {
+/** The setting before ours, to restore at handoff; null where we changed nothing. */
+function liftKmsgRatelimit(ctx: Context): string | null {
   try {
     const before = ctx.sys.readText(DEVKMSG_SYSCTL).trim();
     ctx.sys.writeText(DEVKMSG_SYSCTL, 'on\n');
-    // Only what we changed is put back: a value the kernel refused to change is not ours to restore.
-    ctx.state.devkmsgBefore = before;
+    return before;
   } catch {
-    // printk.devkmsg= on the command line locks the setting; then it is the user's choice.
+    // printk.devkmsg= on the command line locks the setting; then it is the user's choice, and not ours to restore.
+    return null;
   }
 }
 
-export const loadConfig: Stage = {
+export const loadConfig: Stage<'config'> = {
   name: 'config',
   async run(ctx) {
     // The command line is in /proc, and /dev/kmsg must be there before the
     // console policy is set, or lines printed now would be echoed again by
     // the kernel once kmsg opens. The other mounts wait for their stage.
     for (const spec of EARLY_MOUNTS.filter((m) => m.target === '/proc' || m.target === '/dev')) await mountOnce(ctx, spec);
-    liftKmsgRatelimit(ctx);
+    const devkmsgBefore = liftKmsgRatelimit(ctx);
     const image = readImageConfig(ctx);
     const cmdlineText = ctx.sys.readText('/proc/cmdline').trim();
     const cmdline = configFromCmdline(parseCmdline(cmdlineText));
@@ -56,9 +57,10 @@ export const loadConfig: Stage = {
       throw new BootError(problems.map(describeProblem).join('\n'), { hint: `the kernel command line was: ${cmdlineText}` });
     }
     // The seed's runlevel 5 when the kernel passed init no arguments.
-    const initArgs = initArgsWithoutOurFlags(ctx.state.initArgs);
-    ctx.state.initArgs = initArgs.length > 0 ? initArgs : ['5'];
+    const given = initArgsWithoutOurFlags(ctx.kernel.args);
+    const initArgs = given.length > 0 ? given : ['5'];
     ctx.log.info(`command line: ${cmdlineText}`);
-    ctx.log.info(`config: ${JSON.stringify(ctx.config)}; init arguments: ${ctx.state.initArgs.join(' ')}`);
+    ctx.log.info(`config: ${JSON.stringify(ctx.config)}; init arguments: ${initArgs.join(' ')}`);
+    return { initArgs, devkmsgBefore };
   },
 };

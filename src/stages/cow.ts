@@ -15,10 +15,10 @@ async function mountsTmpfs(ctx: Context): Promise<void> {
   await mountOnce(ctx, { type: 'tmpfs', source: 'cow-mounts', target: MOUNTS_DIR, options: `mode=0755,size=${cowBytes(ctx, 'RAM for the changes to the other filesystems')}` });
 }
 
-export const makeCowSpace: Stage = {
+export const makeCowSpace: Stage<'cow'> = {
   name: 'cow',
   async run(ctx) {
     await mountsTmpfs(ctx);
-    ctx.state.cowDevice = await UNION_KINDS[ctx.config.overlay].makeCow(ctx);
+    return { device: await UNION_KINDS[ctx.config.overlay].makeCow(ctx) };
   },
 };

@@ -6,7 +6,7 @@
 // USB bus) still load. The modules the union and the user need are started
 // at once and awaited only where they are used.
 
-import type { Context, Stage } from '../context';
+import type { Context, Services, Stage } from '../context';
 import { BootError } from '../errors';
 import { KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir } from '../image-layout';
 import { type AliasIndex, matchModaliases, parseAliasRules } from '../kmod/alias';
@@ -100,14 +100,14 @@ function coldplugService(ctx: Context, loader: ModuleLoader, aliases: AliasIndex
   };
 }
 
-export const loadDrivers: Stage = {
+export const loadDrivers: Stage<'drivers'> = {
   name: 'drivers',
   async run(ctx) {
     const kernel = checkKernel(ctx);
     const loader = makeLoader(ctx, kernel);
     const { overlay, loop, modules, blacklist } = ctx.config;
     const required = [...new Set([...UNION_KINDS[overlay].modules, ...(loop ? ['loop'] : []), ...modules])].filter((m) => !blacklist.includes(m));
-    ctx.state.requiredModules = loader.load(required).then((results) => {
+    const requiredModules = loader.load(required).then((results) => {
       logResults(ctx, 'needed', results);
       return results;
     });
@@ -117,18 +117,16 @@ export const loadDrivers: Stage = {
     } catch {
       ctx.log.warn(`no ${MODULES_ALIAS} for ${kernel}: no drivers are loaded for devices`);
     }
-    ctx.state.coldplug = coldplugService(ctx, loader, parseAliasRules(aliasText));
-    ctx.state.loader = loader;
+    const coldplug = coldplugService(ctx, loader, parseAliasRules(aliasText));
     const started = ctx.sys.now();
-    ctx.state.background.push(
-      ctx.state.coldplug().then(() => ctx.events.emit({ kind: 'coldplug-done', ms: Math.round(ctx.sys.now() - started) })),
-    );
+    const background = [coldplug().then(() => ctx.events.emit({ kind: 'coldplug-done', ms: Math.round(ctx.sys.now() - started) }))];
+    return { loader, requiredModules, coldplug, background };
   },
 };
 
 /** The modules the union and modules= need: awaited where they are first used. */
-export async function requireModules(ctx: Context): Promise<void> {
-  const failed = (await ctx.state.requiredModules).filter((r) => !r.ok);
+export async function requireModules(services: Services): Promise<void> {
+  const failed = (await services.requiredModules).filter((r) => !r.ok);
   if (failed.length > 0) {
     throw new BootError(`needed modules did not load: ${failed.map((f) => `${f.module} (${f.error})`).join('; ')}`, {
       hint: 'is the module in the image? Add it when building: node build.mjs initramfs --add-module NAME …',
@@ -137,10 +135,8 @@ export async function requireModules(ctx: Context): Promise<void> {
 }
 
 /** A filesystem's driver, through the same loader. */
-export async function loadModule(ctx: Context, module: string, why: string): Promise<void> {
-  const loader = ctx.state.loader;
-  if (!loader) throw new BootError('internal: the drivers stage has not run');
-  const results = await loader.load([module]);
+export async function loadModule(ctx: Context, services: Services, module: string, why: string): Promise<void> {
+  const results = await services.loader.load([module]);
   logResults(ctx, why, results);
   const failed = results.find((r) => !r.ok);
   if (failed) throw new BootError(`module ${failed.module} did not load: ${failed.error}`, { hint: `the ${module} driver is needed for ${why}` });

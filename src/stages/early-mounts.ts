@@ -11,7 +11,7 @@ export const EARLY_MOUNTS: readonly MountSpec[] = [
   { type: 'tmpfs', source: 'tmpfs', target: '/run', options: 'mode=0755,nosuid,nodev,strictatime' },
 ];
 
-export const earlyMounts: Stage = {
+export const earlyMounts: Stage<'early-mounts'> = {
   name: 'early-mounts',
   async run(ctx) {
     for (const spec of EARLY_MOUNTS) await mountOnce(ctx, spec);

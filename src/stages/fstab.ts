@@ -6,7 +6,7 @@
 // is never written: this one lives in the union's RAM layer.
 
 import { parseRootSpec, showSpec } from '../blkid/root-spec';
-import type { Context, Stage } from '../context';
+import type { Context, RootFound, Services, Stage } from '../context';
 import { BootError } from '../errors';
 import { entryKind, type FstabEntry, type FstabLine, fstabLine, kernelOptions, parseFstab } from '../fstab/fstab';
 import { NEW_ROOT } from '../image-layout';
@@ -39,10 +39,17 @@ function folderFor(file: string, taken: Set<string>): string {
  * mounts=cow an overlayfs on top whose changes live in RAM. Returns the
  * lines for the new fstab.
  */
-async function protect(ctx: Context, entry: FstabEntry, folders: Set<string>): Promise<string[]> {
+/** What the stage works with: the earlier stages' results, and the folder names taken so far. */
+interface Inputs {
+  readonly services: Services;
+  readonly root: RootFound;
+  readonly folders: Set<string>;
+}
+
+async function protect(ctx: Context, { services, folders }: Inputs, entry: FstabEntry): Promise<string[]> {
   const spec = parseRootSpec(entry.spec);
   if (spec === null) throw new BootError(`internal: ${entry.spec} is not a device`);
-  const found = await findDevice(ctx, spec, entry.options.includes('nofail') ? 0 : DEVICE_WAIT_MS);
+  const found = await findDevice(ctx, services, spec, entry.options.includes('nofail') ? 0 : DEVICE_WAIT_MS);
   if (found.path === null) {
     // LVM, LUKS and RAID are assembled by the booted system, not here: left
     // in the fstab, it would mount them read-write.
@@ -50,7 +57,7 @@ async function protect(ctx: Context, entry: FstabEntry, folders: Set<string>): P
     return [commented('not there at boot, so left unmounted', entry)];
   }
   await setReadOnly(ctx, found.path);
-  const fs = await withJournalReplayed(ctx, await identify(ctx, found.path, entry.type === 'auto' ? null : entry.type, `its type in ${FSTAB}`));
+  const fs = await withJournalReplayed(ctx, services, await identify(ctx, services, found.path, entry.type === 'auto' ? null : entry.type, `its type in ${FSTAB}`));
   const readOnly = ['ro', ...kernelOptions(entry)];
   const target = `${NEW_ROOT}${entry.file}`;
   ctx.sys.mkdirp(target);
@@ -69,17 +76,17 @@ async function protect(ctx: Context, entry: FstabEntry, folders: Set<string>): P
   return [commented('read-only under a RAM overlay (mounts=cow)', entry), fstabLine('overlay', entry.file, 'overlay', ['rw', ...options])];
 }
 
-async function rewrite(ctx: Context, line: FstabLine, folders: Set<string>): Promise<string[]> {
+async function rewrite(ctx: Context, inputs: Inputs, line: FstabLine): Promise<string[]> {
   if (line.kind === 'text') return [line.line];
   const { entry } = line;
   const kind = entryKind(entry);
   switch (kind) {
     case 'root':
-      return [commented(`the root is the union (overlay=${ctx.config.overlay})`, entry), UNION_KINDS[ctx.config.overlay].fstabRoot(ctx, entry)];
+      return [commented(`the root is the union (overlay=${ctx.config.overlay})`, entry), UNION_KINDS[ctx.config.overlay].fstabRoot(inputs.root, entry)];
     case 'swap':
       return ctx.config.swap ? [entry.line] : [commented('swap on the disk stays off (boot with "swap" to use it)', entry)];
     case 'local':
-      return ctx.config.mounts === 'fstab' ? [entry.line] : protect(ctx, entry, folders);
+      return ctx.config.mounts === 'fstab' ? [entry.line] : protect(ctx, inputs, entry);
     case 'other':
       return [entry.line];
   }
@@ -91,9 +98,9 @@ const HEADER = (ctx: Context) => [
   '# its lines are kept here, commented out where cowboot mounted something else.',
 ];
 
-export const protectMounts: Stage = {
+export const protectMounts: Stage<'fstab'> = {
   name: 'fstab',
-  async run(ctx) {
+  async run(ctx, before) {
     const { overlay, mounts } = ctx.config;
     if (UNION_KINDS[overlay].rootUse(ctx.config) === 'writable device') {
       ctx.log.info(`overlay=${overlay}: the root is writable as asked, and ${FSTAB} is used as written`);
@@ -111,11 +118,11 @@ export const protectMounts: Stage = {
     }
     const lines = parseFstab(text);
     if (mounts === 'cow' && lines.some((l) => l.kind === 'entry' && entryKind(l.entry) === 'local')) {
-      await loadModule(ctx, 'overlay', 'the RAM overlays of the fstab (mounts=cow)');
+      await loadModule(ctx, before.drivers, 'overlay', 'the RAM overlays of the fstab (mounts=cow)');
     }
-    const folders = new Set<string>();
+    const inputs: Inputs = { services: before.drivers, root: before.root, folders: new Set() };
     const out = [...HEADER(ctx)];
-    for (const line of lines) out.push(...(await rewrite(ctx, line, folders)));
+    for (const line of lines) out.push(...(await rewrite(ctx, inputs, line)));
     ctx.sys.writeText(path, out.join('\n'));
     ctx.log.info(`${FSTAB} in the union describes the union; the root needs no fsck (${FSCK_ROOT})`);
   },

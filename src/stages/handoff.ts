@@ -2,6 +2,7 @@ import type { Context, Stage } from '../context';
 import { BootError } from '../errors';
 import { NEW_ROOT, SWITCH_ROOT } from '../image-layout';
 import { HANDOVER_DIR, LOG_FILE } from '../paths';
+import { UNION_KINDS } from '../mounts';
 import { resolveInRoot } from '../resolve-in-root';
 import { DEVKMSG_SYSCTL } from './config';
 
@@ -31,20 +32,20 @@ function restoreDevkmsg(ctx: Context, value: string): void {
 
 // switch_root deletes the initramfs, so everything that can fail is checked
 // first; after the execve there is no way back.
-export const handoff: Stage = {
+export const handoff: Stage<'handoff'> = {
   name: 'handoff',
-  async run(ctx) {
+  async run(ctx, before) {
     checkInit(ctx);
     // No insmod may be running when switch_root deletes the initramfs.
-    await Promise.allSettled(ctx.state.background);
-    const argv = ['switch_root', NEW_ROOT, ctx.config.init, ...ctx.state.initArgs];
+    await Promise.allSettled(before.drivers.background);
+    const argv = ['switch_root', NEW_ROOT, ctx.config.init, ...before.config.initArgs];
     ctx.log.info(`handing over: ${argv.join(' ')}`);
-    if (ctx.state.devkmsgBefore !== null) restoreDevkmsg(ctx, ctx.state.devkmsgBefore);
+    if (before.config.devkmsgBefore !== null) restoreDevkmsg(ctx, before.config.devkmsgBefore);
     // Written last so it holds the lines above; execve flushes nothing, and every write here is synchronous.
     ctx.sys.mkdirp(`${NEW_ROOT}${HANDOVER_DIR}`);
     ctx.sys.writeText(`${NEW_ROOT}${LOG_FILE}`, ctx.log.text());
     try {
-      ctx.sys.execve(SWITCH_ROOT, argv, ctx.state.initEnv);
+      ctx.sys.execve(SWITCH_ROOT, argv, { ...ctx.kernel.env, ...UNION_KINDS[ctx.config.overlay].initEnv });
     } catch (error) {
       throw new BootError(`could not start ${SWITCH_ROOT}: ${(error as Error).message}`, { command: argv });
     }

@@ -1,4 +1,4 @@
-import type { Stage } from '../context';
+import type { BootStages } from '../context';
 import { loadConfig } from './config';
 import { makeCowSpace } from './cow';
 import { loadDrivers } from './drivers';
@@ -9,6 +9,6 @@ import { moveMounts } from './move-mounts';
 import { mountRoot } from './root';
 import { mountUnion } from './union';
 
-export const BOOT_STAGES: readonly Stage[] = [
+export const BOOT_STAGES: BootStages = [
   loadConfig, earlyMounts, loadDrivers, mountRoot, makeCowSpace, mountUnion, protectMounts, moveMounts, handoff,
 ];

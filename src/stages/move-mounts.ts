@@ -5,7 +5,7 @@ import { mountedTargets, perform } from '../mount';
 
 // /run carries /run/initramfs with the read-only root and the COW space, so
 // the booted system can still reach both.
-export const moveMounts: Stage = {
+export const moveMounts: Stage<'move-mounts'> = {
   name: 'move-mounts',
   async run(ctx) {
     for (const source of API_MOUNTS) {

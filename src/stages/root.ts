@@ -1,5 +1,5 @@
 import { parseRootSpec, showSpec } from '../blkid/root-spec';
-import type { Context, Stage } from '../context';
+import type { Context, Services, Stage } from '../context';
 import { BootError } from '../errors';
 import { UNION_KINDS } from '../mounts';
 import { MEDIUM_DIR, RO_DIR } from '../paths';
@@ -10,9 +10,9 @@ import { copyToRam } from '../storage/toram';
 import { requireModules } from './drivers';
 
 /** loop=: mounts the medium, finds the image on it (in RAM with toram) and attaches it read-only. */
-async function attachImage(ctx: Context, medium: string): Promise<string> {
+async function attachImage(ctx: Context, services: Services, medium: string): Promise<string> {
   const { loop, rootfstype, toram } = ctx.config;
-  const mediumFs = await identify(ctx, medium, rootfstype, 'rootfstype=');
+  const mediumFs = await identify(ctx, services, medium, rootfstype, 'rootfstype=');
   await setReadOnly(ctx, medium);
   await mountFilesystem(ctx, mediumFs, MEDIUM_DIR, 'ro');
   let image = `${MEDIUM_DIR}${loop}`;
@@ -23,15 +23,16 @@ async function attachImage(ctx: Context, medium: string): Promise<string> {
     });
   }
   if (toram) image = await copyToRam(ctx, image);
-  await requireModules(ctx);
+  await requireModules(services);
   const device = await attachLoop(ctx, image, true);
   ctx.log.info(`${image} attached read-only to ${device}`);
   return device;
 }
 
-export const mountRoot: Stage = {
+export const mountRoot: Stage<'root'> = {
   name: 'root',
-  async run(ctx) {
+  async run(ctx, before) {
+    const services = before.drivers;
     const { root, rootflags, overlay, loop, loopfstype, rootfstype } = ctx.config;
     if (root === null) {
       throw new BootError('no root device: root= is not on the kernel command line nor in the image config', {
@@ -42,7 +43,7 @@ export const mountRoot: Stage = {
     if (spec === null) throw new BootError(`root=${root} is not a device path nor a LABEL=, UUID=, PARTUUID= or PARTLABEL=`);
     const { rootwait, rootdelay } = ctx.config;
     ctx.log.info(`looking for ${showSpec(spec)}${rootwait ? ' (rootwait: for ever)' : `, up to ${rootdelay} s`}`);
-    const found = await findDevice(ctx, spec, rootwait ? Number.POSITIVE_INFINITY : rootdelay * 1000);
+    const found = await findDevice(ctx, services, spec, rootwait ? Number.POSITIVE_INFINITY : rootdelay * 1000);
     if (found.path === null) {
       throw new BootError(`root device ${showSpec(spec)} did not appear within ${rootdelay} s`, {
         hint: `block devices seen: ${describeSeen(found.seen)}; a missing driver can be added with modules=, a slow device given more time with rootdelay= or rootwait`,
@@ -52,21 +53,20 @@ export const mountRoot: Stage = {
     const kind = UNION_KINDS[overlay];
     const use = kind.rootUse(ctx.config);
     let device = medium;
-    if (loop !== null) device = await attachImage(ctx, medium);
+    if (loop !== null) device = await attachImage(ctx, services, medium);
     else if (use !== 'writable device') await setReadOnly(ctx, medium);
-    const fs = loop !== null ? await identify(ctx, device, loopfstype, 'loopfstype=') : await identify(ctx, device, rootfstype, 'rootfstype=');
+    const fs = loop !== null ? await identify(ctx, services, device, loopfstype, 'loopfstype=') : await identify(ctx, services, device, rootfstype, 'rootfstype=');
     if (kind.refuses?.formats.includes(fs.type)) {
       throw new BootError(`overlay=${overlay} cannot make ${fs.type} writable: ${kind.refuses.why}`, { hint: kind.refuses.hint });
     }
-    ctx.state.rootDevice = device;
-    ctx.state.rootFsType = fs.type;
     // A root used as a device is mounted by the union stage.
     if (use !== 'read-only folder') {
       ctx.log.info(`${device} (${fs.type}) is the root device`);
-      return;
+      return { device, fsType: fs.type };
     }
-    const readable = await withJournalReplayed(ctx, fs);
+    const readable = await withJournalReplayed(ctx, services, fs);
     await mountFilesystem(ctx, readable, RO_DIR, ['ro', ...(rootflags ? [rootflags] : [])].join(','));
     ctx.log.info(`${readable.device} (${fs.type}) mounted read-only on ${RO_DIR}`);
+    return { device, fsType: fs.type };
   },
 };

@@ -4,17 +4,17 @@ import { mountedTargets } from '../mount';
 import { UNION_KINDS } from '../mounts';
 import { requireModules } from './drivers';
 
-export const mountUnion: Stage = {
+export const mountUnion: Stage<'union'> = {
   name: 'union',
-  async run(ctx) {
+  async run(ctx, before) {
     if (mountedTargets(ctx).has(NEW_ROOT)) {
       ctx.log.info(`${NEW_ROOT} is already mounted`);
       return;
     }
     ctx.sys.mkdirp(NEW_ROOT);
-    await requireModules(ctx);
+    await requireModules(before.drivers);
     const { overlay } = ctx.config;
-    await UNION_KINDS[overlay].mount(ctx);
+    await UNION_KINDS[overlay].mount(ctx, before.root, before.cow.device);
     ctx.log.info(`new root on ${NEW_ROOT} (overlay=${overlay})`);
   },
 };

@@ -2,7 +2,7 @@
 // superblock), its driver loaded, and mounted read-only without writing the
 // device, even when its journal needs replaying.
 
-import type { Context } from '../context';
+import type { Context, Services } from '../context';
 import { BootError } from '../errors';
 import { DETECT_BYTES, detectFsType, fsModule, journalNeedsRecovery } from '../fs-detect';
 import { mountOnce } from '../mount';
@@ -42,7 +42,7 @@ interface Filesystem {
 }
 
 /** The filesystem on `device`: the type given (from `typeSource`) or detected; its driver is loaded. */
-export async function identify(ctx: Context, device: string, given: string | null, typeSource: string): Promise<Filesystem> {
+export async function identify(ctx: Context, services: Services, device: string, given: string | null, typeSource: string): Promise<Filesystem> {
   const head = ctx.sys.readHead(device, DETECT_BYTES);
   const detected = detectFsType(head);
   const type = given ?? detected;
@@ -52,7 +52,7 @@ export async function identify(ctx: Context, device: string, given: string | nul
     });
   }
   const module = fsModule(type);
-  await loadModule(ctx, module, `${type} on ${device}`);
+  await loadModule(ctx, services, module, `${type} on ${device}`);
   return { device, type, detected, module, typeSource, given: given !== null, needsRecovery: journalNeedsRecovery(head) };
 }
 
@@ -75,12 +75,12 @@ export async function mountFilesystem(ctx: Context, fs: Filesystem, target: stri
  * The replay goes into RAM instead: a snapshot of the device whose changes
  * land in a sparse file on a tmpfs. The device itself stays read-only.
  */
-export async function withJournalReplayed(ctx: Context, fs: Filesystem): Promise<Filesystem> {
+export async function withJournalReplayed(ctx: Context, services: Services, fs: Filesystem): Promise<Filesystem> {
   if (!fs.needsRecovery) return fs;
   const name = fs.device.slice(fs.device.lastIndexOf('/') + 1);
   ctx.log.warn(`${fs.device} (${fs.type}) was not cleanly unmounted: its journal needs replaying; the replay goes into RAM, and ${fs.device} stays unchanged`);
-  await loadModule(ctx, 'dm_snapshot', `replaying the journal of ${fs.device}`);
-  await loadModule(ctx, 'loop', `replaying the journal of ${fs.device}`);
+  await loadModule(ctx, services, 'dm_snapshot', `replaying the journal of ${fs.device}`);
+  await loadModule(ctx, services, 'loop', `replaying the journal of ${fs.device}`);
   // Sized like the device, so it never runs full; sparse, so only the replayed blocks take RAM.
   await mountOnce(ctx, { type: 'tmpfs', source: 'replay', target: REPLAY_DIR, options: 'mode=0700' });
   const file = `${REPLAY_DIR}/${name}`;

@@ -4,7 +4,7 @@
 
 import { type RootSpec, showSpec } from '../blkid/root-spec';
 import { type BlockDevice, describeDevice, diskLinks, matchesSpec, scanBlockDevices } from '../blkid/scan';
-import type { Context } from '../context';
+import type { Context, Services } from '../context';
 
 // Without netlink (Node has none) and with no uevent helper in distribution
 // kernels, devices are noticed through /dev; a device behind a bus whose
@@ -25,7 +25,7 @@ function makeDiskLinks(ctx: Context, devices: readonly BlockDevice[]): void {
 type Found = { readonly path: string } | { readonly path: null; readonly seen: readonly BlockDevice[] };
 
 /** Waits up to `limitMs` (Infinity: for ever) for the device `spec` names. */
-export async function findDevice(ctx: Context, spec: RootSpec, limitMs: number): Promise<Found> {
+export async function findDevice(ctx: Context, services: Services, spec: RootSpec, limitMs: number): Promise<Found> {
   const deadline = ctx.sys.now() + limitMs;
   let devices: BlockDevice[] = [];
   for (;;) {
@@ -42,7 +42,7 @@ export async function findDevice(ctx: Context, spec: RootSpec, limitMs: number):
     const left = deadline - ctx.sys.now();
     if (left <= 0) return { path: null, seen: devices };
     await ctx.sys.waitForDeviceEvent(seen, Math.min(left, COLDPLUG_SAFETY_NET_MS));
-    ctx.state.background.push(ctx.state.coldplug());
+    services.background.push(services.coldplug());
   }
 }
 
