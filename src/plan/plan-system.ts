@@ -1,11 +1,14 @@
 // A System for plan mode: nothing runs, every command is recorded, and the
-// machine is imagined (RAM, the root device and what it holds) so the real
-// stages can go through a whole boot and say what they would do.
+// in-memory machine (memory-machine.ts) is given an imagined RAM, root device
+// and what it holds, so the real stages can go through a whole boot and say
+// what they would do.
 
 import { parseRootSpec, type RootSpec } from '../blkid/root-spec';
 import { lastParam, parseCmdline } from '../cmdline';
 import { IMAGE_CONFIG, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT } from '../image-layout';
 import { commandOf } from '../mount-op';
+import { MEDIUM_DIR } from '../paths';
+import { type MemoryNode, memoryMachine } from './memory-machine';
 import type { PathInfo, RunResult, System } from '../system';
 
 const PLAN_KERNEL = 'VERSION';
@@ -97,24 +100,22 @@ export function planSystem(cmdline: string, imageConfig: string | null): System 
   // The boot's own parser, so the imagined machine follows the same value a boot would (the last).
   const parsed = parseCmdline(cmdline);
   const paramOf = (key: string) => lastParam(parsed, key)?.value ?? null;
-  const files = new Map<string, string | Uint8Array>();
-  const mounts = new Set<string>();
   const commands: { stage: string; command: string }[] = [];
   const assumptions = [`${PLAN_RAM_KIB / 1024 / 1024}G of RAM`, `the running kernel is the one the image was built for (${PLAN_KERNEL})`];
   let clock = 0;
 
-  const set = (path: string, content: string | Uint8Array) => files.set(path, content);
-  set('/proc/cmdline', `${cmdline}\n`);
-  if (imageConfig !== null) set(IMAGE_CONFIG, imageConfig);
-  set('/proc/sys/kernel/printk', '4 4 1 7\n');
-  set('/proc/sys/kernel/printk_devkmsg', 'ratelimit\n');
-  set('/proc/sys/kernel/osrelease', `${PLAN_KERNEL}\n`);
-  set('/proc/meminfo', `MemTotal: ${PLAN_RAM_KIB} kB\nMemAvailable: ${PLAN_RAM_KIB * 0.9} kB\n`);
-  set('/proc/filesystems', '\text4\n\tsquashfs\n\tiso9660\n');
-  const kernelDir = modulesDir(PLAN_KERNEL);
-  set(`${kernelDir}/${MODULES_DEP}`, Object.entries(MODULES).map(([path, deps]) => `${path}: ${deps.join(' ')}\n`).join(''));
-  set(`${kernelDir}/${MODULES_BUILTIN}`, '');
-  set(`${kernelDir}/${MODULES_ALIAS}`, '');
+  const initial: Record<string, string | Uint8Array | MemoryNode> = {
+    '/proc/cmdline': `${cmdline}\n`,
+    ...(imageConfig !== null ? { [IMAGE_CONFIG]: imageConfig } : {}),
+    '/proc/sys/kernel/printk': '4 4 1 7\n',
+    '/proc/sys/kernel/printk_devkmsg': 'ratelimit\n',
+    '/proc/sys/kernel/osrelease': `${PLAN_KERNEL}\n`,
+    '/proc/meminfo': `MemTotal: ${PLAN_RAM_KIB} kB\nMemAvailable: ${PLAN_RAM_KIB * 0.9} kB\n`,
+    '/proc/filesystems': '\text4\n\tsquashfs\n\tiso9660\n',
+    [`${modulesDir(PLAN_KERNEL)}/${MODULES_DEP}`]: Object.entries(MODULES).map(([path, deps]) => `${path}: ${deps.join(' ')}\n`).join(''),
+    [`${modulesDir(PLAN_KERNEL)}/${MODULES_BUILTIN}`]: '',
+    [`${modulesDir(PLAN_KERNEL)}/${MODULES_ALIAS}`]: '',
+  };
 
   // The root device: found as root= names it, holding what rootfstype= (or
   // with loop=, a CD and an image of the type its name says) suggests.
@@ -127,82 +128,51 @@ export function planSystem(cmdline: string, imageConfig: string | null): System 
     const name = spec.kind === 'path' ? spec.path.slice('/dev/'.length).replaceAll('/', '!') : 'sda1';
     const label = tag?.kind === 'label' ? tag.value : null;
     const uuid = tag?.kind === 'uuid' && /^[0-9a-f-]{36}$/i.test(tag.value) ? tag.value : null;
-    set(`/sys/class/block/${name}/size`, '4194304\n');
+    initial[`/sys/class/block/${name}/size`] = '4194304\n';
     if (name === 'sda1') {
-      set('/sys/class/block/sda1/partition', '1\n');
-      set('/dev/sda', gptDisk(tag?.kind === 'partuuid' ? tag.value : null, tag?.kind === 'partlabel' ? tag.value : null));
+      initial['/sys/class/block/sda1'] = { kind: 'symlink', target: '../../devices/plan/block/sda/sda1' };
+      initial['/sys/class/block/sda1/partition'] = '1\n';
+      initial['/dev/sda'] = gptDisk(tag?.kind === 'partuuid' ? tag.value : null, tag?.kind === 'partlabel' ? tag.value : null);
     }
-    set(`/dev/${name}`, superblock(fsType, label, uuid));
-    assumptions.push(`${rootText} is /dev/${name}, holding ${fsType}${loop ? ` with ${loop} (${paramOf('loopfstype') ?? imageType(loop)}) on it` : ''}`);
-    if (loop) set(`${'/run/initramfs/live'}${loop}`, 'x'.repeat(1024 * 1024));
+    initial[`/dev/${name}`] = superblock(fsType, label, uuid);
+    const imageFsType = loop ? (paramOf('loopfstype') ?? imageType(loop)) : null;
+    assumptions.push(`${rootText} is /dev/${name}, holding ${fsType}${loop ? ` with ${loop} (${imageFsType}) on it` : ''}`);
+    // An image of 1 MiB: a loop device over it shows its superblock.
+    if (loop && imageFsType) initial[`${MEDIUM_DIR}${loop}`] = Buffer.concat([superblock(imageFsType, null, null), Buffer.alloc(1024 * 1024 - 0x10400)]);
   }
+  const machine = memoryMachine(initial);
 
   const run = (argv: readonly string[]): RunResult => {
-    const [cmd, ...args] = argv;
-    commands.push({ stage: machine.stage, command: argv.join(' ') });
-    if (cmd === 'mount' && args[0] === '--move') {
-      for (const m of [...mounts]) if (m === args[1] || m.startsWith(`${args[1]}/`)) {
-        mounts.delete(m);
-        mounts.add(`${args[2]}${m.slice(args[1]!.length)}`);
-      }
-    } else if (cmd === 'mount' || cmd === 'unionfs') mounts.add(args[args.length - 1]!);
-    else if (cmd === 'umount') mounts.delete(args[0]!);
-    else if (cmd === 'losetup') {
-      const file = args[args.length - 1]!;
-      const n = [...files.keys()].filter((p) => p.endsWith('/loop/backing_file')).length;
-      set(`/sys/block/loop${n}/loop/backing_file`, `${file}\n`);
-      set(`/sys/class/block/loop${n}/size`, '2097152\n');
-      const type = file.startsWith('/run/initramfs/cow') ? 'none' : paramOf('loopfstype') ?? imageType(file);
-      set(`/dev/loop${n}`, superblock(type, null, null));
-    } else if (cmd === 'dmsetup' && args.includes('mknodes')) set('/dev/mapper/cowboot-root', '');
-    else if (cmd === 'modprobe' && args[0] === 'brd') {
-      set('/dev/ram0', '');
-      set('/sys/class/block/ram0/size', `${Number(/rd_size=(\d+)/.exec(args.join(' '))?.[1] ?? 0) * 2}\n`);
-    }
+    plan.commands.push({ stage: plan.stage, command: argv.join(' ') });
+    machine.react(argv);
     return { status: 0, signal: null, stdout: '', stderr: '' };
   };
 
-  const exists = (path: string) => files.has(path) || [...files.keys()].some((p) => p.startsWith(`${path}/`));
-  const machine: System & PlanMachine = {
+  const plan: System & PlanMachine = {
     commands,
     assumptions,
     stage: '(before the stages)',
     run: async (argv) => run(argv),
     mount: async (op) => run(commandOf(op)),
-    readText(path) {
-      if (path.endsWith('/proc/self/mounts') && mounts.has(path.replace('/self/mounts', ''))) return [...mounts].map((m) => `x ${m} x rw 0 0\n`).join('');
-      if (path === '/proc/4242/cmdline') return `@unionfs\0${NEW_ROOT}\0`;
-      const content = files.get(path);
-      if (content === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
-      return typeof content === 'string' ? content : Buffer.from(content).toString('latin1');
-    },
-    readHead(path, length) {
-      const content = files.get(path);
-      if (content === undefined) throw new Error(`ENOENT: ${path}`);
-      return (typeof content === 'string' ? Buffer.from(content, 'latin1') : content).subarray(0, length);
-    },
-    writeText: (path, text) => set(path, text),
-    createSparseFile: (path) => set(path, ''),
+    readText: (path) => machine.readText(path),
+    readHead: (path, length) => machine.readHead(path, length),
+    writeText: (path, text) => machine.writeText(path, text),
+    createSparseFile: (path, bytes) => machine.createSparseFile(path, bytes),
     async copyFile(from, to) {
-      commands.push({ stage: machine.stage, command: `(copy ${from} to ${to})` });
-      set(to, files.get(from) ?? '');
+      commands.push({ stage: plan.stage, command: `(copy ${from} to ${to})` });
+      machine.copyFile(from, to);
     },
-    mkdirp: () => undefined,
+    mkdirp: (path) => machine.mkdirp(path),
     lstat(path): PathInfo | null {
-      if (path === `${NEW_ROOT}/sbin/init` || path.startsWith(`${NEW_ROOT}/`) && paramOf('init') && path === `${NEW_ROOT}${paramOf('init')}`) return { kind: 'file', mode: 0o755, size: 0 };
+      // The new root is imagined whole: every folder is there, and init= is an executable file.
+      if (path === `${NEW_ROOT}${paramOf('init') ?? '/sbin/init'}`) return { kind: 'file', mode: 0o755, size: 0 };
       if (path.startsWith(`${NEW_ROOT}/`)) return { kind: 'dir', mode: 0o755, size: 0 };
-      const content = files.get(path);
-      if (content !== undefined) return { kind: 'file', mode: 0o644, size: content.length };
-      return exists(path) ? { kind: 'dir', mode: 0o755, size: 0 } : null;
+      return machine.lstat(path);
     },
-    readlink: (path) => (path === '/sys/class/block/sda1' ? '../../devices/plan/block/sda/sda1' : ''),
-    symlink: () => undefined,
-    readdir(path) {
-      if (path === '/proc') return mounts.has(NEW_ROOT) ? ['4242'] : [];
-      const prefix = `${path}/`;
-      return [...new Set([...files.keys()].filter((p) => p.startsWith(prefix)).map((p) => p.slice(prefix.length).split('/')[0]!))].sort();
-    },
-    waitForPath: async (path) => files.has(path),
+    readlink: (path) => machine.readlink(path),
+    symlink: (target, path) => machine.symlink(target, path),
+    readdir: (path) => machine.readdir(path),
+    waitForPath: async (path) => machine.files.has(path),
     deviceEvents: () => 0,
     waitForDeviceEvent: async () => undefined,
     now: () => (clock += 1),
@@ -210,12 +180,12 @@ export function planSystem(cmdline: string, imageConfig: string | null): System 
     writeConsole: () => undefined,
     writeKmsg: () => true,
     execve(_file, argv) {
-      commands.push({ stage: machine.stage, command: `exec ${argv.join(' ')}` });
+      commands.push({ stage: plan.stage, command: `exec ${argv.join(' ')}` });
       return undefined as never;
     },
     interactiveShell: async () => undefined,
     readSecret: async () => null,
     reapOrphans: () => [],
   };
-  return machine;
+  return plan;
 }

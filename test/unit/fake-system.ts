@@ -1,12 +1,13 @@
-// A recording fake of the System interface: an in-memory file tree, scripted
-// command results, and a journal of every call in order.
+// A recording fake of the System interface: the in-memory machine that plan
+// mode imagines, scripted command results, and a journal of every call in order.
 
 import * as assert from 'uvu/assert';
 import { boot, createContext } from '../../src/boot';
 import { commandOf } from '../../src/mount-op';
-import type { PathInfo, RunResult, System } from '../../src/system';
+import { type MemoryNode, memoryMachine } from '../../src/plan/memory-machine';
+import type { RunResult, System } from '../../src/system';
 
-export type FakeNode = { kind: 'file'; mode: number; text: string } | { kind: 'dir' } | { kind: 'symlink'; target: string };
+export type FakeNode = MemoryNode;
 
 export interface FakeSystem extends System {
   readonly calls: string[];
@@ -15,7 +16,7 @@ export interface FakeSystem extends System {
   readonly files: Map<string, FakeNode>;
   /** What a command returns, by its argv joined with spaces; default: success. */
   readonly results: Map<string, Partial<RunResult>>;
-  /** Mount points, kept up to date by the mount, unionfs and mount --move commands that succeed. */
+  /** Mount points, kept up to date by the in-memory machine as commands succeed. */
   readonly mounts: string[];
   execveCalls: { file: string; argv: readonly string[]; env: Readonly<Record<string, string>> }[];
   kmsgAvailable: boolean;
@@ -60,16 +61,15 @@ export const KERNEL_FILES: Record<string, string> = {
 export const insmod = (path: string) => `run insmod /lib/modules/6.1.0-test/kernel/${path}`;
 
 export function fakeSystem(initial: Record<string, FakeNode | string> = {}): FakeSystem {
-  const files = new Map<string, FakeNode>();
-  for (const [path, node] of Object.entries({ ...KERNEL_FILES, ...initial })) files.set(path, typeof node === 'string' ? { kind: 'file', mode: 0o644, text: node } : node);
+  const machine = memoryMachine({ ...KERNEL_FILES, ...initial });
   let clock = 0;
   const sys: FakeSystem = {
     calls: [],
     console: [],
     kmsg: [],
-    files,
+    files: machine.files,
     results: new Map(),
-    mounts: [],
+    mounts: machine.mounts,
     execveCalls: [],
     kmsgAvailable: true,
     appearing: new Set(),
@@ -91,51 +91,33 @@ export function fakeSystem(initial: Record<string, FakeNode | string> = {}): Fak
       sys.calls.push(`run ${options.argv0 ? `(argv0 ${options.argv0}) ` : ''}${key}`);
       clock += 10;
       const result = { status: 0, signal: null, stdout: '', stderr: '', ...sys.results.get(key) };
-      if (result.status === 0) track(argv);
+      if (result.status === 0) machine.react(argv);
       return result;
     },
-    readText(path) {
-      const table = /^(.*)\/proc\/self\/mounts$/.exec(path);
-      if (table && sys.mounts.includes(`${table[1]}/proc`)) return sys.mounts.map((m) => `none ${m} fake rw 0 0\n`).join('');
-      const node = files.get(path);
-      if (node?.kind !== 'file') throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
-      return node.text;
-    },
-    readHead(path, length) {
-      return Buffer.from(sys.readText(path), 'latin1').subarray(0, length);
-    },
+    readText: (path) => machine.readText(path),
+    readHead: (path, length) => machine.readHead(path, length),
     writeText(path, text) {
       if (sys.refused.has(path)) throw Object.assign(new Error(`EINVAL: invalid argument, write ${path}`), { code: 'EINVAL' });
       sys.calls.push(`write ${path}`);
-      files.set(path, { kind: 'file', mode: 0o644, text });
+      machine.writeText(path, text);
     },
     createSparseFile(path, bytes) {
       sys.calls.push(`sparse ${path} ${bytes}`);
-      files.set(path, { kind: 'file', mode: 0o600, text: '' });
+      machine.createSparseFile(path, bytes);
     },
     async copyFile(from, to) {
       sys.calls.push(`copy ${from} ${to}`);
-      const node = files.get(from);
-      if (node?.kind !== 'file') throw new Error(`ENOENT: ${from}`);
-      files.set(to, node);
+      machine.copyFile(from, to);
     },
     mkdirp(path) {
       sys.calls.push(`mkdir ${path}`);
-      if (!files.has(path)) files.set(path, { kind: 'dir' });
+      machine.mkdirp(path);
     },
-    lstat(path): PathInfo | null {
-      const node = files.get(path);
-      if (!node) return [...files.keys()].some((p) => p.startsWith(`${path}/`)) ? { kind: 'dir', mode: 0o755, size: 0 } : null;
-      return { kind: node.kind, mode: node.kind === 'file' ? node.mode : 0o777, size: node.kind === 'file' ? node.text.length : 0 };
-    },
-    readlink(path) {
-      const node = files.get(path);
-      if (node?.kind !== 'symlink') throw new Error(`EINVAL: ${path}`);
-      return node.target;
-    },
+    lstat: (path) => machine.lstat(path),
+    readlink: (path) => machine.readlink(path),
     symlink(target, path) {
       sys.calls.push(`symlink ${path} -> ${target}`);
-      files.set(path, { kind: 'symlink', target });
+      machine.symlink(target, path);
     },
     deviceEvents: () => sys.events,
     async waitForDeviceEvent(seen, timeoutMs) {
@@ -143,15 +125,11 @@ export function fakeSystem(initial: Record<string, FakeNode | string> = {}): Fak
       clock += Number.isFinite(timeoutMs) ? timeoutMs : 1000;
       sys.onDeviceWait();
     },
-    readdir(path) {
-      const prefix = `${path}/`;
-      const names = [...files.keys()].filter((p) => p.startsWith(prefix)).map((p) => p.slice(prefix.length).split('/')[0]!);
-      return [...new Set(names)].sort();
-    },
+    readdir: (path) => machine.readdir(path),
     async waitForPath(path, timeoutMs) {
       sys.calls.push(`wait ${path} ${timeoutMs}`);
-      if (sys.appearing.has(path)) files.set(path, { kind: 'file', mode: 0o600, text: '' });
-      return files.has(path);
+      if (sys.appearing.has(path)) machine.writeText(path, '');
+      return sys.files.has(path);
     },
     now: () => (clock += 1),
     async sleep(ms) {
@@ -181,18 +159,6 @@ export function fakeSystem(initial: Record<string, FakeNode | string> = {}): Fak
       sys.onShell();
     },
   };
-  function track(argv: readonly string[]): void {
-    const [cmd, ...args] = argv;
-    if (cmd === 'mount' && args[0] === '--move') {
-      const [, from, to] = args;
-      for (let i = 0; i < sys.mounts.length; i++) {
-        const m = sys.mounts[i]!;
-        if (m === from || m.startsWith(`${from}/`)) sys.mounts[i] = `${to}${m.slice(from!.length)}`;
-      }
-    } else if (cmd === 'mount' || cmd === 'unionfs') {
-      sys.mounts.push(args[args.length - 1]!);
-    }
-  }
   return sys;
 }
 

@@ -61,12 +61,6 @@ function frozenMachine(cmdline: string, options: { dataDisk?: boolean; dirtyData
     '/newroot/etc/fstab': INSTALLER_FSTAB,
   });
   sys.kmsgAvailable = false;
-  const run = sys.run.bind(sys);
-  sys.run = async (argv, opts) => {
-    if (argv[0] === 'losetup') sys.files.set('/sys/block/loop0/loop/backing_file', { kind: 'file', mode: 0o444, text: `${argv[argv.length - 1]}\n` });
-    if (argv[0] === 'dmsetup' && argv[2] === 'mknodes') sys.files.set(`/dev/mapper/${argv[3]}`, { kind: 'file', mode: 0o600, text: '' });
-    return run(argv, opts);
-  };
   return sys;
 }
 
