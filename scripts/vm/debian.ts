@@ -151,8 +151,3 @@ function makeSecondDisk(name: string): string {
   rmSync(swap, { force: true });
   return disk;
 }
-
-/** QEMU -drive arguments for the two disks, as virtio (vda, vdb). */
-export function debianDrives(disks: DebianDisks): string[] {
-  return [`file=${disks.root},if=virtio,format=raw`, `file=${disks.second},if=virtio,format=raw`];
-}

@@ -5,11 +5,10 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { makeGuestDisk, REPORTING_INIT, sha256File } from '../../scripts/vm/guest';
+import { makeGuestDisk, REPORTING_INIT } from '../../scripts/vm/guest';
 import { buildImage } from '../../scripts/vm/image';
 import { PROJECT_DIR } from '../../scripts/vm/project';
-import { boot, handoffSeconds } from '../../scripts/vm/qemu';
-import { assertCleanBoot, guest } from './report';
+import { bootMedium } from './harness';
 
 const BUN = join(PROJECT_DIR, 'node_modules', '@oven', 'bun-linux-x64', 'bin', 'bun');
 let image = '';
@@ -30,14 +29,11 @@ test('--runtime bun: Bun as PID 1 boots the root over unionfs', async () => {
   assert.match(listing, /^file +0755 \/usr\/bin\/bun /m);
   assert.not.match(listing, /\/usr\/bin\/node/);
   const disk = makeGuestDisk('bun-root', { init: REPORTING_INIT });
-  const before = sha256File(disk);
-  const result = await boot({ name: 'bun', initrd: image, drives: [`file=${disk},if=virtio,format=raw`], append: 'console=ttyS0 root=LABEL=bun-root panic=5' });
-  assertCleanBoot(result);
-  assert.equal(guest(result.console, 'pid'), ['1 args=5']);
-  assert.equal(guest(result.console, 'rootfs'), ['fuse.unionfs']);
-  assert.equal(guest(result.console, 'writable'), ['yes']);
-  assert.is(sha256File(disk), before);
-  console.log(`  bun handoff: ${handoffSeconds(result.console, /GUEST uptime=([\d.]+)/)?.toFixed(2)} s`);
+  const booted = await bootMedium({ name: 'bun', image, medium: { disks: [disk] }, append: 'root=LABEL=bun-root panic=5' });
+  assert.equal(booted.report('pid'), ['1 args=5']);
+  assert.equal(booted.report('rootfs'), ['fuse.unionfs']);
+  assert.equal(booted.report('writable'), ['yes']);
+  console.log(`  bun handoff: ${booted.handoff?.toFixed(2)} s`);
 });
 
 test.run();

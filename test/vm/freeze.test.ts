@@ -6,11 +6,9 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DEBIAN_UUIDS, type DebianDisks, type DebianInit, debianDrives, makeDebianDisks } from '../../scripts/vm/debian';
-import { sha256File } from '../../scripts/vm/guest';
+import { DEBIAN_UUIDS, type DebianDisks, type DebianInit, makeDebianDisks } from '../../scripts/vm/debian';
 import { buildImage } from '../../scripts/vm/image';
-import { boot, type BootResult } from '../../scripts/vm/qemu';
-import { guest } from './report';
+import { type Booted, bootMedium } from './harness';
 
 const POWEROFF_LIMIT_S = 60;
 const INITS = ['systemd', 'sysvinit'] as const;
@@ -40,73 +38,65 @@ function poweroffSeconds(console: string): number | null {
 }
 
 /** `writes`: the second disk is written, as mounts=fstab and swap ask; the root never is. */
-async function frozenBoot(init: DebianInit, name: string, append: string, writes = false): Promise<{ result: BootResult; poweroff: number }> {
+async function frozenBoot(init: DebianInit, name: string, append: string, writes = false): Promise<{ booted: Booted; poweroff: number }> {
   const d = disks.get(init)!;
-  const before = [d.root, d.second].map(sha256File);
-  const result = await boot({ name, initrd: image, drives: debianDrives(d), append: `console=ttyS0 root=UUID=${DEBIAN_UUIDS.root} ${append}`, timeoutMs: 300_000 });
-  assert.not.match(result.console, /Kernel panic/, `kernel panic, see ${result.logFile}`);
-  assert.ok(result.console.includes('GUEST done'), `the probe did not run at the end of boot, see ${result.logFile}`);
-  const poweroff = poweroffSeconds(result.console);
-  assert.ok(poweroff !== null && poweroff < POWEROFF_LIMIT_S, `power-off not reached within ${POWEROFF_LIMIT_S} s of the probe's request (${poweroff}), see ${result.logFile}`);
-  const after = [d.root, d.second].map(sha256File);
-  assert.is(after[0], before[0], 'the root disk was written');
-  if (writes) assert.is.not(after[1], before[1], 'the second disk was not written, though asked');
-  else assert.is(after[1], before[1], 'the second disk was written');
-  return { result, poweroff };
+  const booted = await bootMedium({ name, image, medium: { disks: [d.root, d.second] }, append: `root=UUID=${DEBIAN_UUIDS.root} ${append}`, writes: writes ? [d.second] : [], timeoutMs: 300_000 });
+  const poweroff = poweroffSeconds(booted.console);
+  assert.ok(poweroff !== null && poweroff < POWEROFF_LIMIT_S, `power-off not reached within ${POWEROFF_LIMIT_S} s of the probe's request (${poweroff}), see ${booted.result.logFile}`);
+  return { booted, poweroff };
 }
 
 for (const init of INITS) {
   for (const overlay of UNIONS) {
     test(`${init}, overlay=${overlay}: boots to its end with no storage failure, /data in RAM, no swap, powers off, no disk written`, async () => {
-      const { result, poweroff } = await frozenBoot(init, `freeze-${init}-${overlay}`, `overlay=${overlay} quiet`);
-      const c = result.console;
-      const end = init === 'systemd' ? guest(c, 'state')[0] : guest(c, 'runlevel')[0];
-      const failed = init === 'systemd' ? (guest(c, 'failed')[0] ?? '').trim() : '';
+      const { booted, poweroff } = await frozenBoot(init, `freeze-${init}-${overlay}`, `overlay=${overlay} quiet`);
+      const end = init === 'systemd' ? booted.report('state')[0] : booted.report('runlevel')[0];
+      const failed = init === 'systemd' ? (booted.report('failed')[0] ?? '').trim() : '';
       table.push(`| ${init} | ${overlay} | ${end} | ${failed || 'none'} | ${poweroff.toFixed(1)} | yes |`);
       if (init === 'systemd') {
         assert.is(end, 'running');
         assert.is(failed, '', 'no unit failed');
         // systemd's INITRD_INTERFACE: /run as it was handed over (strictatime shows as no atime flag at all).
-        assert.match(guest(c, 'run')[0] ?? '', /^rw,nosuid,nodev,mode=755/);
+        assert.match(booted.report('run')[0] ?? '', /^rw,nosuid,nodev,mode=755/);
       } else {
         assert.is(end, 'N 5', 'sysvinit reached runlevel 5');
       }
-      assert.not.match(c, STORAGE_TROUBLE, `an init reported a storage failure, see ${result.logFile}`);
-      assert.equal(guest(c, 'rootfs'), [ROOTFS[overlay]]);
-      assert.match(guest(c, 'data')[0] ?? '', /^overlay rw,.*lowerdir=\/run\/initramfs\/mounts\/data\/ro/, '/data is under a RAM overlay');
-      assert.equal(guest(c, 'swaps'), ['0'], 'no swap is active');
-      assert.equal(guest(c, 'root-write'), ['ok']);
-      assert.equal(guest(c, 'data-write'), ['ok']);
-      assert.equal(guest(c, 'data-file'), ['data-partition']);
-      assert.equal(guest(c, 'initrd-release'), [], 'nothing that marks an initrd is in the new root');
-      assert.equal(guest(c, 'fsck-root'), ['present']);
-      assert.equal(guest(c, 'daemon-oom'), overlay === 'unionfs' ? ['-1000'] : []);
+      assert.not.match(booted.console, STORAGE_TROUBLE, `an init reported a storage failure, see ${booted.result.logFile}`);
+      assert.equal(booted.report('rootfs'), [ROOTFS[overlay]]);
+      assert.match(booted.report('data')[0] ?? '', /^overlay rw,.*lowerdir=\/run\/initramfs\/mounts\/data\/ro/, '/data is under a RAM overlay');
+      assert.equal(booted.report('swaps'), ['0'], 'no swap is active');
+      assert.equal(booted.report('root-write'), ['ok']);
+      assert.equal(booted.report('data-write'), ['ok']);
+      assert.equal(booted.report('data-file'), ['data-partition']);
+      assert.equal(booted.report('initrd-release'), [], 'nothing that marks an initrd is in the new root');
+      assert.equal(booted.report('fsck-root'), ['present']);
+      assert.equal(booted.report('daemon-oom'), overlay === 'unionfs' ? ['-1000'] : []);
     });
   }
 }
 
 test('systemd, mounts=ro: /data read-only from its own device, writes to it refused, nothing else changes', async () => {
-  const { result } = await frozenBoot('systemd', 'freeze-mounts-ro', 'overlay=overlayfs mounts=ro quiet');
-  assert.is(guest(result.console, 'state')[0], 'running');
-  assert.match(guest(result.console, 'data')[0] ?? '', /^ext4 ro,/);
-  assert.equal(guest(result.console, 'data-write'), []);
-  assert.equal(guest(result.console, 'data-file'), ['data-partition']);
+  const { booted } = await frozenBoot('systemd', 'freeze-mounts-ro', 'overlay=overlayfs mounts=ro quiet');
+  assert.is(booted.report('state')[0], 'running');
+  assert.match(booted.report('data')[0] ?? '', /^ext4 ro,/);
+  assert.equal(booted.report('data-write'), []);
+  assert.equal(booted.report('data-file'), ['data-partition']);
 });
 
 // Last of the sysvinit boots: this one writes its second disk.
 test('sysvinit, mounts=fstab swap: /data and swap as the fstab says, so the second disk is written and the root is not', async () => {
-  const { result } = await frozenBoot('sysvinit', 'freeze-mounts-fstab', 'overlay=overlayfs mounts=fstab swap quiet', true);
-  assert.match(guest(result.console, 'data')[0] ?? '', /^ext4 rw,/);
-  assert.equal(guest(result.console, 'swaps'), ['1']);
-  assert.equal(guest(result.console, 'data-write'), ['ok']);
-  assert.not.match(result.console, STORAGE_TROUBLE);
+  const { booted } = await frozenBoot('sysvinit', 'freeze-mounts-fstab', 'overlay=overlayfs mounts=fstab swap quiet', true);
+  assert.match(booted.report('data')[0] ?? '', /^ext4 rw,/);
+  assert.equal(booted.report('swaps'), ['1']);
+  assert.equal(booted.report('data-write'), ['ok']);
+  assert.not.match(booted.console, STORAGE_TROUBLE);
 });
 
 test('systemd, overlay=dm with a full COW: the writer gets an error and returns, later writes are refused, the system powers off', async () => {
-  const { result } = await frozenBoot('systemd', 'freeze-dm-full', 'overlay=dm cowsize=64M probe.fill quiet');
-  assert.match(result.console, /Snapshot overflowed/);
-  assert.equal(guest(result.console, 'fill-status'), ['1'], 'dd failed and returned (124 would be a writer hung until timeout killed it)');
-  assert.match(guest(result.console, 'after-fill')[0] ?? '', /^frozen-systemd .*Read-only file system/, 'reads go on; new writes are refused at once');
+  const { booted } = await frozenBoot('systemd', 'freeze-dm-full', 'overlay=dm cowsize=64M probe.fill quiet');
+  assert.match(booted.console, /Snapshot overflowed/);
+  assert.equal(booted.report('fill-status'), ['1'], 'dd failed and returned (124 would be a writer hung until timeout killed it)');
+  assert.match(booted.report('after-fill')[0] ?? '', /^frozen-systemd .*Read-only file system/, 'reads go on; new writes are refused at once');
 });
 
 test('systemd + unionfs: 10 shutdowns in a row, none hangs', async () => {

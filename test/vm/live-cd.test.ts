@@ -9,8 +9,7 @@ import * as assert from 'uvu/assert';
 import { makeGuestTree, REPORTING_INIT } from '../../scripts/vm/guest';
 import { testKernel } from '../../scripts/vm/kernel';
 import { PROJECT_DIR, VM_CACHE } from '../../scripts/vm/project';
-import { boot, handoffSeconds } from '../../scripts/vm/qemu';
-import { assertCleanBoot, guest } from './report';
+import { bootMedium } from './harness';
 
 function readmeExample(): string {
   const readme = readFileSync(join(PROJECT_DIR, 'README.md'), 'utf8');
@@ -34,11 +33,10 @@ test('the README example makes a bootable live CD that boots with cowboot', asyn
   const files = execFileSync('xorriso', ['-indev', iso, '-find', '/', '-type', 'f'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   for (const path of ['/live/filesystem.squashfs', '/boot/vmlinuz', '/boot/initrd.img', '/boot/isolinux/isolinux.bin']) assert.ok(files.includes(`'${path}'`), `${path} on the ISO`);
   // The firmware boots ISOLINUX from the CD: no -kernel, no -initrd.
-  const result = await boot({ name: 'live-cd', firmwareBoot: true, devices: ['-cdrom', iso], append: '' });
-  assertCleanBoot(result);
-  assert.equal(guest(result.console, 'rootfs'), ['overlay']);
-  assert.equal(guest(result.console, 'writable'), ['yes']);
-  console.log(`  live CD handoff: ${handoffSeconds(result.console, /GUEST uptime=([\d.]+)/)?.toFixed(2)} s`);
+  const booted = await bootMedium({ name: 'live-cd', firmwareBoot: true, medium: { devices: ['-cdrom', iso], files: [iso] }, append: '' });
+  assert.equal(booted.report('rootfs'), ['overlay']);
+  assert.equal(booted.report('writable'), ['yes']);
+  console.log(`  live CD handoff: ${booted.handoff?.toFixed(2)} s`);
 });
 
 test.run();

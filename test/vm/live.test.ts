@@ -3,10 +3,9 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { makeGuestDisk, makeIso, makeSquashfs, REPORTING_INIT, sha256File } from '../../scripts/vm/guest';
+import { makeGuestDisk, makeIso, makeSquashfs, REPORTING_INIT } from '../../scripts/vm/guest';
 import { buildImage } from '../../scripts/vm/image';
-import { boot, type BootResult, cdrom, handoffSeconds } from '../../scripts/vm/qemu';
-import { assertCleanBoot, guest } from './report';
+import { type Booted, bootMedium } from './harness';
 
 let image = '';
 let iso = '';
@@ -19,63 +18,59 @@ test.before(() => {
   });
 });
 
-async function cdBoot(name: string, append: string, finish = true): Promise<BootResult> {
-  const before = sha256File(iso);
-  const result = await boot({
+async function cdBoot(name: string, append: string, finishes = true): Promise<Booted> {
+  const booted = await bootMedium({
     name,
-    initrd: image,
-    devices: cdrom(iso),
-    append: `console=ttyS0 root=/dev/sr0 ${append}`,
-    ...(finish ? {} : { dialogue: [{ waitFor: /cowboot rescue shell[\s\S]*?# /, send: 'echo ANSWER-$((6*7)); poweroff -f\n' }] }),
+    image,
+    medium: { cd: iso },
+    append: `root=/dev/sr0 ${append}`,
+    finishes,
+    ...(finishes ? {} : { dialogue: [{ waitFor: /cowboot rescue shell[\s\S]*?# /, send: 'echo ANSWER-$((6*7)); poweroff -f\n' }] }),
     timeoutMs: 150_000,
   });
-  if (finish) {
-    assertCleanBoot(result);
-    console.log(`  ${name} handoff: ${handoffSeconds(result.console, /GUEST uptime=([\d.]+)/)?.toFixed(2)} s`);
-  }
-  assert.is(sha256File(iso), before, 'the ISO was written');
-  return result;
+  if (finishes) console.log(`  ${name} handoff: ${booted.handoff?.toFixed(2)} s`);
+  return booted;
 }
 
 test('squashfs on a CD with overlayfs: the medium stays reachable under /run/initramfs/live', async () => {
-  const result = await cdBoot('live-overlayfs', 'loop=/live/filesystem.squashfs overlay=overlayfs');
-  assert.equal(guest(result.console, 'rootfs'), ['overlay']);
-  assert.equal(guest(result.console, 'writable'), ['yes']);
-  assert.ok(guest(result.console, 'mounted').includes('/run/initramfs/live'));
-  assert.equal(guest(result.console, 'sr0-mounts'), ['1']);
-  assert.equal(guest(result.console, 'loop'), ['loop0 /run/initramfs/live/live/filesystem.squashfs']);
+  const booted = await cdBoot('live-overlayfs', 'loop=/live/filesystem.squashfs overlay=overlayfs');
+  assert.equal(booted.report('rootfs'), ['overlay']);
+  assert.equal(booted.report('writable'), ['yes']);
+  assert.ok(booted.report('mounted').includes('/run/initramfs/live'));
+  assert.equal(booted.report('sr0-mounts'), ['1']);
+  assert.equal(booted.report('loop'), ['loop0 /run/initramfs/live/live/filesystem.squashfs']);
 });
 
 test('squashfs on a CD with unionfs', async () => {
-  const result = await cdBoot('live-unionfs', 'loop=/live/filesystem.squashfs overlay=unionfs');
-  assert.equal(guest(result.console, 'rootfs'), ['fuse.unionfs']);
-  assert.equal(guest(result.console, 'writable'), ['yes']);
+  const booted = await cdBoot('live-unionfs', 'loop=/live/filesystem.squashfs overlay=unionfs');
+  assert.equal(booted.report('rootfs'), ['fuse.unionfs']);
+  assert.equal(booted.report('writable'), ['yes']);
 });
 
 test("an ext2 image on a CD with a dm snapshot: seed 004's live CD", async () => {
-  const result = await cdBoot('live-dm', 'loop=/live/rootfs.ext2 overlay=dm cow=ram cowsize=32M');
-  assert.equal(guest(result.console, 'rootdev'), ['/dev/mapper/cowboot-root']);
-  assert.equal(guest(result.console, 'rootfs'), ['ext2']);
-  assert.equal(guest(result.console, 'writable'), ['yes']);
-  assert.ok(guest(result.console, 'mounted').includes('/run/initramfs/live'));
+  const booted = await cdBoot('live-dm', 'loop=/live/rootfs.ext2 overlay=dm cow=ram cowsize=32M');
+  assert.equal(booted.report('rootdev'), ['/dev/mapper/cowboot-root']);
+  assert.equal(booted.report('rootfs'), ['ext2']);
+  assert.equal(booted.report('writable'), ['yes']);
+  assert.ok(booted.report('mounted').includes('/run/initramfs/live'));
 });
 
 test('toram: the image is copied to RAM and the CD is let go', async () => {
-  const result = await cdBoot('live-toram', 'loop=/live/filesystem.squashfs overlay=overlayfs toram');
-  assert.equal(guest(result.console, 'writable'), ['yes']);
-  assert.equal(guest(result.console, 'pid'), ['1 args=5'], 'toram is ours, not an argument for init');
-  assert.equal(guest(result.console, 'sr0-mounts'), ['0']);
-  assert.not.ok(guest(result.console, 'mounted').includes('/run/initramfs/live'));
-  assert.equal(guest(result.console, 'loop'), ['loop0 /run/initramfs/toram/filesystem.squashfs']);
-  assert.match(result.console, /toram: the medium is no longer used and can be removed/);
+  const booted = await cdBoot('live-toram', 'loop=/live/filesystem.squashfs overlay=overlayfs toram');
+  assert.equal(booted.report('writable'), ['yes']);
+  assert.equal(booted.report('pid'), ['1 args=5'], 'toram is ours, not an argument for init');
+  assert.equal(booted.report('sr0-mounts'), ['0']);
+  assert.not.ok(booted.report('mounted').includes('/run/initramfs/live'));
+  assert.equal(booted.report('loop'), ['loop0 /run/initramfs/toram/filesystem.squashfs']);
+  assert.match(booted.console, /toram: the medium is no longer used and can be removed/);
 });
 
 test('overlay=dm on a squashfs image: a clear error that suggests overlayfs or unionfs', async () => {
-  const result = await cdBoot('live-dm-squashfs', 'loop=/live/filesystem.squashfs overlay=dm', false);
-  assert.not.match(result.console, /Kernel panic/);
-  assert.match(result.console, /overlay=dm cannot make squashfs writable/);
-  assert.match(result.console, /hint: use overlay=overlayfs or overlay=unionfs for this root/);
-  assert.match(result.console, /ANSWER-42/);
+  const booted = await cdBoot('live-dm-squashfs', 'loop=/live/filesystem.squashfs overlay=dm', false);
+  assert.not.match(booted.console, /Kernel panic/);
+  assert.match(booted.console, /overlay=dm cannot make squashfs writable/);
+  assert.match(booted.console, /hint: use overlay=overlayfs or overlay=unionfs for this root/);
+  assert.match(booted.console, /ANSWER-42/);
 });
 
 test.run();

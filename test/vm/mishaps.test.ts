@@ -4,10 +4,9 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { dirtyJournal, makeGuestDisk, REPORTING_INIT, sha256File } from '../../scripts/vm/guest';
+import { dirtyJournal, makeGuestDisk, REPORTING_INIT } from '../../scripts/vm/guest';
 import { buildImage } from '../../scripts/vm/image';
-import { boot, type BootResult } from '../../scripts/vm/qemu';
-import { assertCleanBoot, guest } from './report';
+import { type Booted, bootMedium } from './harness';
 
 let image = '';
 let dirty = '';
@@ -29,20 +28,14 @@ poweroff -f
   reporting = makeGuestDisk('mishaps', { init: REPORTING_INIT });
 });
 
-async function diskBoot(name: string, drive: string, append: string): Promise<BootResult> {
-  const before = sha256File(drive);
-  const result = await boot({ name, initrd: image, drives: [`file=${drive},if=virtio,format=raw`], append: `console=ttyS0 root=/dev/vda ${append}` });
-  assertCleanBoot(result);
-  assert.is(sha256File(drive), before, 'the medium was written');
-  return result;
-}
+const diskBoot = (name: string, drive: string, append: string): Promise<Booted> => bootMedium({ name, image, medium: { disks: [drive] }, append: `root=/dev/vda ${append}` });
 
 for (const overlay of ['unionfs', 'overlayfs', 'dm'] as const) {
   test(`a journal that needs replaying, overlay=${overlay}: replayed into RAM, the medium unchanged`, async () => {
-    const result = await diskBoot(`dirty-journal-${overlay}`, dirty, `overlay=${overlay}`);
-    assert.equal(guest(result.console, 'journal-test'), ['state=replay'], 'the journal was replayed (noload would show state=before)');
-    assert.equal(guest(result.console, 'writable'), ['yes']);
-    if (overlay !== 'dm') assert.match(result.console, /was not cleanly unmounted: its journal needs replaying; the replay goes into RAM/);
+    const booted = await diskBoot(`dirty-journal-${overlay}`, dirty, `overlay=${overlay}`);
+    assert.equal(booted.report('journal-test'), ['state=replay'], 'the journal was replayed (noload would show state=before)');
+    assert.equal(booted.report('writable'), ['yes']);
+    if (overlay !== 'dm') assert.match(booted.console, /was not cleanly unmounted: its journal needs replaying; the replay goes into RAM/);
   });
 }
 
@@ -61,19 +54,19 @@ poweroff -f
 `,
     files: { '/etc/motd': 'readable' },
   });
-  const result = await diskBoot('memory-hog', hog, 'overlay=unionfs');
-  assert.equal(guest(result.console, 'daemon-oom'), ['-1000']);
-  assert.match(result.console, /Out of memory: Killed process \d+ \(awk\)/);
-  assert.equal(guest(result.console, 'hog-status'), ['137'], 'the hog was killed');
-  assert.equal(guest(result.console, 'after'), ['readable still'], 'the root still reads and writes');
+  const booted = await diskBoot('memory-hog', hog, 'overlay=unionfs');
+  assert.equal(booted.report('daemon-oom'), ['-1000']);
+  assert.match(booted.console, /Out of memory: Killed process \d+ \(awk\)/);
+  assert.equal(booted.report('hog-status'), ['137'], 'the hog was killed');
+  assert.equal(booted.report('after'), ['readable still'], 'the root still reads and writes');
 });
 
 test('kernel parameters set for debugging or for other tools do not break the boot', async () => {
   const params = 'printk.devkmsg=on loglevel=3 ro rw systemd.log_level=debug rd.luks=0 rd.lvm=0 rd.md=0 rd.live.image init=/sbin/init -- 3';
-  const result = await diskBoot('kernel-params', reporting, `overlay=unionfs ${params}`);
-  assert.equal(guest(result.console, 'pid'), ['1 args=3'], 'init gets the arguments after --');
-  assert.equal(guest(result.console, 'rootfs'), ['fuse.unionfs'], 'rw is for overlay=none and is ignored here');
-  assert.not.match(result.console, /stage \S+ failed/);
+  const booted = await diskBoot('kernel-params', reporting, `overlay=unionfs ${params}`);
+  assert.equal(booted.report('pid'), ['1 args=3'], 'init gets the arguments after --');
+  assert.equal(booted.report('rootfs'), ['fuse.unionfs'], 'rw is for overlay=none and is ignored here');
+  assert.not.match(booted.console, /stage \S+ failed/);
 });
 
 test.run();

@@ -5,10 +5,9 @@
 import { copyFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { makeGuestDisk, REPORTING_INIT, sha256File } from '../../scripts/vm/guest';
+import { makeGuestDisk, REPORTING_INIT } from '../../scripts/vm/guest';
 import { buildImage } from '../../scripts/vm/image';
-import { boot, type BootResult, handoffSeconds } from '../../scripts/vm/qemu';
-import { assertCleanBoot, guest } from './report';
+import { type Booted, bootMedium } from './harness';
 
 let image = '';
 let disk = '';
@@ -18,53 +17,48 @@ test.before(() => {
   disk = makeGuestDisk('union', { init: REPORTING_INIT });
 });
 
-async function diskBoot(name: string, append: string, drive = disk): Promise<BootResult> {
-  const before = sha256File(drive);
-  const result = await boot({ name, initrd: image, drives: [`file=${drive},if=virtio,format=raw`], append: `console=ttyS0 root=/dev/vda ${append}` });
-  assertCleanBoot(result);
-  if (drive === disk) assert.is(sha256File(drive), before, 'the read-only medium was written');
-  console.log(`  ${name} handoff: ${handoffSeconds(result.console, /GUEST uptime=([\d.]+)/)?.toFixed(2)} s`);
-  return result;
+async function diskBoot(name: string, append: string, drive = disk, writes: readonly string[] = []): Promise<Booted> {
+  const booted = await bootMedium({ name, image, medium: { disks: [drive] }, append: `root=/dev/vda ${append}`, writes });
+  console.log(`  ${name} handoff: ${booted.handoff?.toFixed(2)} s`);
+  return booted;
 }
 
 test('overlay=dm cow=tmpfs: a writable snapshot in a sparse file on tmpfs', async () => {
-  const result = await diskBoot('dm-tmpfs', 'overlay=dm cow=tmpfs');
-  assert.equal(guest(result.console, 'rootdev'), ['/dev/mapper/cowboot-root']);
-  assert.equal(guest(result.console, 'rootfs'), ['ext4']);
-  assert.equal(guest(result.console, 'writable'), ['yes']);
-  assert.equal(guest(result.console, 'loop'), ['loop0 /run/initramfs/cow/snapshot-cow']);
-  assert.match(result.console, /snapshot \/dev\/mapper\/cowboot-root: 0 131072 snapshot \/dev\/vda \/dev\/loop0 PO 8/);
-  assert.match(result.console, /copy-on-write space: \d+\.\d MiB \(cowsize not set: 50% of RAM/);
+  const booted = await diskBoot('dm-tmpfs', 'overlay=dm cow=tmpfs');
+  assert.equal(booted.report('rootdev'), ['/dev/mapper/cowboot-root']);
+  assert.equal(booted.report('rootfs'), ['ext4']);
+  assert.equal(booted.report('writable'), ['yes']);
+  assert.equal(booted.report('loop'), ['loop0 /run/initramfs/cow/snapshot-cow']);
+  assert.match(booted.console, /snapshot \/dev\/mapper\/cowboot-root: 0 131072 snapshot \/dev\/vda \/dev\/loop0 PO 8/);
+  assert.match(booted.console, /copy-on-write space: \d+\.\d MiB \(cowsize not set: 50% of RAM/);
 });
 
 test('overlay=dm cow=ram cowsize=64M: the COW on a brd RAM disk, as in the seed', async () => {
-  const result = await diskBoot('dm-ram', 'overlay=dm cow=ram cowsize=64M');
-  assert.equal(guest(result.console, 'rootdev'), ['/dev/mapper/cowboot-root']);
-  assert.equal(guest(result.console, 'writable'), ['yes']);
-  assert.match(result.console, /snapshot \/dev\/mapper\/cowboot-root: 0 131072 snapshot \/dev\/vda \/dev\/ram0 PO 8/);
-  assert.match(result.console, /copy-on-write space: 64M \(cowsize=64M/);
+  const booted = await diskBoot('dm-ram', 'overlay=dm cow=ram cowsize=64M');
+  assert.equal(booted.report('rootdev'), ['/dev/mapper/cowboot-root']);
+  assert.equal(booted.report('writable'), ['yes']);
+  assert.match(booted.console, /snapshot \/dev\/mapper\/cowboot-root: 0 131072 snapshot \/dev\/vda \/dev\/ram0 PO 8/);
+  assert.match(booted.console, /copy-on-write space: 64M \(cowsize=64M/);
 });
 
 test('overlay=overlayfs: kernel overlayfs, upper and work on the COW tmpfs', async () => {
-  const result = await diskBoot('overlayfs', 'overlay=overlayfs cowsize=25%');
-  assert.equal(guest(result.console, 'rootfs'), ['overlay']);
-  assert.equal(guest(result.console, 'writable'), ['yes']);
-  assert.equal(guest(result.console, 'mounted'), ['/dev', '/dev/pts', '/proc', '/sys', '/run', '/run/initramfs/ro', '/run/initramfs/cow']);
+  const booted = await diskBoot('overlayfs', 'overlay=overlayfs cowsize=25%');
+  assert.equal(booted.report('rootfs'), ['overlay']);
+  assert.equal(booted.report('writable'), ['yes']);
+  assert.equal(booted.report('mounted'), ['/dev', '/dev/pts', '/proc', '/sys', '/run', '/run/initramfs/ro', '/run/initramfs/cow']);
 });
 
 test('overlay=none: the root as it is, read-only', async () => {
-  const result = await diskBoot('none', 'overlay=none');
-  assert.equal(guest(result.console, 'rootfs'), ['ext4']);
-  assert.equal(guest(result.console, 'writable'), ['no']);
+  const booted = await diskBoot('none', 'overlay=none');
+  assert.equal(booted.report('rootfs'), ['ext4']);
+  assert.equal(booted.report('writable'), ['no']);
 });
 
 test('overlay=none rw: the root read-write, and so written', async () => {
   const copy = `${disk}.rw`;
   copyFileSync(disk, copy);
-  const before = sha256File(copy);
-  const result = await diskBoot('none-rw', 'overlay=none rw', copy);
-  assert.equal(guest(result.console, 'writable'), ['yes']);
-  assert.is.not(sha256File(copy), before, 'rw writes the medium, as asked');
+  const booted = await diskBoot('none-rw', 'overlay=none rw', copy, [copy]);
+  assert.equal(booted.report('writable'), ['yes']);
 });
 
 test('a full COW: writes fail with an error, reads go on, the guest powers off, no panic', async () => {
@@ -79,14 +73,11 @@ poweroff -f
 `,
     files: { '/etc/motd': 'still-readable' },
   });
-  const before = sha256File(fill);
-  const result = await boot({ name: 'cow-full', initrd: image, drives: [`file=${fill},if=virtio,format=raw`], append: 'console=ttyS0 root=/dev/vda overlay=dm cowsize=16M' });
-  assertCleanBoot(result);
-  assert.equal(guest(result.console, 'small-write'), ['ok']);
-  assert.equal(guest(result.console, 'fill'), ['failed']);
-  assert.equal(guest(result.console, 'read'), ['still-readable before']);
-  assert.match(result.console, /reboot: Power down/);
-  assert.is(sha256File(fill), before);
+  const booted = await bootMedium({ name: 'cow-full', image, medium: { disks: [fill] }, append: 'root=/dev/vda overlay=dm cowsize=16M' });
+  assert.equal(booted.report('small-write'), ['ok']);
+  assert.equal(booted.report('fill'), ['failed']);
+  assert.equal(booted.report('read'), ['still-readable before']);
+  assert.match(booted.console, /reboot: Power down/);
 });
 
 test.run();

@@ -1,0 +1,69 @@
+// One way to boot in the VM tests: a named medium, a command line, the
+// medium's checksum before and after, no kernel panic, and the guest's
+// report ("GUEST key=value" lines) to read.
+
+import * as assert from 'uvu/assert';
+import { sha256File } from '../../scripts/vm/guest';
+import { boot, type BootOptions, type BootResult, cdrom, handoffSeconds } from '../../scripts/vm/qemu';
+
+/**
+ * Where the medium is: virtio disks (vda, vdb…), a CD on virtio-scsi
+ * (sr0), or a disk on AHCI (sda); or QEMU devices as given, with the files
+ * to check named.
+ */
+export type Medium =
+  | { readonly disks: readonly string[] }
+  | { readonly cd: string }
+  | { readonly ahci: string }
+  | { readonly devices: readonly string[]; readonly drives?: readonly string[]; readonly files: readonly string[] };
+
+function attach(medium: Medium): { drives: string[]; devices: string[]; files: string[] } {
+  if ('disks' in medium) return { drives: medium.disks.map((d) => `file=${d},if=virtio,format=raw`), devices: [], files: [...medium.disks] };
+  if ('cd' in medium) return { drives: [], devices: cdrom(medium.cd), files: [medium.cd] };
+  if ('ahci' in medium) {
+    return { drives: [], devices: ['-device', 'ahci,id=ahci0', '-drive', `if=none,id=ad,file=${medium.ahci},format=raw`, '-device', 'ide-hd,drive=ad,bus=ahci0.0'], files: [medium.ahci] };
+  }
+  return { drives: [...(medium.drives ?? [])], devices: [...medium.devices], files: [...medium.files] };
+}
+
+export interface MediumBoot extends Omit<BootOptions, 'initrd' | 'drives' | 'devices'> {
+  /** The initramfs; none where the firmware boots a boot loader from the medium. */
+  readonly image?: string;
+  readonly medium: Medium;
+  /** Media the boot is asked to write (rw, mounts=fstab): they must change; every other must not. */
+  readonly writes?: readonly string[];
+  /** The guest's init reports "GUEST done" (not so for boots that stop in the rescue shell). */
+  readonly finishes?: boolean;
+}
+
+export interface Booted {
+  readonly result: BootResult;
+  readonly console: string;
+  /** The values of the guest's "GUEST key=value" lines, in order. */
+  report(key: string): string[];
+  /** Seconds from the kernel's "Run /init" to the root's init, where the guest reported its uptime. */
+  readonly handoff: number | null;
+}
+
+/**
+ * The values of the guest's "GUEST key=value" lines, in order. A line may
+ * follow what another program left on the console without a newline (a
+ * getty's login prompt).
+ */
+export function guest(console: string, key: string): string[] {
+  return [...console.matchAll(new RegExp(`^(?:.*\\s)?GUEST ${key}=(.*?)\\r?$`, 'gm'))].map((m) => m[1] ?? '');
+}
+
+export async function bootMedium(options: MediumBoot): Promise<Booted> {
+  const { image, medium, writes = [], finishes = true, ...rest } = options;
+  const { drives, devices, files } = attach(medium);
+  const before = files.map(sha256File);
+  const result = await boot({ ...rest, ...(image ? { initrd: image } : {}), drives, devices, append: rest.firmwareBoot ? rest.append : `console=ttyS0 ${rest.append}` });
+  assert.not.match(result.console, /Kernel panic/, `kernel panic, see ${result.logFile}`);
+  if (finishes) assert.ok(result.console.includes('GUEST done'), `the root's init did not finish, see ${result.logFile}`);
+  files.forEach((file, i) => {
+    if (writes.includes(file)) assert.is.not(sha256File(file), before[i], `${file} was not written, though the boot was asked to`);
+    else assert.is(sha256File(file), before[i], `${file} was written, see ${result.logFile}`);
+  });
+  return { result, console: result.console, report: (key) => guest(result.console, key), handoff: handoffSeconds(result.console, /GUEST uptime=([\d.]+)/) };
+}
