@@ -54,6 +54,8 @@ function vfat(b: Uint8Array): FsIdentity {
 export function identifyFs(b: Uint8Array): FsIdentity | null {
   // squashfs has neither label nor UUID.
   if (ascii(b, 0, 'hsqs')) return { type: 'squashfs', label: null, uuid: null };
+  // A swap area (mkswap, 4 KiB pages): found by UUID= like a filesystem, so that a frozen system can keep it off.
+  if (ascii(b, 4096 - 10, 'SWAPSPACE2')) return { type: 'swap', label: orNull(text(b, 1024 + 28, 16)), uuid: uuidOrNull(b, 1024 + 12) };
   if (ascii(b, 0, 'XFSB')) return { type: 'xfs', label: orNull(text(b, 108, 12)), uuid: uuidOrNull(b, 32) };
   if (u32le(b, 1024) === 0xe0f5e1e2) return { type: 'erofs', label: orNull(text(b, 1024 + 64, 16)), uuid: uuidOrNull(b, 1024 + 48) };
   if (u16le(b, EXT_SUPERBLOCK + 0x38) === 0xef53) return ext(b);

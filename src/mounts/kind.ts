@@ -21,8 +21,12 @@ export interface UnionKind {
   makeCow(ctx: Context): Promise<string | null>;
   /** Mounts the new root on NEW_ROOT. */
   mount(ctx: Context, root: RootFound, cowDevice: string | null): Promise<void>;
-  /** The root's line in the fstab inside the union, in place of `entry`, the medium's. */
-  fstabRoot(root: RootFound, entry: FstabEntry): string;
+  /**
+   * The root's line in the fstab inside the union, in place of `entry`, the
+   * medium's; null where the new root cannot be written (the fstab stays as
+   * it is, and what it names is only set read-only).
+   */
+  readonly fstabRoot: ((root: RootFound, entry: FstabEntry) => string) | null;
   /** What the new init's environment gains. */
   readonly initEnv: Readonly<Record<string, string>>;
 }

@@ -1,5 +1,4 @@
 import type { Context, RootFound } from '../context';
-import { fstabLine } from '../fstab/fstab';
 import { NEW_ROOT } from '../image-layout';
 import { RO_DIR } from '../paths';
 import type { UnionKind } from './kind';
@@ -25,6 +24,7 @@ export const none: UnionKind = {
     return null;
   },
   mount: mountWithoutUnion,
-  fstabRoot: (root) => fstabLine(root.device, '/', root.fsType, ['ro']),
+  // Read-only, the root takes no new fstab; with rw the user asked for the medium's own.
+  fstabRoot: null,
   initEnv: {},
 };

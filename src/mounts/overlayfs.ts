@@ -7,8 +7,13 @@ import type { UnionKind } from './kind';
 import { perform } from '../mount';
 import type { MountOp } from '../mount-op';
 
-// upper and work must be on one filesystem: both are on the COW tmpfs.
-const OVERLAYFS: MountOp = { kind: 'mount', type: 'overlay', source: 'overlay', target: NEW_ROOT, options: `lowerdir=${RO_DIR},upperdir=${UPPER_DIR},workdir=${WORK_DIR}` };
+/** overlayfs's options; upper and work must be on one filesystem. */
+export function overlayOptions(lower: string, upper: string, work: string): string {
+  return `lowerdir=${lower},upperdir=${upper},workdir=${work}`;
+}
+
+// Both upper and work are on the COW tmpfs.
+const OVERLAYFS: MountOp = { kind: 'mount', type: 'overlay', source: 'overlay', target: NEW_ROOT, options: overlayOptions(RO_DIR, UPPER_DIR, WORK_DIR) };
 
 export const overlayfs: UnionKind = {
   modules: ['overlay'],

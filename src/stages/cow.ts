@@ -5,13 +5,15 @@ import { MOUNTS_DIR } from '../paths';
 import { cowBytes } from '../storage/cow-space';
 
 /**
- * mounts=cow: the changes to the fstab's other filesystems get a tmpfs of
- * their own, made before the union so that, like the union's own mounts, it
- * comes before "/" in the mount table, where sysvinit's umountfs leaves it be.
+ * The fstab's other filesystems keep their changes (mounts=cow) and their
+ * journal replays in a tmpfs of their own, made before the union so that,
+ * like the union's own mounts, it comes before "/" in the mount table, where
+ * sysvinit's umountfs leaves it be.
  */
 async function mountsTmpfs(ctx: Context): Promise<void> {
   const { overlay, mounts } = ctx.config;
-  if (mounts !== 'cow' || UNION_KINDS[overlay].rootUse(ctx.config) === 'writable device') return;
+  const kind = UNION_KINDS[overlay];
+  if (mounts === 'fstab' || kind.fstabRoot === null || kind.rootUse(ctx.config) === 'writable device') return;
   await mountOnce(ctx, { type: 'tmpfs', source: 'cow-mounts', target: MOUNTS_DIR, options: `mode=0755,size=${cowBytes(ctx, 'RAM for the changes to the other filesystems')}` });
 }
 

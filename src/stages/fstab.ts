@@ -17,6 +17,7 @@ import { setReadOnly } from '../storage/block';
 import { identify, mountFilesystem, withJournalReplayed } from '../storage/filesystem';
 import { findDevice } from '../storage/find-device';
 import { loadModule } from './drivers';
+import { overlayOptions } from '../mounts/overlayfs';
 
 // The root has been found, so the disks are there; what is missing now
 // (a volume the booted system would assemble, an unplugged stick) stays so.
@@ -33,47 +34,64 @@ function folderFor(file: string, taken: Set<string>): string {
   return name;
 }
 
+/** What the stage works with: the earlier stages' results, the union's fstab line, and the folder names taken so far. */
+interface Inputs {
+  readonly services: Services;
+  readonly root: RootFound;
+  rootLine(root: RootFound, entry: FstabEntry): string;
+  readonly folders: Set<string>;
+}
+
+/** The device of an fstab line, set read-only; null (and a warning) when it is not there. */
+async function protectDevice(ctx: Context, services: Services, entry: FstabEntry): Promise<string | null> {
+  const spec = parseRootSpec(entry.spec);
+  if (spec === null) throw new BootError(`internal: ${entry.spec} is not a device`);
+  const found = await findDevice(ctx, services, spec, entry.options.includes('nofail') ? 0 : DEVICE_WAIT_MS);
+  if (found.path === null) {
+    ctx.log.warn(`${showSpec(spec)} (${entry.file} in ${FSTAB}) is not there at boot, so it is left unmounted and nothing can write it; mounts=fstab leaves the fstab as it is`);
+    return null;
+  }
+  await setReadOnly(ctx, found.path);
+  return found.path;
+}
+
 /**
  * A local filesystem of the fstab, protected: its device read-only (its
  * journal replayed into RAM if need be), mounted read-only, and with
  * mounts=cow an overlayfs on top whose changes live in RAM. Returns the
  * lines for the new fstab.
  */
-/** What the stage works with: the earlier stages' results, and the folder names taken so far. */
-interface Inputs {
-  readonly services: Services;
-  readonly root: RootFound;
-  readonly folders: Set<string>;
-}
-
 async function protect(ctx: Context, { services, folders }: Inputs, entry: FstabEntry): Promise<string[]> {
-  const spec = parseRootSpec(entry.spec);
-  if (spec === null) throw new BootError(`internal: ${entry.spec} is not a device`);
-  const found = await findDevice(ctx, services, spec, entry.options.includes('nofail') ? 0 : DEVICE_WAIT_MS);
-  if (found.path === null) {
-    // LVM, LUKS and RAID are assembled by the booted system, not here: left
-    // in the fstab, it would mount them read-write.
-    ctx.log.warn(`${showSpec(spec)} (${entry.file} in ${FSTAB}) is not there at boot: left unmounted, so nothing can write it; mounts=fstab leaves the fstab as it is`);
-    return [commented('not there at boot, so left unmounted', entry)];
-  }
-  await setReadOnly(ctx, found.path);
-  const fs = await withJournalReplayed(ctx, services, await identify(ctx, services, found.path, entry.type === 'auto' ? null : entry.type, `its type in ${FSTAB}`));
+  // LVM, LUKS and RAID are assembled by the booted system, not here: left
+  // in the fstab, it would mount them read-write.
+  const device = await protectDevice(ctx, services, entry);
+  if (device === null) return [commented('not there at boot, so left unmounted', entry)];
   const readOnly = ['ro', ...kernelOptions(entry)];
   const target = `${NEW_ROOT}${entry.file}`;
-  ctx.sys.mkdirp(target);
-  if (ctx.config.mounts === 'ro') {
-    await mountFilesystem(ctx, fs, target, readOnly.join(','));
-    ctx.log.info(`${entry.file}: ${found.path} (${fs.type}) mounted read-only (mounts=ro)`);
-    return [commented('mounted read-only at boot (mounts=ro)', entry), fstabLine(fs.device, entry.file, fs.type, readOnly)];
+  try {
+    const fs = await withJournalReplayed(ctx, services, await identify(ctx, services, device, entry.type === 'auto' ? null : entry.type, `its type in ${FSTAB}`), async () => MOUNTS_DIR);
+    ctx.sys.mkdirp(target);
+    if (ctx.config.mounts === 'ro') {
+      await mountFilesystem(ctx, fs, target, readOnly.join(','));
+      ctx.log.info(`${entry.file}: ${device} (${fs.type}) mounted read-only (mounts=ro)`);
+      return [commented('mounted read-only at boot (mounts=ro)', entry), fstabLine(fs.device, entry.file, fs.type, readOnly)];
+    }
+    const dir = `${MOUNTS_DIR}/${folderFor(entry.file, folders)}`;
+    await mountFilesystem(ctx, fs, `${dir}/ro`, readOnly.join(','));
+    ctx.sys.mkdirp(`${dir}/upper`);
+    ctx.sys.mkdirp(`${dir}/work`);
+    const options = overlayOptions(`${dir}/ro`, `${dir}/upper`, `${dir}/work`);
+    await mountOnce(ctx, { type: 'overlay', source: 'overlay', target, options });
+    ctx.log.info(`${entry.file}: ${device} (${fs.type}) read-only under a RAM overlay; changes in ${dir}/upper`);
+    return [commented('read-only under a RAM overlay (mounts=cow)', entry), fstabLine('overlay', entry.file, 'overlay', ['rw', options])];
+  } catch (error) {
+    if (!(error instanceof BootError)) throw error;
+    // A filesystem this image has no driver for (the booted system may have one) is not worth a failed boot:
+    // its device is read-only, so the booted system mounts it read-only.
+    ctx.log.warn(`${entry.file}: ${error.message}; left to the booted system, read-only`);
+    const options = ['ro', ...entry.options.filter((o) => o !== 'rw' && o !== 'defaults')];
+    return [commented('could not be mounted at boot; left to the booted system, read-only', entry), fstabLine(entry.spec, entry.file, entry.type, options)];
   }
-  const dir = `${MOUNTS_DIR}/${folderFor(entry.file, folders)}`;
-  await mountFilesystem(ctx, fs, `${dir}/ro`, readOnly.join(','));
-  ctx.sys.mkdirp(`${dir}/upper`);
-  ctx.sys.mkdirp(`${dir}/work`);
-  const options = [`lowerdir=${dir}/ro`, `upperdir=${dir}/upper`, `workdir=${dir}/work`];
-  await mountOnce(ctx, { type: 'overlay', source: 'overlay', target, options: options.join(',') });
-  ctx.log.info(`${entry.file}: ${found.path} (${fs.type}) read-only under a RAM overlay; changes in ${dir}/upper`);
-  return [commented('read-only under a RAM overlay (mounts=cow)', entry), fstabLine('overlay', entry.file, 'overlay', ['rw', ...options])];
 }
 
 async function rewrite(ctx: Context, inputs: Inputs, line: FstabLine): Promise<string[]> {
@@ -82,13 +100,29 @@ async function rewrite(ctx: Context, inputs: Inputs, line: FstabLine): Promise<s
   const kind = entryKind(entry);
   switch (kind) {
     case 'root':
-      return [commented(`the root is the union (overlay=${ctx.config.overlay})`, entry), UNION_KINDS[ctx.config.overlay].fstabRoot(inputs.root, entry)];
+      return [commented(`the root is the union (overlay=${ctx.config.overlay})`, entry), inputs.rootLine(inputs.root, entry)];
     case 'swap':
       return ctx.config.swap ? [entry.line] : [commented('swap on the disk stays off (boot with "swap" to use it)', entry)];
     case 'local':
       return ctx.config.mounts === 'fstab' ? [entry.line] : protect(ctx, inputs, entry);
     case 'other':
       return [entry.line];
+  }
+}
+
+/**
+ * A root that cannot be written (overlay=none) keeps its fstab: the devices
+ * of its other filesystems and of its swap are set read-only instead, so the
+ * booted system mounts them read-only and cannot turn the swap on.
+ */
+async function writeProtect(ctx: Context, services: Services, lines: readonly FstabLine[]): Promise<void> {
+  for (const line of lines) {
+    if (line.kind !== 'entry') continue;
+    const kind = entryKind(line.entry);
+    if ((kind === 'local' && ctx.config.mounts !== 'fstab') || (kind === 'swap' && !ctx.config.swap && parseRootSpec(line.entry.spec) !== null)) {
+      const device = await protectDevice(ctx, services, line.entry);
+      if (device !== null) ctx.log.info(`${line.entry.file}: ${device} set read-only; ${FSTAB} is used as written, as the root cannot be written`);
+    }
   }
 }
 
@@ -102,7 +136,8 @@ export const protectMounts: Stage<'fstab'> = {
   name: 'fstab',
   async run(ctx, before) {
     const { overlay, mounts } = ctx.config;
-    if (UNION_KINDS[overlay].rootUse(ctx.config) === 'writable device') {
+    const kind = UNION_KINDS[overlay];
+    if (kind.rootUse(ctx.config) === 'writable device') {
       ctx.log.info(`overlay=${overlay}: the root is writable as asked, and ${FSTAB} is used as written`);
       return;
     }
@@ -117,10 +152,14 @@ export const protectMounts: Stage<'fstab'> = {
       return;
     }
     const lines = parseFstab(text);
+    if (kind.fstabRoot === null) {
+      await writeProtect(ctx, before.drivers, lines);
+      return;
+    }
     if (mounts === 'cow' && lines.some((l) => l.kind === 'entry' && entryKind(l.entry) === 'local')) {
       await loadModule(ctx, before.drivers, 'overlay', 'the RAM overlays of the fstab (mounts=cow)');
     }
-    const inputs: Inputs = { services: before.drivers, root: before.root, folders: new Set() };
+    const inputs: Inputs = { services: before.drivers, root: before.root, rootLine: kind.fstabRoot, folders: new Set() };
     const out = [...HEADER(ctx)];
     for (const line of lines) out.push(...(await rewrite(ctx, inputs, line)));
     ctx.sys.writeText(path, out.join('\n'));

@@ -4,7 +4,7 @@ import { BootError } from '../errors';
 import { UNION_KINDS } from '../mounts';
 import { MEDIUM_DIR, RO_DIR } from '../paths';
 import { attachLoop, setReadOnly } from '../storage/block';
-import { identify, mountFilesystem, withJournalReplayed } from '../storage/filesystem';
+import { identify, mountFilesystem, replaySpace, withJournalReplayed } from '../storage/filesystem';
 import { describeSeen, findDevice } from '../storage/find-device';
 import { copyToRam } from '../storage/toram';
 import { requireModules } from './drivers';
@@ -64,7 +64,7 @@ export const mountRoot: Stage<'root'> = {
       ctx.log.info(`${device} (${fs.type}) is the root device`);
       return { device, fsType: fs.type };
     }
-    const readable = await withJournalReplayed(ctx, services, fs);
+    const readable = await withJournalReplayed(ctx, services, fs, () => replaySpace(ctx));
     await mountFilesystem(ctx, readable, RO_DIR, ['ro', ...(rootflags ? [rootflags] : [])].join(','));
     ctx.log.info(`${readable.device} (${fs.type}) mounted read-only on ${RO_DIR}`);
     return { device, fsType: fs.type };

@@ -3,7 +3,8 @@ import { BootError } from '../errors';
 import { exec } from '../exec';
 import { perform } from '../mount';
 
-function sysfsName(device: string): string {
+/** A device's name in sysfs: /dev/vda is vda. */
+export function sysfsName(device: string): string {
   return device.slice(device.lastIndexOf('/') + 1);
 }
 

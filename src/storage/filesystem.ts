@@ -8,7 +8,7 @@ import { DETECT_BYTES, detectFsType, fsModule, journalNeedsRecovery } from '../f
 import { mountOnce } from '../mount';
 import { REPLAY_DIR } from '../paths';
 import { loadModule } from '../stages/drivers';
-import { attachLoop, sectors } from './block';
+import { attachLoop, sectors, sysfsName } from './block';
 import { createSnapshot } from './snapshot';
 
 /** Block-device filesystems the kernel can mount now, from /proc/filesystems. */
@@ -69,24 +69,33 @@ export async function mountFilesystem(ctx: Context, fs: Filesystem, target: stri
   }
 }
 
+/** For the root: a tmpfs of its own for the replay, made only when a journal needs one. */
+export async function replaySpace(ctx: Context): Promise<string> {
+  await mountOnce(ctx, { type: 'tmpfs', source: 'replay', target: REPLAY_DIR, options: 'mode=0700' });
+  return REPLAY_DIR;
+}
+
 /**
  * A filesystem whose journal needs replaying cannot be mounted from a
  * read-only device, and noload would show a stale, maybe inconsistent tree.
  * The replay goes into RAM instead: a snapshot of the device whose changes
- * land in a sparse file on a tmpfs. The device itself stays read-only.
+ * land in a sparse file in `space` (a folder on a tmpfs, made when first
+ * needed). The device itself stays read-only.
  */
-export async function withJournalReplayed(ctx: Context, services: Services, fs: Filesystem): Promise<Filesystem> {
+export async function withJournalReplayed(ctx: Context, services: Services, fs: Filesystem, space: () => Promise<string>): Promise<Filesystem> {
   if (!fs.needsRecovery) return fs;
-  const name = fs.device.slice(fs.device.lastIndexOf('/') + 1);
+  const name = sysfsName(fs.device);
+  const snapshot = `cowboot-replay-${name}`;
+  // Tried again after the rescue shell: the replay is done already.
+  if (ctx.sys.lstat(`/dev/mapper/${snapshot}`) !== null) return { ...fs, device: `/dev/mapper/${snapshot}`, needsRecovery: false };
   ctx.log.warn(`${fs.device} (${fs.type}) was not cleanly unmounted: its journal needs replaying; the replay goes into RAM, and ${fs.device} stays unchanged`);
   await loadModule(ctx, services, 'dm_snapshot', `replaying the journal of ${fs.device}`);
   await loadModule(ctx, services, 'loop', `replaying the journal of ${fs.device}`);
   // Sized like the device, so it never runs full; sparse, so only the replayed blocks take RAM.
-  await mountOnce(ctx, { type: 'tmpfs', source: 'replay', target: REPLAY_DIR, options: 'mode=0700' });
-  const file = `${REPLAY_DIR}/${name}`;
+  const file = `${await space()}/${name}.replay`;
   ctx.sys.createSparseFile(file, sectors(ctx, fs.device) * 512);
   const cow = await attachLoop(ctx, file, false);
-  const device = await createSnapshot(ctx, `cowboot-replay-${name}`, fs.device, cow, 'N');
+  const device = await createSnapshot(ctx, snapshot, fs.device, cow, 'N');
   ctx.log.info(`${fs.device}: its journal is replayed into ${device} (changes in ${file})`);
   return { ...fs, device, needsRecovery: false };
 }

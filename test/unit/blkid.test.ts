@@ -45,6 +45,14 @@ test('iso9660 by xorriso: the volume id as label, the creation time as UUID', ()
   assert.is(fs?.uuid, blkid(iso, 'UUID'));
 });
 
+test('a swap area by mkswap: its label and UUID, so that UUID= in an fstab finds it', () => {
+  const image = join(dir, 'swap.img');
+  execFileSync('dd', ['if=/dev/zero', `of=${image}`, 'bs=1M', 'count=8'], { stdio: 'ignore' });
+  execFileSync('mkswap', ['-q', '-L', 'myswap', '-U', '2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e', image]);
+  assert.equal(identifyFs(readHead(image)), { type: 'swap', label: 'myswap', uuid: '2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e' });
+  assert.is(blkid(image, 'UUID'), '2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e');
+});
+
 test('vfat by mkfs.vfat: label and volume id', () => {
   const image = join(dir, 'fat.img');
   execFileSync('dd', ['if=/dev/zero', `of=${image}`, 'bs=1M', 'count=40'], { stdio: 'ignore' });
