@@ -6,9 +6,7 @@
 import { type Cmdline, lastParam } from './cmdline';
 import { type Config, DEFAULT_CONFIG, KEYS, type Key, ROWS, type Setting } from './config/settings';
 
-export {
-  COW_DEVICES, type Config, type CowDevice, DEFAULT_CONFIG, EMERGENCY_ACTIONS, type EmergencyAction, MOUNT_POLICIES, type MountPolicy, OVERLAY_KINDS, type OverlayKind,
-} from './config/settings';
+export { type Config, DEFAULT_CONFIG, type EmergencyAction } from './config/settings';
 
 export interface ConfigProblem {
   /** Where the value came from: "command line" or the config file's path. */

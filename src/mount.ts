@@ -1,6 +1,7 @@
 import type { Context } from './context';
 import { showCommand } from './errors';
 import { checked } from './exec';
+import { unescapeField } from './fstab/fstab';
 import { NEW_ROOT } from './image-layout';
 import { commandOf, type MountOp } from './mount-op';
 
@@ -26,8 +27,7 @@ export function mountedTargets(ctx: Context): Set<string> {
     } catch {
       continue;
     }
-    // Fields are space-separated with spaces in paths escaped as \040.
-    return new Set(text.split('\n').map((line) => (line.split(' ')[1] ?? '').replaceAll('\\040', ' ')).filter(Boolean));
+    return new Set(text.split('\n').map((line) => unescapeField(line.split(' ')[1] ?? '')).filter(Boolean));
   }
   return new Set();
 }

@@ -111,8 +111,9 @@ export interface DebianDisks {
   readonly second: string;
 }
 
-/** Fresh disks from the cached root; `extra` files go into the root, by absolute path. */
-export function makeDebianDisks(init: DebianInit, name: string = `debian-${init}`, extra: Readonly<Record<string, string>> = {}): DebianDisks {
+/** Fresh disks from the cached root. */
+export function makeDebianDisks(init: DebianInit): DebianDisks {
+  const name = `debian-${init}`;
   const tree = join(VM_CACHE, `${name}.tree`);
   rmSync(tree, { recursive: true, force: true });
   mkdirSync(tree, { recursive: true });
@@ -124,7 +125,6 @@ export function makeDebianDisks(init: DebianInit, name: string = `debian-${init}
     mkdirSync(join(tree, 'data'), { recursive: true });
     mkdirSync(join(tree, 'media/cdrom0'), { recursive: true });
     addProbe(tree, init);
-    for (const [path, text] of Object.entries(extra)) write(tree, path, text);
     const root = join(VM_CACHE, `${name}-root.ext4`);
     rmSync(root, { force: true });
     execFileSync('mke2fs', ['-q', '-t', 'ext4', '-E', 'lazy_itable_init=0,lazy_journal_init=0', '-L', 'debian-root', '-U', DEBIAN_UUIDS.root, '-d', tree, root, '768M']);

@@ -8,17 +8,12 @@ import { BREAK_STAGES } from '../stage-names';
 import { boolean, type JsonForm, list, number, text, textOrNull } from './json-forms';
 import { anyText, breakStages, flag, integer, matching, moduleList, oneOf, type Parse, powerOfTwo, rootSpec, size } from './parsers';
 
-// The overlay= kinds are the rows of the union table.
-export { OVERLAY_KINDS, type OverlayKind } from '../mounts';
-
-export const COW_DEVICES = ['tmpfs', 'ram'] as const;
-export type CowDevice = (typeof COW_DEVICES)[number];
+const COW_DEVICES = ['tmpfs', 'ram'] as const;
 
 /** What happens to the other local filesystems of the root's fstab (mounts=). */
-export const MOUNT_POLICIES = ['cow', 'ro', 'fstab'] as const;
-export type MountPolicy = (typeof MOUNT_POLICIES)[number];
+const MOUNT_POLICIES = ['cow', 'ro', 'fstab'] as const;
 
-export const EMERGENCY_ACTIONS = ['reboot', 'poweroff', 'halt'] as const;
+const EMERGENCY_ACTIONS = ['reboot', 'poweroff', 'halt'] as const;
 export type EmergencyAction = (typeof EMERGENCY_ACTIONS)[number];
 
 interface Row<V> {

@@ -15,14 +15,15 @@ export interface FstabEntry {
 
 export type FstabLine = { readonly kind: 'entry'; readonly entry: FstabEntry } | { readonly kind: 'text'; readonly line: string };
 
-const unescape = (field: string) => field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+/** A field of fstab or /proc/mounts: spaces and the like are written as \\040. */
+export const unescapeField = (field: string) => field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
 const escape = (field: string) => field.replace(/[\s\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
 
 export function parseFstab(text: string): FstabLine[] {
   return text.split('\n').map((line): FstabLine => {
     const fields = line.trim().split(/\s+/);
     if (line.trim() === '' || line.trim().startsWith('#') || fields.length < 3) return { kind: 'text', line };
-    const [spec, file, type, options = 'defaults', , pass = '0'] = fields.map(unescape);
+    const [spec, file, type, options = 'defaults', , pass = '0'] = fields.map(unescapeField);
     return { kind: 'entry', entry: { spec: spec!, file: file!, type: type!, options: options.split(','), pass: Number(pass) || 0, line } };
   });
 }

@@ -13,9 +13,9 @@ export type MemoryNode =
   | { readonly kind: 'symlink'; readonly target: string };
 
 /** The pid the unionfs daemon gets in /proc. */
-export const DAEMON_PID = 4242;
+const DAEMON_PID = 4242;
 
-export interface MemoryMachine {
+interface MemoryMachine {
   readonly files: Map<string, MemoryNode>;
   /** Mount points, in the order they were mounted. */
   readonly mounts: string[];

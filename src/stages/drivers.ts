@@ -6,12 +6,13 @@
 // USB bus) still load. The modules the union and the user need are started
 // at once and awaited only where they are used.
 
-import type { Context, Services, Stage } from '../context';
+import type { Context, Stage } from '../context';
 import { BootError } from '../errors';
 import { KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir } from '../image-layout';
 import { type AliasIndex, matchModaliases, parseAliasRules } from '../kmod/alias';
-import { type LoadResult, ModuleLoader, parseModuleDb } from '../kmod/loader';
+import { ModuleLoader, parseModuleDb } from '../kmod/loader';
 import { readModaliases } from '../kmod/modaliases';
+import { logResults } from '../kmod/services';
 import { UNION_KINDS } from '../mounts';
 
 
@@ -29,13 +30,6 @@ function checkKernel(ctx: Context): string {
     });
   }
   return running;
-}
-
-function logResults(ctx: Context, why: string, results: readonly LoadResult[]): void {
-  for (const r of results) {
-    if (r.ok) ctx.log.info(`loaded ${r.module} in ${r.ms} ms (${why})`);
-    else ctx.log.debug(`could not load ${r.module} (${why}): ${r.error}`);
-  }
 }
 
 function readLoaded(ctx: Context): Set<string> {
@@ -123,21 +117,3 @@ export const loadDrivers: Stage<'drivers'> = {
     return { loader, requiredModules, coldplug, background };
   },
 };
-
-/** The modules the union and modules= need: awaited where they are first used. */
-export async function requireModules(services: Services): Promise<void> {
-  const failed = (await services.requiredModules).filter((r) => !r.ok);
-  if (failed.length > 0) {
-    throw new BootError(`needed modules did not load: ${failed.map((f) => `${f.module} (${f.error})`).join('; ')}`, {
-      hint: 'is the module in the image? Add it when building: node build.mjs initramfs --add-module NAME …',
-    });
-  }
-}
-
-/** A filesystem's driver, through the same loader. */
-export async function loadModule(ctx: Context, services: Services, module: string, why: string): Promise<void> {
-  const results = await services.loader.load([module]);
-  logResults(ctx, why, results);
-  const failed = results.find((r) => !r.ok);
-  if (failed) throw new BootError(`module ${failed.module} did not load: ${failed.error}`, { hint: `the ${module} driver is needed for ${why}` });
-}

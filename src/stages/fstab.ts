@@ -16,7 +16,7 @@ import { FSCK_ROOT, FSTAB, HANDOVER_DIR, MOUNTS_DIR } from '../paths';
 import { setReadOnly } from '../storage/block';
 import { identify, mountFilesystem, withJournalReplayed } from '../storage/filesystem';
 import { findDevice } from '../storage/find-device';
-import { loadModule } from './drivers';
+import { loadModule } from '../kmod/services';
 import { overlayOptions } from '../mounts/overlayfs';
 
 // The root has been found, so the disks are there; what is missing now

@@ -7,7 +7,7 @@ import { attachLoop, setReadOnly } from '../storage/block';
 import { identify, mountFilesystem, replaySpace, withJournalReplayed } from '../storage/filesystem';
 import { describeSeen, findDevice } from '../storage/find-device';
 import { copyToRam } from '../storage/toram';
-import { requireModules } from './drivers';
+import { requireModules } from '../kmod/services';
 
 /** loop=: mounts the medium, finds the image on it (in RAM with toram) and attaches it read-only. */
 async function attachImage(ctx: Context, services: Services, medium: string): Promise<string> {

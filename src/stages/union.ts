@@ -2,7 +2,7 @@ import type { Stage } from '../context';
 import { NEW_ROOT } from '../image-layout';
 import { mountedTargets } from '../mount';
 import { UNION_KINDS } from '../mounts';
-import { requireModules } from './drivers';
+import { requireModules } from '../kmod/services';
 
 export const mountUnion: Stage<'union'> = {
   name: 'union',

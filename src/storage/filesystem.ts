@@ -7,7 +7,7 @@ import { BootError } from '../errors';
 import { DETECT_BYTES, detectFsType, fsModule, journalNeedsRecovery } from '../fs-detect';
 import { mountOnce } from '../mount';
 import { REPLAY_DIR } from '../paths';
-import { loadModule } from '../stages/drivers';
+import { loadModule } from '../kmod/services';
 import { attachLoop, sectors, sysfsName } from './block';
 import { createSnapshot } from './snapshot';
 

@@ -7,13 +7,12 @@ import { commandOf } from '../../src/mount-op';
 import { type MemoryNode, memoryMachine } from '../../src/plan/memory-machine';
 import type { RunResult, System } from '../../src/system';
 
-export type FakeNode = MemoryNode;
 
 export interface FakeSystem extends System {
   readonly calls: string[];
   readonly console: string[];
   readonly kmsg: string[];
-  readonly files: Map<string, FakeNode>;
+  readonly files: Map<string, MemoryNode>;
   /** What a command returns, by its argv joined with spaces; default: success. */
   readonly results: Map<string, Partial<RunResult>>;
   /** Mount points, kept up to date by the in-memory machine as commands succeed. */
@@ -37,7 +36,7 @@ export interface FakeSystem extends System {
 const MAX_SHELLS = 5;
 
 /** A kernel for the fake: its version and the modules the image would carry. */
-export const KERNEL_FILES: Record<string, string> = {
+const KERNEL_FILES: Record<string, string> = {
   '/proc/sys/kernel/osrelease': '6.1.0-test\n',
   '/etc/cowboot-kernel': '6.1.0-test\n',
   '/lib/modules/6.1.0-test/modules.dep': [
@@ -60,7 +59,7 @@ export const KERNEL_FILES: Record<string, string> = {
 /** The insmod of a module of KERNEL_FILES, as the fake's journal shows it. */
 export const insmod = (path: string) => `run insmod /lib/modules/6.1.0-test/kernel/${path}`;
 
-export function fakeSystem(initial: Record<string, FakeNode | string> = {}): FakeSystem {
+export function fakeSystem(initial: Record<string, MemoryNode | string> = {}): FakeSystem {
   const machine = memoryMachine({ ...KERNEL_FILES, ...initial });
   let clock = 0;
   const sys: FakeSystem = {

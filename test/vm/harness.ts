@@ -11,7 +11,7 @@ import { boot, type BootOptions, type BootResult, cdrom, handoffSeconds } from '
  * (sr0), or a disk on AHCI (sda); or QEMU devices as given, with the files
  * to check named.
  */
-export type Medium =
+type Medium =
   | { readonly disks: readonly string[] }
   | { readonly cd: string }
   | { readonly ahci: string }
