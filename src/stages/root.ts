@@ -33,7 +33,7 @@ export const mountRoot: Stage<'root'> = {
   name: 'root',
   async run(ctx, before) {
     const services = before.drivers;
-    const { root, rootflags, overlay, loop, loopfstype, rootfstype } = ctx.config;
+    const { root, rootflags, overlay, loop, loopfstype, rootfstype, rootwait, rootdelay } = ctx.config;
     if (root === null) {
       throw new BootError('no root device: root= is not on the kernel command line nor in the image config', {
         hint: 'add root=/dev/... to the kernel command line',
@@ -41,7 +41,6 @@ export const mountRoot: Stage<'root'> = {
     }
     const spec = parseRootSpec(root);
     if (spec === null) throw new BootError(`root=${root} is not a device path nor a LABEL=, UUID=, PARTUUID= or PARTLABEL=`);
-    const { rootwait, rootdelay } = ctx.config;
     ctx.log.info(`looking for ${showSpec(spec)}${rootwait ? ' (rootwait: for ever)' : `, up to ${rootdelay} s`}`);
     const found = await findDevice(ctx, services, spec, rootwait ? Number.POSITIVE_INFINITY : rootdelay * 1000);
     if (found.path === null) {
