@@ -1,23 +1,7 @@
 #!/usr/bin/env node
-// The builder: `node build.mjs bundle` writes dist/init.js; `node build.mjs
-// initramfs -o FILE …` packs a bootable initramfs. The builder itself is
-// TypeScript (builder/), bundled here with esbuild on each run.
+// The builder's old name: `node build.mjs initramfs …` is `cowboot build …`,
+// and the other commands are cowboot's own (bin/cowboot.mjs).
 
-import { build } from 'esbuild';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-const projectDir = dirname(fileURLToPath(import.meta.url));
-const outfile = join(projectDir, 'dist', 'builder.mjs');
-await build({
-  entryPoints: [join(projectDir, 'builder', 'cli.ts')],
-  outfile,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  packages: 'external',
-  logLevel: 'warning',
-});
-const { main } = await import(pathToFileURL(outfile).href);
-process.exitCode = await main(projectDir, process.argv.slice(2));
+const [command, ...rest] = process.argv.slice(2);
+process.argv = [process.argv[0], process.argv[1], command === 'initramfs' ? 'build' : command, ...rest].filter((a) => a !== undefined);
+await import('./bin/cowboot.mjs');

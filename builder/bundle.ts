@@ -1,4 +1,3 @@
-import { build } from 'esbuild';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -12,7 +11,10 @@ export function runtimePath(runtime: Runtime): string {
 
 // No .js-less name and no .node suffix: Node would load a *.node file as a
 // native addon. The kernel runs /init through the shebang.
+// esbuild is imported here, when a bundle is made from the sources, so that
+// an installed copy (which carries its bundle prebuilt) runs without it.
 export async function bundleInit(projectDir: string, runtime: Runtime = 'node'): Promise<string> {
+  const { build } = await import('esbuild');
   const outfile = join(projectDir, 'dist', 'init.js');
   await build({
     entryPoints: [join(projectDir, 'src', 'main.ts')],

@@ -20,6 +20,8 @@ export const TOOLS = {
   gzip: { name: 'gzip', candidates: ['/usr/bin/gzip', '/bin/gzip'], debianPackage: 'gzip' },
   xz: { name: 'xz', candidates: ['/usr/bin/xz', '/bin/xz'], debianPackage: 'xz-utils' },
   lz4: { name: 'lz4', candidates: ['/usr/bin/lz4'], debianPackage: 'lz4' },
+  // Not a tool: a library Node's official binary needs, and minimal Debian systems lack.
+  libatomic: { name: 'libatomic.so.1', candidates: ['/usr/lib/x86_64-linux-gnu/libatomic.so.1', '/lib/x86_64-linux-gnu/libatomic.so.1'], debianPackage: 'libatomic1' },
 } as const satisfies Record<string, HostTool>;
 
 export class BuildError extends Error {
@@ -37,7 +39,7 @@ export function findTool(tool: HostTool): string {
 const PT_INTERP = 3;
 
 /** True for an ELF executable with no program interpreter, i.e. statically linked. */
-function isStaticElf(bytes: Uint8Array): boolean {
+export function isStaticElf(bytes: Uint8Array): boolean {
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (b.readUInt32BE(0) !== 0x7f454c46 || b[4] !== 2) return false; // ELF, 64-bit
   const phoff = Number(b.readBigUInt64LE(0x20));

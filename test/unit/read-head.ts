@@ -1,13 +1,7 @@
-import { closeSync, openSync, readSync } from 'node:fs';
 import { DETECT_BYTES } from '../../src/fs-detect';
+import { readHead as readFirst } from '../../src/read-head';
 
 /** The first bytes of an image file, as /init reads them from a device. */
 export function readHead(path: string): Uint8Array {
-  const buffer = Buffer.alloc(DETECT_BYTES);
-  const fd = openSync(path, 'r');
-  try {
-    return buffer.subarray(0, readSync(fd, buffer, 0, DETECT_BYTES, 0));
-  } finally {
-    closeSync(fd);
-  }
+  return readFirst(path, DETECT_BYTES);
 }

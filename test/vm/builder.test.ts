@@ -10,8 +10,8 @@ import { findTool } from '../../builder/host';
 import { testKernel } from '../../scripts/vm/kernel';
 import { PROJECT_DIR, VM_CACHE } from '../../scripts/vm/project';
 
-function build(...args: string[]) {
-  return spawnSync(process.execPath, ['build.mjs', ...args], { cwd: PROJECT_DIR, encoding: 'utf8', env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' } });
+function cowboot(...args: string[]) {
+  return spawnSync(process.execPath, ['bin/cowboot.mjs', ...args], { cwd: PROJECT_DIR, encoding: 'utf8', env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' } });
 }
 
 const out = (name: string) => join(VM_CACHE, name);
@@ -19,7 +19,7 @@ const out = (name: string) => join(VM_CACHE, name);
 test('--config is validated: unknown keys and bad values are named, nothing is written', () => {
   const config = out('bad-config.json');
   writeFileSync(config, JSON.stringify({ overlay: 'aufs', colour: 'blue' }));
-  const result = build('initramfs', '-o', out('never.img'), '--kmoddir', testKernel().kmoddir, '--config', config);
+  const result = cowboot('build', '-o', out('never.img'), '--kmoddir', testKernel().kmoddir, '--config', config);
   assert.is(result.status, 1);
   assert.match(result.stderr, `${config}: overlay=aufs is not valid: expected one of unionfs, dm, overlayfs, none`);
   assert.match(result.stderr, `${config}: colour=blue is not valid: expected a known key: root,`);
@@ -31,32 +31,47 @@ test('--add-file, --add-module, --config; list and cat show them; the summary na
   const config = out('good-config.json');
   writeFileSync(config, JSON.stringify({ overlay: 'overlayfs', 'rd.shell': false }));
   const image = out('builder.img');
-  const result = build('initramfs', '-o', image, '--kmoddir', testKernel().kmoddir, '--compress', 'gzip', '--add-file', `${motd}:/etc/motd`, '--add-module', 'vfat', '--config', config);
+  const result = cowboot('build', '-o', image, '--kmoddir', testKernel().kmoddir, '--compress', 'gzip', '--add-file', `${motd}:/etc/motd`, '--add-module', 'vfat', '--config', config);
   assert.is(result.status, 0, result.stderr);
   assert.match(result.stderr, /wrote .*builder\.img: [\d.]+ MiB compressed; uncompressed by part: .*runtime [\d.]+ MiB, tools [\d.]+ MiB, modules [\d.]+ MiB, added 0\.0 MiB/);
-  const listing = build('list', image).stdout;
+  const listing = cowboot('list', image).stdout;
   assert.match(listing, /^file +0644 \/etc\/motd \(23 bytes\)$/m);
   assert.match(listing, /^file +0644 \/lib\/modules\/.*\/vfat\.ko /m);
   assert.match(listing, /^chardev 0600 \/dev\/console \(char 5,1\)$/m);
-  assert.is(build('cat', image, '/etc/motd').stdout, 'hello from the builder\n');
-  assert.is(build('cat', image, '/etc/cowboot.json').stdout, '{\n  "overlay": "overlayfs",\n  "rd.shell": false\n}\n');
-  assert.match(build('cat', image, '/nope').stderr, '/nope: not in the image');
+  assert.is(cowboot('cat', image, '/etc/motd').stdout, 'hello from the builder\n');
+  assert.is(cowboot('cat', image, '/etc/cowboot.json').stdout, '{\n  "overlay": "overlayfs",\n  "rd.shell": false\n}\n');
+  assert.match(cowboot('cat', image, '/nope').stderr, '/nope: not in the image');
 });
 
 test('two builds from the same inputs are byte-identical', () => {
   const a = out('repro-a.cpio');
   const b = out('repro-b.cpio');
-  for (const image of [a, b]) assert.is(build('initramfs', '-o', image, '--kmoddir', testKernel().kmoddir, '--compress', 'none').status, 0);
+  for (const image of [a, b]) assert.is(cowboot('build', '-o', image, '--kmoddir', testKernel().kmoddir, '--compress', 'none').status, 0);
   assert.ok(readFileSync(a).equals(readFileSync(b)));
 });
 
 test('bad options name the option, the value and what is valid; a missing tool names its package', () => {
-  assert.match(build('initramfs', '-o', out('x.img'), '--compress', 'lz5').stderr, '--compress lz5 is not valid: expected one of zstd, gzip, xz, lz4, none');
-  assert.match(build('initramfs', '-o', out('x.img'), '--runtime', 'deno').stderr, '--runtime deno is not valid: expected one of node, bun');
-  assert.match(build('initramfs', '-o', out('x.img'), '--add-file', 'nocolon').stderr, '--add-file nocolon is not valid: expected SRC:DEST');
-  assert.match(build('initramfs').stderr, '-o FILE is required');
-  assert.match(build('initramfs', '-o', out('x.img'), '--compress', 'gzip', '--compress-level', '12').stderr, '--compress-level 12 is not valid for gzip: expected 1 to 9');
+  assert.match(cowboot('build', '-o', out('x.img'), '--compress', 'lz5').stderr, '--compress lz5 is not valid: expected one of zstd, gzip, xz, lz4, none');
+  assert.match(cowboot('build', '-o', out('x.img'), '--runtime', 'deno').stderr, '--runtime deno is not valid: expected one of node, bun');
+  assert.match(cowboot('build', '-o', out('x.img'), '--add-file', 'nocolon').stderr, '--add-file nocolon is not valid: expected SRC:DEST');
+  assert.match(cowboot('build').stderr, '-o FILE is required');
+  assert.match(cowboot('build', '-o', out('x.img'), '--compress', 'gzip', '--compress-level', '12').stderr, '--compress-level 12 is not valid for gzip: expected 1 to 9');
   assert.throws(() => findTool({ name: 'unionfs', candidates: ['/nonexistent/unionfs'], debianPackage: 'unionfs-fuse' }), /unionfs not found \(looked in \/nonexistent\/unionfs\); install it with: apt-get install unionfs-fuse/);
+});
+
+test('build.mjs stays an alias (initramfs is build); help lists every command and option; an unknown command is named', () => {
+  const alias = spawnSync(process.execPath, ['build.mjs', 'initramfs', '-o', out('x.img'), '--compress', 'lz5'], { cwd: PROJECT_DIR, encoding: 'utf8' });
+  assert.is(alias.status, 1);
+  assert.match(alias.stderr, '--compress lz5 is not valid');
+  const help = cowboot('--help');
+  assert.is(help.status, 0);
+  for (const word of ['build', 'list', 'cat', 'plan', 'hash-password', 'install', 'uninstall', 'status', 'update', 'forget']) assert.match(help.stdout, `\n  cowboot ${word}`);
+  for (const option of ['--kernel-version', '--kmoddir', '--compress-level', '--config', '--host-only', '--add-module', '--add-file', '--runtime', '--overlay', '--cowsize', '--mounts', '--default', '--no-bootloader', '--dry-run']) {
+    assert.match(help.stdout, option);
+  }
+  const unknown = cowboot('frobnicate');
+  assert.is(unknown.status, 2);
+  assert.match(unknown.stderr, 'unknown command frobnicate');
 });
 
 test.run();

@@ -25,7 +25,7 @@ test('plan mode prints the same plan under Bun as under Node', () => {
 });
 
 test('--runtime bun: Bun as PID 1 boots the root over unionfs', async () => {
-  const listing = execFileSync(process.execPath, ['build.mjs', 'list', image], { cwd: PROJECT_DIR, encoding: 'utf8' });
+  const listing = execFileSync(process.execPath, ['bin/cowboot.mjs', 'list', image], { cwd: PROJECT_DIR, encoding: 'utf8' });
   assert.match(listing, /^file +0755 \/usr\/bin\/bun /m);
   assert.not.match(listing, /\/usr\/bin\/node/);
   const disk = makeGuestDisk('bun-root', { init: REPORTING_INIT });

@@ -1,30 +1,22 @@
-// node build.mjs bundle | initramfs -o FILE [options]
+// cowboot build: packs an initramfs for one kernel, from the clone or the
+// installed copy (assets.ts says which).
 
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { release } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeProblem, normalizeConfigText } from '../src/config';
 import { modulesDir } from '../src/image-layout';
-import { hashPassword } from '../src/password';
-import { bundleInit, RUNTIMES } from './bundle';
-import { compressFile } from './compress';
-import { writeCpio } from './cpio';
-import { type Compression, COMPRESSIONS, FORMATS, isCompression } from './formats';
-import { BuildError } from './host';
-import { collectImage, defaultKernelVersion, type Part } from './image';
-import { fileContent, listing, readImage } from './inspect';
+import { type Runtime, RUNTIMES } from '../builder/bundle';
+import { compressFile } from '../builder/compress';
+import { writeCpio } from '../builder/cpio';
+import { type Compression, COMPRESSIONS, FORMATS, isCompression } from '../builder/formats';
+import { BuildError } from '../builder/host';
+import { collectImage, defaultKernelVersion, type Part } from '../builder/image';
+import type { Assets } from './assets';
 
-const USAGE = `usage:
-  node build.mjs bundle
-  node build.mjs initramfs -o FILE [--kernel-version VER] [--kmoddir DIR] [--compress ${COMPRESSIONS.join('|')}] [--compress-level N] [--config FILE]
-                           [--host-only] [--add-module NAME]... [--add-file SRC:DEST]... [--runtime node|bun]
-  node build.mjs list IMAGE
-  node build.mjs cat IMAGE PATH
-  node build.mjs hash-password < password-file     (prints a value for "rd.rescue-password" in --config)`;
-
-function progress(line: string): void {
-  process.stderr.write(`cowboot-build: ${line}\n`);
+export function progress(line: string): void {
+  process.stderr.write(`cowboot: ${line}\n`);
 }
 
 function mib(bytes: number): string {
@@ -69,7 +61,24 @@ function parseAddFile(spec: string): { source: string; dest: string } {
   return { source, dest };
 }
 
-async function initramfs(projectDir: string, args: string[]): Promise<void> {
+export const BUILD_USAGE = `cowboot build -o FILE [--kernel-version VER] [--kmoddir DIR] [--compress ${COMPRESSIONS.join('|')}] [--compress-level N]
+              [--config FILE] [--host-only] [--add-module NAME]... [--add-file SRC:DEST]... [--runtime node|bun]`;
+
+/** What to pack: the command's options, checked. */
+export interface BuildRequest {
+  readonly output: string;
+  readonly kernelVersion: string;
+  readonly kmoddir: string;
+  readonly compress: Compression;
+  readonly level: number | undefined;
+  readonly configJson: string;
+  readonly runtime: Runtime;
+  readonly hostOnly: boolean;
+  readonly extraModules: readonly string[];
+  readonly extraFiles: readonly { readonly source: string; readonly dest: string }[];
+}
+
+export function parseBuildArgs(args: string[]): BuildRequest {
   const { values } = parseArgs({
     args,
     options: {
@@ -87,36 +96,39 @@ async function initramfs(projectDir: string, args: string[]): Promise<void> {
     strict: true,
     allowPositionals: false,
   });
-  if (!values.output) throw new BuildError(`-o FILE is required\n${USAGE}`);
+  if (!values.output) throw new BuildError(`-o FILE is required\nusage: ${BUILD_USAGE}`);
   const compress = values.compress;
   if (!isCompression(compress)) throw new BuildError(`--compress ${compress} is not valid: expected one of ${COMPRESSIONS.join(', ')}`);
-  const level = compressLevel(compress, values['compress-level']);
   const runtime = RUNTIMES.find((r) => r === values.runtime);
   if (!runtime) throw new BuildError(`--runtime ${values.runtime} is not valid: expected one of ${RUNTIMES.join(', ')}`);
   const kernelVersion = values['kernel-version'] ?? defaultKernelVersion(values.kmoddir, release());
-  const kmoddir = values.kmoddir ?? modulesDir(kernelVersion);
-  const configJson = readConfig(values.config);
-  const output = resolve(values.output);
-
-  progress('bundling /init');
-  const bundlePath = await bundleInit(projectDir, runtime);
-  const parts = collectImage({
-    projectDir,
-    cacheDir: join(projectDir, '.cache', 'build'),
-    bundlePath,
+  return {
+    output: resolve(values.output),
     kernelVersion,
-    kmoddir,
-    configJson,
+    kmoddir: values.kmoddir ?? modulesDir(kernelVersion),
+    compress,
+    level: compressLevel(compress, values['compress-level']),
+    configJson: readConfig(values.config),
     runtime,
     hostOnly: values['host-only'],
     extraModules: values['add-module'],
     extraFiles: values['add-file'].map(parseAddFile),
+  };
+}
+
+export async function buildImage(assets: Assets, request: BuildRequest): Promise<void> {
+  progress(assets.kind === 'source' ? 'bundling /init' : `/init and ${request.runtime} from ${assets.home}`);
+  const parts = collectImage({
+    ...request,
+    skelDir: assets.skelDir,
+    bundlePath: await assets.initBundle(request.runtime),
+    runtimeBinary: assets.runtimeBinary(request.runtime, progress),
     progress,
   });
   progress(`writing cpio (${parts.length} entries)`);
   const chunks = writeCpio(parts.map((p) => p.entry), sourceDateEpoch());
-  await writeImage(chunks, output, compress, level);
-  summary(parts, output);
+  await writeImage(chunks, request.output, request.compress, request.level);
+  summary(parts, request.output);
 }
 
 // Written beside the output and renamed over it, so a failed build never leaves half an image.
@@ -146,49 +158,4 @@ function summary(parts: ReturnType<typeof collectImage>, output: string): void {
   const rows = [...sizes.entries()].map(([part, size]) => `${part} ${mib(size)}`).join(', ');
   progress(`wrote ${output}: ${mib(statSync(output).size)} compressed; uncompressed by part: ${rows}`);
 }
-
-export async function main(projectDir: string, argv: string[]): Promise<number> {
-  // `node build.mjs cat IMAGE PATH | head` closes the pipe early: not an error.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(0);
-    throw error;
-  });
-  const [command, ...rest] = argv;
-  try {
-    switch (command) {
-      case 'bundle':
-        progress(`wrote ${await bundleInit(projectDir)}`);
-        return 0;
-      case 'initramfs':
-        await initramfs(projectDir, rest);
-        return 0;
-      case 'list': {
-        if (rest.length !== 1) throw new BuildError(`list takes one IMAGE\n${USAGE}`);
-        process.stdout.write(listing(readImage(rest[0]!)));
-        return 0;
-      }
-      case 'cat': {
-        if (rest.length !== 2) throw new BuildError(`cat takes IMAGE and PATH\n${USAGE}`);
-        process.stdout.write(fileContent(readImage(rest[0]!), rest[1]!));
-        return 0;
-      }
-      case 'hash-password': {
-        const password = readFileSync(0, 'utf8').replace(/\r?\n$/, '');
-        if (password === '') throw new BuildError('hash-password: give the password on standard input');
-        process.stdout.write(`${hashPassword(password)}\n`);
-        return 0;
-      }
-      default:
-        process.stderr.write(`${USAGE}\n`);
-        return 2;
-    }
-  } catch (error) {
-    if (error instanceof BuildError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`cowboot-build: error: ${(error as Error).message}\n`);
-      return 1;
-    }
-    throw error;
-  }
-}
-
 

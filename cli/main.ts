@@ -1,0 +1,191 @@
+// The cowboot command: one row per subcommand, each with its usage line.
+// Run from a clone by bin/cowboot.mjs, or installed as /usr/local/sbin/cowboot.
+
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { bundleInit } from '../builder/bundle';
+import { BuildError } from '../builder/host';
+import { fileContent, listing, readImage } from '../builder/inspect';
+import { OVERLAY_KINDS } from '../src/mounts';
+import { hashPassword } from '../src/password';
+import { plan } from '../src/plan/plan';
+import { currentAssets } from './assets';
+import { BUILD_USAGE, buildImage, parseBuildArgs } from './build';
+import { CommandError } from './errors';
+import { readHost } from './system/host';
+import { forget, install, uninstall, update } from './system/install';
+import { status } from './system/status';
+
+interface Command {
+  readonly usage: string;
+  readonly about: string;
+  run(args: string[]): Promise<string | Uint8Array>;
+}
+
+function positionals(args: string[], names: readonly string[], usage: string): string[] {
+  if (args.length !== names.length || args.some((a) => a.startsWith('-'))) throw new CommandError(`expected ${names.join(' ') || 'no arguments'}\nusage: ${usage}`);
+  return args;
+}
+
+function options<O extends Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>>(args: string[], spec: O, usage: string) {
+  try {
+    return parseArgs({ args, options: spec, strict: true, allowPositionals: true });
+  } catch (error) {
+    throw new CommandError(`${(error as Error).message}\nusage: ${usage}`);
+  }
+}
+
+const INSTALL_USAGE = `cowboot install [--overlay ${OVERLAY_KINDS.join('|')}] [--cowsize SIZE] [--mounts cow|ro|fstab] [--default] [--no-bootloader] [--dry-run]`;
+
+const COMMANDS: Record<string, Command> = {
+  build: {
+    usage: BUILD_USAGE,
+    about: 'pack an initramfs for one kernel',
+    run: async (args) => {
+      await buildImage(currentAssets(), parseBuildArgs(args));
+      return '';
+    },
+  },
+  list: {
+    usage: 'cowboot list IMAGE',
+    about: 'list what an image holds',
+    run: async (args) => listing(readImage(positionals(args, ['IMAGE'], COMMANDS.list!.usage)[0]!)),
+  },
+  cat: {
+    usage: 'cowboot cat IMAGE PATH',
+    about: 'print one file of an image',
+    run: async (args) => {
+      const [image, path] = positionals(args, ['IMAGE', 'PATH'], COMMANDS.cat!.usage);
+      return fileContent(readImage(image!), path!);
+    },
+  },
+  plan: {
+    usage: 'cowboot plan --cmdline "root=LABEL=x overlay=dm 3" [--config FILE]',
+    about: 'show what boot would do with a command line, running nothing',
+    run: async (args) => {
+      const { values, positionals: extra } = options(args, { cmdline: { type: 'string' }, config: { type: 'string' } }, COMMANDS.plan!.usage);
+      if (values.cmdline === undefined || extra.length > 0) throw new CommandError(`--cmdline is required\nusage: ${COMMANDS.plan!.usage}`);
+      let config: string | null = null;
+      if (values.config !== undefined) {
+        try {
+          config = readFileSync(values.config, 'utf8');
+        } catch (error) {
+          throw new CommandError(`--config ${values.config}: ${(error as Error).message}`);
+        }
+      }
+      const result = await plan(values.cmdline, config);
+      if (!result.ok) process.exitCode = 1;
+      return result.text;
+    },
+  },
+  'hash-password': {
+    usage: 'cowboot hash-password < file-with-password',
+    about: 'print a value for "rd.rescue-password" in the config file',
+    run: async (args) => {
+      positionals(args, [], COMMANDS['hash-password']!.usage);
+      const password = readFileSync(0, 'utf8').replace(/\r?\n$/, '');
+      if (password === '') throw new CommandError('hash-password: give the password on standard input');
+      return `${hashPassword(password)}\n`;
+    },
+  },
+  install: {
+    usage: INSTALL_USAGE,
+    about: 'freeze this system: an image per kernel, kernel hooks, a GRUB entry per kernel (as root)',
+    run: async (args) => {
+      const { values, positionals: extra } = options(
+        args,
+        {
+          overlay: { type: 'string' },
+          cowsize: { type: 'string' },
+          mounts: { type: 'string' },
+          default: { type: 'boolean' },
+          'no-bootloader': { type: 'boolean' },
+          'dry-run': { type: 'boolean' },
+        },
+        INSTALL_USAGE,
+      );
+      if (extra.length > 0) throw new CommandError(`unexpected ${extra.join(' ')}\nusage: ${INSTALL_USAGE}`);
+      return install(readHost(), currentAssets(), {
+        overlay: values.overlay ?? 'overlayfs',
+        cowsize: values.cowsize,
+        mounts: values.mounts,
+        makeDefault: values.default ?? false,
+        noBootloader: values['no-bootloader'] ?? false,
+        dryRun: values['dry-run'] ?? false,
+      });
+    },
+  },
+  uninstall: {
+    usage: 'cowboot uninstall [--dry-run]',
+    about: 'remove everything install added, and the GRUB entries (as root)',
+    run: async (args) => {
+      const { values, positionals: extra } = options(args, { 'dry-run': { type: 'boolean' } }, COMMANDS.uninstall!.usage);
+      if (extra.length > 0) throw new CommandError(`unexpected ${extra.join(' ')}\nusage: ${COMMANDS.uninstall!.usage}`);
+      return uninstall(readHost(), values['dry-run'] ?? false);
+    },
+  },
+  status: {
+    usage: 'cowboot status',
+    about: 'which kernels have a current image, the default boot entry, whether this system is frozen now',
+    run: async (args) => status((positionals(args, [], COMMANDS.status!.usage), readHost())),
+  },
+  update: {
+    usage: 'cowboot update [VER]...',
+    about: 'build the images again: of the kernels named (the kernel hook), or of all, removing those of kernels gone',
+    run: async (args) => update(readHost(), positionals(args, args.map(() => 'VER'), COMMANDS.update!.usage)),
+  },
+  forget: {
+    usage: 'cowboot forget VER',
+    about: 'remove the image of a removed kernel (the kernel hook)',
+    run: async (args) => forget(readHost(), positionals(args, ['VER'], COMMANDS.forget!.usage)[0]!),
+  },
+  bundle: {
+    usage: 'cowboot bundle',
+    about: 'write only /init\'s bundle, dist/init.js (from a clone)',
+    run: async (args) => {
+      positionals(args, [], COMMANDS.bundle!.usage);
+      const assets = currentAssets();
+      if (assets.kind !== 'source') throw new CommandError('bundle works in a clone of the repository; the installed copy carries its bundle');
+      return `${await bundleInit(assets.home)}\n`;
+    },
+  },
+};
+
+function help(): string {
+  const rows = Object.values(COMMANDS).map((c) => `  ${c.usage}\n      ${c.about}`);
+  return `usage: cowboot COMMAND [OPTIONS]\n\n${rows.join('\n')}\n`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  // `cowboot cat IMAGE PATH | head` closes the pipe early: not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+  const [name, ...args] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(help());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`cowboot: error: unknown command ${name}\n${help()}`);
+    return 2;
+  }
+  try {
+    process.stdout.write(await command.run(args));
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof BuildError || error instanceof CommandError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`cowboot: error: ${(error as Error).message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+// Run as a program (the installed copy, or bin/cowboot.mjs's bundle), not when imported.
+if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) {
+  process.exitCode = await main(process.argv.slice(2));
+}

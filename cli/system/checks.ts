@@ -1,0 +1,87 @@
+// Everything install checks before it changes anything, as pure functions of
+// HostFacts: each returns the problems, each a whole message.
+
+import { configFromJson, type ConfigProblem, normalizeConfigText } from '../../src/config';
+import type { HostFacts, RootFacts } from './facts';
+import { MODULES_DEP, modulesDir } from '../../src/image-layout';
+import { BOOT_DIR, manualEntries } from './layout';
+
+export interface InstallOptions {
+  readonly overlay: string;
+  readonly cowsize: string | undefined;
+  readonly mounts: string | undefined;
+  readonly makeDefault: boolean;
+  readonly dryRun: boolean;
+  readonly noBootloader: boolean;
+}
+
+/** The image defaults the options choose, as the config file's JSON object. */
+export function chosenConfig(options: InstallOptions): Record<string, string> {
+  const config: Record<string, string> = { overlay: options.overlay };
+  if (options.cowsize !== undefined) config.cowsize = options.cowsize;
+  if (options.mounts !== undefined) config.mounts = options.mounts;
+  return config;
+}
+
+const asOption = (p: ConfigProblem) => `--${p.param} ${p.value} is not valid: expected ${p.expected}`;
+
+export function optionProblems(options: InstallOptions): string[] {
+  return configFromJson(chosenConfig(options), 'options').problems.map(asOption);
+}
+
+/** The config file install writes: normalized as the builder packs it. */
+export function configText(options: InstallOptions): string {
+  return normalizeConfigText(JSON.stringify(chosenConfig(options)), 'options').json;
+}
+
+/** The frozen entry's command line: the root by UUID and the chosen defaults, shown where users look. */
+export function entryCmdline(uuid: string, options: InstallOptions): string {
+  return ['root=UUID=' + uuid, ...Object.entries(chosenConfig(options)).map(([k, v]) => `${k}=${v}`)].join(' ');
+}
+
+/** The root's UUID where the root can be frozen, or why it cannot. */
+export function freezableRoot(root: RootFacts): { uuid: string } | { problem: string } {
+  switch (root.kind) {
+    case 'frozen':
+      return { problem: `this system is frozen now (/ is cowboot's ${root.union} union, its changes in RAM): run this from a normal boot, or it is undone at power-off` };
+    case 'other':
+      return { problem: `/ is ${root.fsType} from ${root.source}, not a filesystem on a disk: cowboot freezes a root it finds by UUID at boot` };
+    case 'block': {
+      if (root.assembled) {
+        const what = root.assembled === 'dm' ? 'a device-mapper device (LVM or LUKS)' : 'a software RAID';
+        return { problem: `/ is on ${root.device}, ${what}: cowboot's image assembles no LVM, LUKS or RAID, so it could not find the root at boot` };
+      }
+      if (!/^ext[234]$/.test(root.fsType)) return { problem: `/ is ${root.fsType} on ${root.device}: cowboot freezes roots on ext2, ext3 or ext4` };
+      if (!root.uuid) return { problem: `${root.device} has no filesystem UUID: the frozen entry finds the root by root=UUID=` };
+      return { uuid: root.uuid };
+    }
+  }
+}
+
+export function installProblems(facts: HostFacts, options: InstallOptions): string[] {
+  const problems = optionProblems(options);
+  if (facts.uid !== 0 && !options.dryRun) problems.push('cowboot install must run as root: it writes /boot, /etc and /usr/local (try sudo, or --dry-run to see what it would do)');
+  if (!facts.hasBoot) problems.push('/boot does not exist: cowboot keeps its images beside the kernels there');
+  else if (facts.kernels.length === 0) problems.push('no kernel to build for: no /boot/vmlinuz-VER with its /lib/modules/VER/modules.dep');
+  const root = freezableRoot(facts.root);
+  if ('problem' in root) problems.push(root.problem);
+  if (facts.missingPackages.length > 0) {
+    problems.push(`cowboot needs ${facts.missingPackages.join(', ')} to build its images; install with: apt-get install ${facts.missingPackages.join(' ')}`);
+  }
+  if (options.noBootloader) {
+    if (options.makeDefault) problems.push('--default makes the GRUB entry the default; with --no-bootloader there is none');
+  } else if (!facts.grub) {
+    const hand = 'uuid' in root && facts.kernels[0] ? `, and add an entry by hand.\n\n${manualEntries(facts.kernels.at(-1)!, root.uuid, entryCmdline(root.uuid, options))}` : '';
+    problems.push(`no GRUB here (no /etc/grub.d with update-grub or grub-mkconfig): give --no-bootloader to install the images and the kernel hooks only${hand}`);
+  } else if (options.makeDefault && facts.grub.defaultEntry !== '0') {
+    problems.push(`--default: GRUB_DEFAULT=${facts.grub.defaultEntry} in /etc/default/grub, so GRUB's default is not its first entry; set GRUB_DEFAULT=0, or choose the entry with grub-set-default`);
+  }
+  return problems;
+}
+
+/** Kernels named on the command line (or by a hook) that are not installed. */
+export function unknownKernels(named: readonly string[], installed: readonly string[]): string[] {
+  return named
+    .filter((kernel) => !installed.includes(kernel))
+    .map((kernel) => `kernel ${kernel} is not installed: no ${BOOT_DIR}/vmlinuz-${kernel} with ${modulesDir(kernel)}/${MODULES_DEP}; installed: ${installed.join(', ') || 'none'}`);
+}

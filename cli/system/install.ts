@@ -1,0 +1,145 @@
+// cowboot install, uninstall, update and forget: the images, the kernel
+// hooks and the GRUB entries, applied as changes that undo themselves on
+// failure (changes.ts).
+
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { COMPRESSIONS } from '../../builder/formats';
+import { modulesDir } from '../../src/image-layout';
+import { type Assets, INSTALLED_MARKER, installedAssets } from '../assets';
+import { buildImage, progress } from '../build';
+import { CommandError } from '../errors';
+import { type Change, applyChanges, describeChange } from './changes';
+import { configText, entryCmdline, freezableRoot, type InstallOptions, installProblems, unknownKernels } from './checks';
+import type { HostFacts } from './facts';
+import { installedKernels } from './host';
+import {
+  BOOT_DIR, COMMAND, COMMAND_SCRIPT, CONFIG_DIR, CONFIG_FILE, ENTRY_SUFFIX, GRUB_SCRIPTS, grubScript, imagePath, kernelOfImage, LIB_DIR,
+  POSTINST_HOOK, POSTINST_SCRIPT, POSTRM_HOOK, POSTRM_SCRIPT,
+} from './layout';
+
+/** What the installed copy records of itself: uninstall removes the folders install had to make. */
+interface Manifest {
+  readonly version: string;
+  readonly madeFolders: readonly string[];
+}
+
+export function readManifest(): Manifest | null {
+  try {
+    return JSON.parse(readFileSync(join(LIB_DIR, INSTALLED_MARKER), 'utf8')) as Manifest;
+  } catch {
+    return null;
+  }
+}
+
+const SHARED_FOLDERS = ['/usr/local/lib', '/usr/local/sbin', '/etc/kernel', '/etc/kernel/postinst.d', '/etc/kernel/postrm.d'];
+
+function imageChange(kernel: string, configPath: string): Change {
+  return {
+    kind: 'make',
+    path: imagePath(kernel),
+    what: `cowboot's image for Linux ${kernel}`,
+    make: (output) =>
+      buildImage(installedAssets(LIB_DIR), {
+        output,
+        kernelVersion: kernel,
+        kmoddir: modulesDir(kernel),
+        compress: COMPRESSIONS[0],
+        level: undefined,
+        configJson: readFileSync(configPath, 'utf8'),
+        runtime: 'node',
+        hostOnly: false,
+        extraModules: [],
+        extraFiles: [],
+      }),
+  };
+}
+
+function requireRoot(facts: HostFacts, command: string): void {
+  if (facts.uid !== 0) throw new CommandError(`cowboot ${command} must run as root: it writes /boot (try sudo)`);
+}
+
+export async function install(facts: HostFacts, assets: Assets, options: InstallOptions): Promise<string> {
+  const problems = installProblems(facts, options);
+  if (problems.length > 0) throw new CommandError(problems.join('\n'));
+  const root = freezableRoot(facts.root);
+  if (!('uuid' in root)) throw new CommandError(root.problem);
+  const cmdline = entryCmdline(root.uuid, options);
+  const files = await assets.copyFiles(progress);
+  // A second install keeps what the first had to make.
+  const earlier = readManifest()?.madeFolders ?? [];
+  const manifest: Manifest = { version: assets.version, madeFolders: SHARED_FOLDERS.filter((dir) => earlier.includes(dir) || !existsSync(dir)) };
+  const grubScriptPath = options.makeDefault ? GRUB_SCRIPTS.first : GRUB_SCRIPTS.after;
+  const changes: Change[] = [
+    ...files.map((f): Change => ({ kind: 'copy', path: join(LIB_DIR, f.name), source: f.source, mode: f.mode })),
+    { kind: 'write', path: join(LIB_DIR, INSTALLED_MARKER), text: `${JSON.stringify(manifest, null, 2)}\n`, mode: 0o644, what: 'what was installed' },
+    { kind: 'write', path: CONFIG_FILE, text: configText(options), mode: 0o644, what: 'the images\' boot defaults' },
+    ...facts.kernels.map((kernel) => imageChange(kernel, CONFIG_FILE)),
+    { kind: 'write', path: POSTINST_HOOK, text: POSTINST_SCRIPT, mode: 0o755, what: 'builds the image of each new kernel' },
+    { kind: 'write', path: POSTRM_HOOK, text: POSTRM_SCRIPT, mode: 0o755, what: 'removes the image of each removed kernel' },
+    { kind: 'write', path: COMMAND, text: COMMAND_SCRIPT, mode: 0o755, what: 'the cowboot command' },
+  ];
+  if (!options.noBootloader) {
+    changes.push({ kind: 'write', path: grubScriptPath, text: grubScript(cmdline), mode: 0o755, what: `a GRUB entry per image, ${options.makeDefault ? 'first, so the default' : 'after the normal ones'}` });
+    changes.push({ kind: 'remove', path: options.makeDefault ? GRUB_SCRIPTS.after : GRUB_SCRIPTS.first });
+    changes.push({ kind: 'run', argv: facts.grub!.update });
+  }
+  const entry = `"…, with Linux VER, ${ENTRY_SUFFIX}" for ${facts.kernels.join(', ')}, booting: ${cmdline}`;
+  if (options.dryRun) return `cowboot install would:\n${changes.map((c) => `  ${describeChange(c)}`).join('\n')}\nGRUB entries: ${entry}\n`;
+  await applyChanges(changes, progress);
+  return `installed. GRUB entries: ${entry}\n${options.makeDefault ? 'The frozen entry is the default.' : 'Choose the frozen entry in the GRUB menu; the normal entries stay the default.'}\n`;
+}
+
+function walk(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? [...walk(join(dir, e.name)), `${join(dir, e.name)}/`] : [join(dir, e.name)]));
+}
+
+export function cowbootImages(): string[] {
+  return (existsSync(BOOT_DIR) ? readdirSync(BOOT_DIR) : []).filter((name) => kernelOfImage(name) !== null).map((name) => join(BOOT_DIR, name));
+}
+
+export async function uninstall(facts: HostFacts, dryRun: boolean): Promise<string> {
+  if (!dryRun) requireRoot(facts, 'uninstall');
+  const ours = [...cowbootImages(), POSTINST_HOOK, POSTRM_HOOK, GRUB_SCRIPTS.first, GRUB_SCRIPTS.after, COMMAND, CONFIG_FILE].filter((p) => existsSync(p));
+  const lib = walk(LIB_DIR);
+  if (ours.length === 0 && lib.length === 0) return 'cowboot is not installed: nothing to remove\n';
+  // Without one (an install that never finished), its own folders go all the same.
+  const manifest = readManifest() ?? { version: '?', madeFolders: [] };
+  const changes: Change[] = [
+    ...ours.map((path): Change => ({ kind: 'remove', path })),
+    { kind: 'rmdir', path: CONFIG_DIR },
+    ...lib.map((path): Change => (path.endsWith('/') ? { kind: 'rmdir', path: path.slice(0, -1) } : { kind: 'remove', path })),
+    { kind: 'rmdir', path: LIB_DIR },
+    ...[...manifest.madeFolders].reverse().map((path): Change => ({ kind: 'rmdir', path })),
+  ];
+  if (facts.grub) changes.push({ kind: 'run', argv: facts.grub.update });
+  if (dryRun) return `cowboot uninstall would:\n${changes.map((c) => `  ${describeChange(c)}`).join('\n')}\n`;
+  await applyChanges(changes, progress);
+  return 'uninstalled: the images, the kernel hooks, the GRUB entries and the installed copy are gone\n';
+}
+
+function requireInstalled(): void {
+  if (!existsSync(join(LIB_DIR, INSTALLED_MARKER))) throw new CommandError(`cowboot is not installed (no ${LIB_DIR}): run cowboot install`);
+}
+
+/** Builds the images of the given kernels, or of all and removes those of kernels gone; what the postinst hook runs. */
+export async function update(facts: HostFacts, kernels: readonly string[]): Promise<string> {
+  requireRoot(facts, 'update');
+  requireInstalled();
+  const installed = installedKernels();
+  const unknown = unknownKernels(kernels, installed);
+  if (unknown.length > 0) throw new CommandError(unknown.join('\n'));
+  const wanted = kernels.length > 0 ? kernels : installed;
+  const gone = kernels.length > 0 ? [] : cowbootImages().filter((path) => !installed.includes(kernelOfImage(path.slice(BOOT_DIR.length + 1))!));
+  await applyChanges([...wanted.map((k) => imageChange(k, CONFIG_FILE)), ...gone.map((path): Change => ({ kind: 'remove', path }))], progress);
+  return `images built for ${wanted.join(', ')}${gone.length ? `; removed ${gone.join(', ')}` : ''}\n`;
+}
+
+/** Removes the image of a kernel being removed; what the postrm hook runs. */
+export async function forget(facts: HostFacts, kernel: string): Promise<string> {
+  requireRoot(facts, 'forget');
+  if (!existsSync(imagePath(kernel))) return `no image for ${kernel}\n`;
+  await applyChanges([{ kind: 'remove', path: imagePath(kernel) }], progress);
+  return `removed ${imagePath(kernel)}\n`;
+}

@@ -1,0 +1,144 @@
+// cowboot status: which kernels have a current image, which boot entry is
+// the default, and whether this system is frozen now and how full its RAM
+// layer is. Judged by pure functions over what read() gathers.
+
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { readImage } from '../../builder/inspect';
+import { IMAGE_CONFIG, INIT, KERNEL_STAMP, MODULES_DEP, modulesDir } from '../../src/image-layout';
+import { COW_DIR, DM_NAME, MOUNTS_DIR } from '../../src/paths';
+import { INSTALLED_MARKER } from '../assets';
+import type { HostFacts, RootFacts } from './facts';
+import { cowbootImages } from './install';
+import { BOOT_DIR, CONFIG_FILE, ENTRY_SUFFIX, imagePath, kernelOfImage, LIB_DIR } from './layout';
+
+const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** What an image holds that decides whether it is current, and when it was written. */
+export interface ImageFacts {
+  readonly kernel: string | null;
+  readonly init: string | null;
+  readonly config: string | null;
+  readonly node: string | null;
+  readonly mtimeMs: number;
+}
+
+/** What the installed copy would put into an image now. */
+export interface Wanted {
+  readonly init: string;
+  readonly config: string;
+  readonly node: string;
+}
+
+export type ImageState = { readonly current: true } | { readonly current: false; readonly why: string };
+
+export function imageState(kernel: string, image: ImageFacts | null | 'unreadable', wanted: Wanted, modulesMtimeMs: number): ImageState {
+  if (image === null) return { current: false, why: `missing: no ${imagePath(kernel)}` };
+  if (image === 'unreadable') return { current: false, why: `unreadable: ${imagePath(kernel)} is not an initramfs` };
+  if (image.kernel !== kernel) return { current: false, why: `stale: built for ${image.kernel ?? 'no kernel'}` };
+  if (image.init !== wanted.init) return { current: false, why: 'stale: built by another version of cowboot' };
+  if (image.config !== wanted.config) return { current: false, why: `stale: built with other defaults than ${CONFIG_FILE}` };
+  if (image.node !== wanted.node) return { current: false, why: 'stale: built with another Node binary' };
+  if (modulesMtimeMs > image.mtimeMs) return { current: false, why: `stale: the kernel's modules changed after it was built (${modulesDir(kernel)}/${MODULES_DEP} is newer)` };
+  return { current: true };
+}
+
+/** The entries at the top level of grub.cfg, in order (a submenu counts as one, as GRUB counts). */
+export function grubEntries(grubCfg: string): { title: string; id: string | null }[] {
+  return [...grubCfg.matchAll(/^(?:menuentry|submenu) '((?:[^'\\]|'\\'')*)'(.*)$/gm)].map((m) => ({
+    title: m[1]!.replaceAll("'\\''", "'"),
+    id: / '([^']+)' \{$/.exec(m[2] ?? '')?.[1] ?? null,
+  }));
+}
+
+/** GRUB's default entry, as GRUB_DEFAULT (and, for "saved", grubenv) names it. */
+export function grubDefault(grubCfg: string, grubDefaultValue: string, savedEntry: string | null): string {
+  const entries = grubEntries(grubCfg);
+  const value = grubDefaultValue === 'saved' ? (savedEntry ?? '0') : grubDefaultValue;
+  const how = grubDefaultValue === 'saved' ? `GRUB_DEFAULT=saved, saved_entry=${savedEntry ?? '(none: 0)'}` : `GRUB_DEFAULT=${grubDefaultValue}`;
+  const entry = /^\d+$/.test(value) ? entries[Number(value)] : entries.find((e) => e.title === value || e.id === value);
+  if (!entry) return `GRUB's default (${how}) names no entry of ${BOOT_DIR}/grub/grub.cfg`;
+  const frozen = entry.title.endsWith(ENTRY_SUFFIX);
+  return `GRUB's default is "${entry.title}" (${how}): ${frozen ? 'frozen' : 'not frozen'}`;
+}
+
+const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
+
+export interface RamUse {
+  readonly what: string;
+  readonly used: number;
+  readonly total: number;
+}
+
+export function frozenLine(root: RootFacts, ram: readonly RamUse[]): string {
+  if (root.kind !== 'frozen') return `not frozen: / is ${root.fsType} ${root.kind === 'block' ? `on ${root.device}` : `from ${root.source}`}`;
+  const uses = ram.map((r) => `${r.what}: ${mib(r.used)} of ${mib(r.total)} (${Math.round((100 * r.used) / r.total)}%)`);
+  return `frozen now (overlay=${root.union}), changes in RAM${uses.length ? `; ${uses.join('; ')}` : ''}`;
+}
+
+function readImageFacts(path: string): ImageFacts | null | 'unreadable' {
+  if (!existsSync(path)) return null;
+  try {
+    const entries = readImage(path);
+    const file = (p: string) => entries.find((e) => e.path === p.replace(/^\//, ''))?.data ?? null;
+    const text = (p: string) => {
+      const data = file(p);
+      return data ? Buffer.from(data).toString().trim() : null;
+    };
+    const node = file('/usr/bin/node');
+    const init = file(INIT);
+    return { kernel: text(KERNEL_STAMP), init: init && sha(init), config: text(IMAGE_CONFIG), node: node && sha(node), mtimeMs: statSync(path).mtimeMs };
+  } catch {
+    return 'unreadable';
+  }
+}
+
+function mountedAt(path: string): boolean {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((line) => line.split(' ')[4] === path);
+}
+
+function ramUse(root: RootFacts): RamUse[] {
+  if (root.kind !== 'frozen') return [];
+  const uses: RamUse[] = [];
+  const tmpfs = (what: string, path: string) => {
+    if (!mountedAt(path)) return;
+    const s = statfsSync(path);
+    uses.push({ what, used: (s.blocks - s.bfree) * s.bsize, total: s.blocks * s.bsize });
+  };
+  if (root.union === 'dm') {
+    // "0 LEN snapshot USED/TOTAL METADATA", in sectors.
+    const status = spawnSync('dmsetup', ['status', DM_NAME], { encoding: 'utf8' }).stdout ?? '';
+    const m = / snapshot (\d+)\/(\d+) /.exec(status);
+    if (m) uses.push({ what: 'the root\'s snapshot', used: Number(m[1]) * 512, total: Number(m[2]) * 512 });
+  } else tmpfs('the root\'s changes', COW_DIR);
+  tmpfs('the other filesystems\' changes', MOUNTS_DIR);
+  return uses;
+}
+
+export function status(facts: HostFacts): string {
+  const lines: string[] = [];
+  const installed = existsSync(join(LIB_DIR, INSTALLED_MARKER));
+  if (!installed) lines.push(`cowboot is not installed (no ${LIB_DIR})`);
+  else {
+    const config = readFileSync(CONFIG_FILE, 'utf8').trim();
+    lines.push(`cowboot is installed in ${LIB_DIR}; image defaults (${CONFIG_FILE}): ${JSON.stringify(JSON.parse(config))}`);
+    const wanted: Wanted = { init: sha(readFileSync(join(LIB_DIR, 'init.js'))), config, node: sha(readFileSync(join(LIB_DIR, 'node'))) };
+    for (const kernel of facts.kernels) {
+      const modules = `${modulesDir(kernel)}/${MODULES_DEP}`;
+      const state = imageState(kernel, readImageFacts(imagePath(kernel)), wanted, existsSync(modules) ? statSync(modules).mtimeMs : 0);
+      lines.push(`  ${kernel}: ${state.current ? `current (${imagePath(kernel)})` : `${state.why}; run: cowboot update ${kernel}`}`);
+    }
+    for (const path of cowbootImages()) {
+      if (!facts.kernels.includes(kernelOfImage(path.slice(BOOT_DIR.length + 1))!)) lines.push(`  ${path}: its kernel is gone; cowboot update removes it`);
+    }
+  }
+  const grubCfg = `${BOOT_DIR}/grub/grub.cfg`;
+  if (facts.grub && existsSync(grubCfg)) {
+    const env = existsSync(`${BOOT_DIR}/grub/grubenv`) ? readFileSync(`${BOOT_DIR}/grub/grubenv`, 'utf8') : '';
+    lines.push(grubDefault(readFileSync(grubCfg, 'utf8'), facts.grub.defaultEntry, /^saved_entry=(.*)$/m.exec(env)?.[1] ?? null));
+  } else lines.push(`no GRUB configuration (${grubCfg})`);
+  lines.push(frozenLine(facts.root, ramUse(facts.root)));
+  return `${lines.join('\n')}\n`;
+}
