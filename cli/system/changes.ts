@@ -1,7 +1,9 @@
 // What install and uninstall do to the system, as values: each change can
 // describe itself (for --dry-run and the log) and be applied; applied
 // changes are undone in reverse when a later one fails, so a failure leaves
-// the system as it was.
+// the system as it was. A replaced or removed file waits under a name ending
+// in "~" until all went well: update-grub and run-parts skip such names.
+// Folders are removed last, once the files in them are gone for good.
 
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,7 +37,7 @@ export function describeChange(change: Change): string {
   }
 }
 
-const UNDO = '.cowboot-undo';
+const UNDO = '.cowboot-undo~';
 
 /** Applies changes in order; on a failure, undoes the applied ones in reverse and throws. */
 export async function applyChanges(changes: readonly Change[], say: (line: string) => void): Promise<void> {
@@ -77,10 +79,6 @@ export async function applyChanges(changes: readonly Change[], say: (line: strin
           if (existsSync(change.path)) replacing(change.path);
           break;
         case 'rmdir':
-          if (existsSync(change.path) && readdirSync(change.path).length === 0) {
-            rmdirSync(change.path);
-            undo.push(() => mkdirSync(change.path));
-          }
           break;
         case 'run': {
           const result = spawnSync(change.argv[0]!, change.argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -96,4 +94,7 @@ export async function applyChanges(changes: readonly Change[], say: (line: strin
     throw error;
   }
   for (const path of kept) rmSync(path, { force: true });
+  for (const change of changes) {
+    if (change.kind === 'rmdir' && existsSync(change.path) && readdirSync(change.path).length === 0) rmdirSync(change.path);
+  }
 }

@@ -10,6 +10,12 @@ import { makePartitionedDisk } from './guest';
 import { PROJECT_DIR, VM_CACHE } from './project';
 
 export type DebianInit = 'systemd' | 'sysvinit';
+/** The roots scripts/setup.mjs builds: one per init, and a systemd one with a kernel and GRUB for "cowboot install". */
+export type DebianRoot = DebianInit | 'bootable';
+
+const INIT_OF: Record<DebianRoot, DebianInit> = { systemd: 'systemd', sysvinit: 'sysvinit', bootable: 'systemd' };
+// The bootable root holds two kernels and their images besides the system.
+const ROOT_SIZE: Record<DebianRoot, string> = { systemd: '768M', sysvinit: '768M', bootable: '2G' };
 
 export const DEBIAN_UUIDS = {
   root: '0d1e2b3a-4c5d-4e6f-8a9b-0c1d2e3f4a5b',
@@ -51,6 +57,7 @@ done
 echo frozen > /probe-root && [ "$(cat /probe-root)" = frozen ] && echo "GUEST root-write=ok"
 echo frozen > /data/probe-data && [ "$(cat /data/probe-data)" = frozen ] && echo "GUEST data-write=ok"
 echo "GUEST data-file=$(cat /data/hello)"
+[ -x /usr/local/sbin/cowboot ] && /usr/local/sbin/cowboot status 2>&1 | sed 's/^/GUEST status=/'
 [ -e /etc/initrd-release ] && echo "GUEST initrd-release=present"
 [ -e /run/initramfs/fsck-root ] && echo "GUEST fsck-root=present"
 case " $(cat /proc/cmdline) " in *" probe.fill "*)
@@ -73,7 +80,7 @@ Type=simple
 ExecStart=/usr/local/sbin/cowboot-probe systemd
 `;
 
-function debianTarball(init: DebianInit): string {
+function debianTarball(root: DebianRoot): string {
   const dir = join(PROJECT_DIR, '.cache', 'debian');
   let names: string[] = [];
   try {
@@ -81,8 +88,8 @@ function debianTarball(init: DebianInit): string {
   } catch {
     // Reported below.
   }
-  const found = names.find((n) => n.startsWith(`bookworm-${init}-`) && n.endsWith('.tar'));
-  if (!found) throw new Error(`no Debian ${init} root in ${dir}: run "node scripts/setup.mjs" as root (npm test does) to build it with mmdebstrap`);
+  const found = names.find((n) => n.startsWith(`bookworm-${root}-`) && n.endsWith('.tar'));
+  if (!found) throw new Error(`no Debian ${root} root in ${dir}: run "node scripts/setup.mjs" as root (npm test does) to build it with mmdebstrap`);
   return join(dir, found);
 }
 
@@ -112,22 +119,23 @@ export interface DebianDisks {
 }
 
 /** Fresh disks from the cached root. */
-export function makeDebianDisks(init: DebianInit): DebianDisks {
-  const name = `debian-${init}`;
+export function makeDebianDisks(flavour: DebianRoot): DebianDisks {
+  const init = INIT_OF[flavour];
+  const name = `debian-${flavour}`;
   const tree = join(VM_CACHE, `${name}.tree`);
   rmSync(tree, { recursive: true, force: true });
   mkdirSync(tree, { recursive: true });
   try {
     // /dev is devtmpfs at boot; its nodes in the tarball need not be made here.
-    execFileSync('tar', ['-xf', debianTarball(init), '-C', tree, '--exclude=./dev/*']);
+    execFileSync('tar', ['-xf', debianTarball(flavour), '-C', tree, '--exclude=./dev/*']);
     write(tree, '/etc/fstab', FSTAB);
-    write(tree, '/etc/hostname', `frozen-${init}\n`);
+    write(tree, '/etc/hostname', `frozen-${flavour}\n`);
     mkdirSync(join(tree, 'data'), { recursive: true });
     mkdirSync(join(tree, 'media/cdrom0'), { recursive: true });
     addProbe(tree, init);
     const root = join(VM_CACHE, `${name}-root.ext4`);
     rmSync(root, { force: true });
-    execFileSync('mke2fs', ['-q', '-t', 'ext4', '-E', 'lazy_itable_init=0,lazy_journal_init=0', '-L', 'debian-root', '-U', DEBIAN_UUIDS.root, '-d', tree, root, '768M']);
+    execFileSync('mke2fs', ['-q', '-t', 'ext4', '-E', 'lazy_itable_init=0,lazy_journal_init=0', '-L', 'debian-root', '-U', DEBIAN_UUIDS.root, '-d', tree, root, ROOT_SIZE[flavour]]);
     return { root, second: makeSecondDisk(name) };
   } finally {
     rmSync(tree, { recursive: true, force: true });

@@ -16,6 +16,8 @@ export interface BootOptions {
   /** Boot through the firmware and a boot loader on a disk or CD, instead of -kernel and -initrd. */
   readonly firmwareBoot?: boolean;
   readonly initrd?: string;
+  /** The kernel to boot; Debian's test kernel where not given. */
+  readonly kernel?: string;
   readonly append: string;
   readonly drives?: readonly string[];
   /** More QEMU arguments, such as a CD-ROM on virtio-scsi (see cdrom()). */
@@ -90,7 +92,7 @@ export function qemuArgs(options: BootOptions): string[] {
   return [
     '-accel', 'tcg', '-cpu', 'max', '-smp', '2', '-m', String(options.memoryMiB ?? 1024),
     '-nographic', '-no-reboot',
-    ...(options.firmwareBoot ? [] : ['-kernel', kernel.vmlinuz, '-initrd', options.initrd ?? '', '-append', options.append]),
+    ...(options.firmwareBoot ? [] : ['-kernel', options.kernel ?? kernel.vmlinuz, '-initrd', options.initrd ?? '', '-append', options.append]),
     ...(options.drives ?? []).flatMap((d) => ['-drive', d]),
     ...(options.devices ?? []),
   ];
