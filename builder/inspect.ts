@@ -1,4 +1,4 @@
-// node build.mjs list IMAGE, node build.mjs cat IMAGE PATH: what is in an image.
+// cowboot list IMAGE, cowboot cat IMAGE PATH: what is in an image.
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -52,7 +52,7 @@ export function listing(entries: readonly ReadEntry[]): string {
 export function fileContent(entries: readonly ReadEntry[], path: string): Uint8Array {
   const wanted = path.replace(/^\/+/, '');
   const entry = entries.find((e) => e.path === wanted);
-  if (!entry) throw new BuildError(`${path}: not in the image (node build.mjs list IMAGE shows what is)`);
+  if (!entry) throw new BuildError(`${path}: not in the image (cowboot list IMAGE shows what is)`);
   if (entryKind(entry.mode) !== 'file') throw new BuildError(`${path}: a ${entryKind(entry.mode)}, not a file`);
   return entry.data;
 }

@@ -102,11 +102,11 @@ const SETTINGS = {
   debug: setting({ param: 'rd.debug', default: false, ...FLAG }),
   /** The kernel's panic=: seconds before rd.emergency acts; 0 waits for ever. */
   panic: setting({ param: 'panic', default: null, expected: 'a whole number of seconds, such as 10 (0 waits for ever, below 0 acts at once)', parse: integer(-999999), json: number }),
-  /** A scrypt hash (node build.mjs hash-password); the rescue shell asks for it. */
+  /** A scrypt hash (cowboot hash-password); the rescue shell asks for it. */
   rescuePassword: setting({
     param: 'rd.rescue-password',
     default: null,
-    expected: 'a hash made by "node build.mjs hash-password" (scrypt:N:r:p:salt:hash)',
+    expected: 'a hash made by "cowboot hash-password" (scrypt:N:r:p:salt:hash)',
     parse: matching(/^scrypt:\d+:\d+:\d+:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/),
     json: textOrNull,
     fileOnly: true,

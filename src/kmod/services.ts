@@ -18,7 +18,7 @@ export async function requireModules(services: Services): Promise<void> {
   const failed = (await services.requiredModules).filter((r) => !r.ok);
   if (failed.length > 0) {
     throw new BootError(`needed modules did not load: ${failed.map((f) => `${f.module} (${f.error})`).join('; ')}`, {
-      hint: 'is the module in the image? Add it when building: node build.mjs initramfs --add-module NAME …',
+      hint: 'is the module in the image? Add it when building: cowboot build --add-module NAME …',
     });
   }
 }

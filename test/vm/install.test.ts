@@ -64,6 +64,8 @@ test('install, a kernel added and removed through the hooks, a frozen boot of wh
     assert.ok(entry, `the frozen entry in grub-mkconfig's output:\n${config}`);
     const cmdline = entry![1]!.trim();
     assert.match(cmdline, `root=UUID=${DEBIAN_UUIDS.root} overlay=overlayfs`);
+    // Debian's GRUB_CMDLINE_LINUX_DEFAULT follows ours, as in its own entries.
+    assert.match(cmdline, / quiet$/);
 
     const status = ok(root.run(['cowboot', 'status']), 'status').stdout;
     console.log(status);
@@ -73,6 +75,11 @@ test('install, a kernel added and removed through the hooks, a frozen boot of wh
     const unknown = root.run(['cowboot', 'update', '9.9-nope']);
     assert.is(unknown.status, 1);
     assert.match(unknown.stderr, `cowboot: error: kernel 9.9-nope is not installed: no /boot/vmlinuz-9.9-nope with /lib/modules/9.9-nope/modules.dep; installed: ${KERNEL}`);
+
+    // Again from the installed copy, now as the default: GRUB's first entry, so its entry 0.
+    ok(root.run(['cowboot', 'install', '--default']), 'install --default');
+    assert.not.ok(existsSync(root.path('/etc/grub.d/11_cowboot')), 'one GRUB script at a time');
+    assert.match(ok(root.run(['cowboot', 'status']), 'status').stdout, `GRUB's default is "Debian GNU/Linux, with Linux ${KERNEL}, frozen (changes in RAM)" (GRUB_DEFAULT=0): frozen`);
 
     // The kernel's own maintainer scripts run the hooks.
     copyFileSync(secondKernelDeb(), root.path('/tmp/second-kernel.deb'));
