@@ -121,6 +121,7 @@ export function status(facts: HostFacts): string {
   const lines: string[] = [];
   const installed = existsSync(join(LIB_DIR, INSTALLED_MARKER));
   if (!installed) lines.push(`cowboot is not installed (no ${LIB_DIR})`);
+  else if (!existsSync(CONFIG_FILE)) lines.push(`cowboot is installed in ${LIB_DIR}, but ${CONFIG_FILE} is gone: run cowboot install again`);
   else {
     const config = readFileSync(CONFIG_FILE, 'utf8').trim();
     lines.push(`cowboot is installed in ${LIB_DIR}; image defaults (${CONFIG_FILE}): ${JSON.stringify(JSON.parse(config))}`);
