@@ -49,8 +49,12 @@ const STORAGE_MODULES = [
 
 // What every boot may need whatever the machine: filesystems; a journal
 // replay (dm_snapshot, loop) and the fstab's RAM overlays (overlay) under any
-// union kind; and what each union kind loads.
-const BOOT_MODULES: readonly string[] = [...new Set(['ext4', 'squashfs', 'isofs', 'erofs', 'vfat', 'crc32c', 'dm_snapshot', 'loop', 'overlay', ...UNION_MODULES])];
+// union kind; roothash= (dm_verity); and what each union kind loads. vfat
+// asks for its code page and character set (Debian's defaults: cp437 and
+// ascii) when it mounts; exfat is for sticks that hold an ISO file.
+const BOOT_MODULES: readonly string[] = [
+  ...new Set(['ext4', 'squashfs', 'isofs', 'erofs', 'vfat', 'nls_cp437', 'nls_ascii', 'nls_utf8', 'nls_iso8859_1', 'exfat', 'crc32c', 'dm_snapshot', 'dm_verity', 'loop', 'overlay', ...UNION_MODULES]),
+];
 
 const MODULE_METADATA = ['modules.symbols', MODULES_BUILTIN, 'modules.softdep'];
 

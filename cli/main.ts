@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { bundleInit } from '../builder/bundle';
 import { BuildError } from '../builder/host';
 import { fileContent, listing, readImage } from '../builder/inspect';
+import { writeVerity } from '../builder/verity';
 import { OVERLAY_KINDS } from '../src/mounts';
 import { hashPassword } from '../src/password';
 import { plan } from '../src/plan/plan';
@@ -77,6 +78,18 @@ const COMMANDS: Record<string, Command> = {
       const result = await plan(values.cmdline, config);
       if (!result.ok) process.exitCode = 1;
       return result.text;
+    },
+  },
+  verity: {
+    usage: 'cowboot verity IMAGE [--hash-file FILE]',
+    about: 'write the dm-verity hash tree of an image (to IMAGE.verity) and print its root hash, for roothash=',
+    run: async (args) => {
+      const { values, positionals: files } = options(args, { 'hash-file': { type: 'string' } }, COMMANDS.verity!.usage);
+      const [image] = positionals(files, ['IMAGE'], COMMANDS.verity!.usage);
+      const output = values['hash-file'] ?? `${image}.verity`;
+      const rootHash = writeVerity(image!, output);
+      process.stderr.write(`cowboot: wrote ${output}; boot with roothash=${rootHash}\n`);
+      return `${rootHash}\n`;
     },
   },
   'hash-password': {

@@ -29,6 +29,8 @@ const PACKAGES = {
   'squashfs-tools': '/usr/bin/mksquashfs',
   xorriso: '/usr/bin/xorriso',
   dosfstools: '/usr/sbin/mkfs.vfat',
+  mtools: '/usr/bin/mcopy',
+  'cryptsetup-bin': '/usr/sbin/veritysetup',
   fdisk: '/usr/sbin/sfdisk',
   isolinux: '/usr/lib/ISOLINUX/isolinux.bin',
   'syslinux-common': '/usr/lib/syslinux/modules/bios/ldlinux.c32',

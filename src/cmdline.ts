@@ -65,10 +65,10 @@ export function parseCmdline(text: string): Cmdline {
 }
 
 /** The last value given for `key` (the kernel's and dracut's rule), or undefined. */
-export function lastParam(cmdline: Cmdline, key: string): CmdlineParam | undefined {
+export function lastParam(cmdline: Cmdline, ...keys: readonly string[]): CmdlineParam | undefined {
   for (let i = cmdline.params.length - 1; i >= 0; i--) {
     const param = cmdline.params[i];
-    if (param?.key === key) return param;
+    if (param && keys.includes(param.key)) return param;
   }
   return undefined;
 }

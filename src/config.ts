@@ -82,10 +82,10 @@ export function configFromJson(json: unknown, source: string): { values: Values;
 export function configFromCmdline(cmdline: Cmdline): { values: Values; problems: ConfigProblem[] } {
   const found: Found = { values: {}, problems: [] };
   for (const key of KEYS) {
-    const { param, fileOnly } = ROWS[key];
-    const given = lastParam(cmdline, param);
+    const { param, fileOnly, aliases = [] } = ROWS[key];
+    const given = lastParam(cmdline, param, ...aliases);
     if (!given) continue;
-    const problem = { source: 'command line', param, value: given.value ?? '' };
+    const problem = { source: 'command line', param: given.key, value: given.value ?? '' };
     if (fileOnly) found.problems.push({ ...problem, expected: 'nothing: it can only be set in the image config' });
     else record(found, key, (row) => fromCmdline(row, given.value), problem);
   }

@@ -42,12 +42,15 @@ function iso9660(b: Uint8Array): FsIdentity {
   return { type: 'iso9660', label: orNull(text(b, pvd + 40, 32, 'latin1')), uuid: time(pvd + 830) ?? time(pvd + 813) };
 }
 
+/** A FAT or exFAT volume serial as blkid shows it: XXXX-XXXX. */
+function serial(id: number): string {
+  return hex(Uint8Array.of(id >>> 24, (id >>> 16) & 0xff), 0, 2).toUpperCase() + '-' + hex(Uint8Array.of((id >>> 8) & 0xff, id & 0xff), 0, 2).toUpperCase();
+}
+
 function vfat(b: Uint8Array): FsIdentity {
   const fat32 = ascii(b, 0x52, 'FAT32');
-  const id = u32le(b, fat32 ? 0x43 : 0x27);
   const label = text(b, fat32 ? 0x47 : 0x2b, 11, 'latin1');
-  const uuid = hex(Uint8Array.of(id >>> 24, (id >>> 16) & 0xff), 0, 2).toUpperCase() + '-' + hex(Uint8Array.of((id >>> 8) & 0xff, id & 0xff), 0, 2).toUpperCase();
-  return { type: 'vfat', label: label === 'NO NAME' ? null : orNull(label), uuid };
+  return { type: 'vfat', label: label === 'NO NAME' ? null : orNull(label), uuid: serial(u32le(b, fat32 ? 0x43 : 0x27)) };
 }
 
 /** The filesystem in the first DETECT_BYTES of a device, or null if none is known. */
@@ -62,6 +65,8 @@ export function identifyFs(b: Uint8Array): FsIdentity | null {
   if (ascii(b, 0x8001, 'CD001')) return iso9660(b);
   if (ascii(b, 0x10040, '_BHRfS_M')) return { type: 'btrfs', label: orNull(text(b, 0x10000 + 0x12b, 256)), uuid: uuidOrNull(b, 0x10000 + 0x20) };
   if (u16le(b, 510) === 0xaa55 && (ascii(b, 0x36, 'FAT') || ascii(b, 0x52, 'FAT32'))) return vfat(b);
+  // exFAT keeps its label in the root folder, not here: found by UUID= (the volume serial), not by LABEL=.
+  if (ascii(b, 3, 'EXFAT   ')) return { type: 'exfat', label: null, uuid: serial(u32le(b, 100)) };
   return null;
 }
 

@@ -11,6 +11,8 @@ export const COW_DIR = `${HANDOVER_DIR}/cow`;
 export const UPPER_DIR = `${COW_DIR}/upper`;
 /** A live medium (root= with loop=) stays mounted here, as in dracut. */
 export const MEDIUM_DIR = `${HANDOVER_DIR}/live`;
+/** findiso=: the filesystem that holds the ISO file, as dracut's iso-scan mounts it. */
+export const ISO_SCAN_DIR = `${HANDOVER_DIR}/isoscan`;
 /** toram: the image file's copy in RAM. */
 export const TORAM_DIR = `${HANDOVER_DIR}/toram`;
 /** overlay=dm with cow=tmpfs: the sparse file behind the snapshot's COW device. */

@@ -2,6 +2,7 @@
 // node:child_process, nothing to decide here.
 
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readHead } from './read-head';
 import * as fs from 'node:fs';
 import { dirname } from 'node:path';
@@ -106,6 +107,16 @@ export function realSystem(): System {
       fs.truncateSync(path, bytes);
     },
     copyFile: (from, to) => fs.promises.copyFile(from, to),
+    async sha256(path, progress) {
+      const hash = createHash('sha256');
+      let bytes = 0;
+      for await (const chunk of fs.createReadStream(path, { highWaterMark: 4 << 20 })) {
+        hash.update(chunk as Buffer);
+        bytes += (chunk as Buffer).length;
+        progress(bytes);
+      }
+      return hash.digest('hex');
+    },
     mkdirp: (path) => void fs.mkdirSync(path, { recursive: true }),
     lstat(path) {
       try {

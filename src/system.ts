@@ -36,6 +36,8 @@ export interface System {
   /** Makes (or extends) a file of `bytes` that takes no space until written. */
   createSparseFile(path: string, bytes: number): void;
   copyFile(from: string, to: string): Promise<void>;
+  /** The SHA-256 of a file, in hex, read in pieces; `progress` gets the bytes read so far after each. */
+  sha256(path: string, progress: (bytes: number) => void): Promise<string>;
   mkdirp(path: string): void;
   /** Like lstat: does not follow a final symlink. Null when nothing is there. */
   lstat(path: string): PathInfo | null;

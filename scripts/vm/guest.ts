@@ -1,9 +1,9 @@
 // Small root filesystems for the VMs: Debian's static busybox and an
 // /sbin/init script that reports what it sees on the serial console.
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, readSync, rmSync, symlinkSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { VM_CACHE } from './project';
 
@@ -15,6 +15,8 @@ export interface GuestSpec {
   /** More files for the root, by absolute path. */
   readonly files?: Readonly<Record<string, string>>;
   readonly sizeMiB?: number;
+  /** The ext block size; mke2fs picks 1 KiB for small images, which a device of 4 KiB sectors (dm-verity's) cannot mount. */
+  readonly blockSize?: number;
 }
 
 function populate(dir: string, spec: GuestSpec): void {
@@ -61,7 +63,7 @@ export function makeGuestDisk(name: string, spec: GuestSpec, type: 'ext2' | 'ext
   const image = join(VM_CACHE, `${name}.${type}`);
   return withTree(name, spec, (tree) => {
     rmSync(image, { force: true });
-    const args = ['-q', '-t', type, '-E', 'lazy_itable_init=0,lazy_journal_init=0', '-L', name.slice(0, 16), ...(uuid ? ['-U', uuid] : [])];
+    const args = ['-q', '-t', type, '-E', 'lazy_itable_init=0,lazy_journal_init=0', '-L', name.slice(0, 16), ...(uuid ? ['-U', uuid] : []), ...(spec.blockSize ? ['-b', String(spec.blockSize)] : [])];
     execFileSync('mke2fs', [...args, '-d', tree, image, `${spec.sizeMiB ?? 64}M`]);
     return image;
   });
@@ -100,6 +102,20 @@ export function makePartitionedDisk(name: string, label: 'gpt' | 'dos', partitio
     closeSync(fd);
   }
   return disk;
+}
+
+/** A FAT filesystem image holding files (by their path on it), as a USB stick formatted by a desktop does; written with mtools, no mount. */
+export function makeFatFilesystem(name: string, label: string, files: Readonly<Record<string, string>>): string {
+  const image = join(VM_CACHE, `${name}.vfat`);
+  rmSync(image, { force: true });
+  const bytes = Object.values(files).reduce((n, source) => n + statSync(source).size, 0);
+  execFileSync('mkfs.vfat', ['-C', '-n', label, image, String(Math.ceil(bytes / 1024) + 8192)], { stdio: 'ignore' });
+  for (const [path, source] of Object.entries(files)) {
+    const folders = path.split('/').slice(1, -1);
+    folders.forEach((_, i) => spawnSync('mmd', ['-i', image, `::/${folders.slice(0, i + 1).join('/')}`], { stdio: 'ignore' }));
+    execFileSync('mcopy', ['-i', image, source, `::${path}`]);
+  }
+  return image;
 }
 
 /** A GPT disk with one partition (at 1 MiB, named and with the given PARTUUID) holding `filesystem`. */
@@ -170,7 +186,7 @@ echo "GUEST pid=$$ args=$*"
 echo "GUEST rootfs=$(awk '$2=="/"{t=$3} END{print t}' /proc/mounts)"
 if echo written > /guest-was-here 2>/dev/null && [ "$(cat /guest-was-here)" = written ]; then echo "GUEST writable=yes"; else echo "GUEST writable=no"; fi
 echo "GUEST rootdev=$(awk '$2=="/"{t=$1} END{print t}' /proc/mounts)"
-for m in /dev /dev/pts /proc /sys /run /run/initramfs/ro /run/initramfs/cow /run/initramfs/live /run/initramfs/toram; do
+for m in /dev /dev/pts /proc /sys /run /run/initramfs/ro /run/initramfs/cow /run/initramfs/live /run/initramfs/toram /run/initramfs/isoscan; do
   awk -v m="$m" '$2==m{f=1} END{exit !f}' /proc/mounts && echo "GUEST mounted=$m"
 done
 [ -s /run/initramfs/init.log ] && echo "GUEST initlog=yes"

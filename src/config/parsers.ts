@@ -62,3 +62,11 @@ export function breakStages(text: string): readonly StageName[] | undefined {
   }
   return stages;
 }
+
+// systemd's names for dm-verity's optional arguments (dm-verity spells them with _).
+const VERITY_OPTIONS = ['ignore-corruption', 'restart-on-corruption', 'panic-on-corruption', 'ignore-zero-blocks', 'check-at-most-once'];
+
+export function verityOptionList(text: string): readonly string[] | undefined {
+  const options = text.split(',').filter(Boolean);
+  return options.every((o) => VERITY_OPTIONS.includes(o)) ? options : undefined;
+}

@@ -6,7 +6,7 @@ import { OVERLAY_KINDS } from '../mounts';
 import { showSize } from '../size';
 import { BREAK_STAGES } from '../stage-names';
 import { boolean, type JsonForm, list, number, text, textOrNull } from './json-forms';
-import { anyText, breakStages, flag, integer, matching, moduleList, oneOf, type Parse, powerOfTwo, rootSpec, size } from './parsers';
+import { anyText, breakStages, flag, integer, matching, moduleList, oneOf, type Parse, powerOfTwo, rootSpec, size, verityOptionList } from './parsers';
 
 const COW_DEVICES = ['tmpfs', 'ram'] as const;
 
@@ -29,6 +29,8 @@ interface Row<V> {
   readonly toText?: (value: NonNullable<V>) => string;
   /** What must not be set from the boot loader. */
   readonly fileOnly?: true;
+  /** Other tools' names for it, also taken from the command line; the last one given wins. */
+  readonly aliases?: readonly string[];
 }
 
 export interface Setting<T> extends Row<T> {
@@ -59,6 +61,23 @@ const SETTINGS = {
   /** An image file on the root= medium that holds the root, e.g. /live/filesystem.squashfs. */
   loop: setting({ param: 'loop', default: null, expected: 'an absolute path on the medium, such as /live/filesystem.squashfs', parse: matching(/^\/./), json: textOrNull }),
   loopfstype: setting({ param: 'loopfstype', default: null, ...FSTYPE }),
+  /** An ISO kept as a file (GRUB's loopback, Ventoy): on the root= device, or on the first that holds it. */
+  findiso: setting({
+    param: 'findiso',
+    aliases: ['iso-scan/filename'],
+    default: null,
+    expected: 'an absolute path to an ISO file, such as /isos/live.iso',
+    parse: matching(/^\/./),
+    json: textOrNull,
+  }),
+  /** The root (or loop= image) under dm-verity, checked against this root hash (systemd's name). */
+  roothash: setting({ param: 'roothash', default: null, expected: 'a root hash in hex, as cowboot verity or veritysetup format prints it', parse: matching(/^[0-9a-fA-F]{64}$/), json: textOrNull }),
+  /** The device that holds the hash tree; for a loop= image, IMAGE.verity beside it when not given. */
+  verityHash: setting({ param: 'systemd.verity_root_hash', default: null, expected: 'a device, as root= names one: /dev/sdb2, LABEL=, UUID=…', parse: rootSpec, json: textOrNull }),
+  /** dm-verity's options, as systemd takes them: panic-on-corruption, restart-on-corruption, ignore-corruption, ignore-zero-blocks… */
+  verityOptions: setting({ param: 'systemd.verity_root_options', default: [], expected: 'options separated by commas, such as ignore-zero-blocks,panic-on-corruption', parse: verityOptionList, json: list('a list of options, such as ["ignore-zero-blocks"]') }),
+  /** Check every file the medium's sha256sum.txt lists before using it. */
+  verify: setting({ param: 'verify', default: false, ...FLAG }),
   /** Copy the loop= image into RAM and release the medium. */
   toram: setting({ param: 'toram', default: false, ...FLAG }),
   /** overlay=dm: where the snapshot's changes go. */

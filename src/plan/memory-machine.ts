@@ -1,8 +1,8 @@
 // A Linux machine in memory, for plan mode and for the unit tests' fake: a
 // file tree, a mount table, and what the kernel (or a daemon) does when one
 // of our commands succeeds: losetup attaches a loop device that shows the
-// file's bytes, dmsetup mknodes makes the node, modprobe brd makes
-// /dev/ram0, unionfs leaves its daemon in /proc.
+// file's bytes, dmsetup makes the node (a verity device shows its data),
+// modprobe brd makes /dev/ram0, unionfs leaves its daemon in /proc.
 
 import type { PathInfo } from '../system';
 
@@ -26,6 +26,8 @@ interface MemoryMachine {
   writeText(path: string, text: string): void;
   createSparseFile(path: string, bytes: number): void;
   copyFile(from: string, to: string): void;
+  /** A file's text as its bytes (latin1, as initial bytes are kept). */
+  bytes(path: string): Uint8Array;
   mkdirp(path: string): void;
   lstat(path: string): PathInfo | null;
   readlink(path: string): string;
@@ -75,8 +77,13 @@ export function memoryMachine(initial: Readonly<Record<string, MemoryNode | stri
         if (at !== -1) mounts.splice(at, 1);
       } else if (cmd === 'losetup') {
         attachLoop(last);
+      } else if (cmd === 'dmsetup' && args.includes('create')) {
+        // A verity device reads as its data device (the table's first device); others start empty.
+        const table = args[args.indexOf('--table') + 1]?.split(' ') ?? [];
+        const data = table[2] === 'verity' ? files.get(table[4] ?? '') : undefined;
+        files.set(`/dev/mapper/${args[args.indexOf('--table') - 1]}`, file(data?.kind === 'file' ? data.text : '', 0o600));
       } else if (cmd === 'dmsetup' && args.includes('mknodes')) {
-        files.set(`/dev/mapper/${last}`, file('', 0o600));
+        if (!files.has(`/dev/mapper/${last}`)) files.set(`/dev/mapper/${last}`, file('', 0o600));
       } else if (cmd === 'modprobe' && args[0] === 'brd') {
         const kib = Number(/rd_size=(\d+)/.exec(args.join(' '))?.[1] ?? 0);
         files.set('/dev/ram0', file('', 0o600));
@@ -94,6 +101,11 @@ export function memoryMachine(initial: Readonly<Record<string, MemoryNode | stri
     readHead: (path, length) => Buffer.from(machine.readText(path), 'latin1').subarray(0, length),
     writeText: (path, text) => void files.set(path, file(text)),
     createSparseFile: (path, bytes) => void files.set(path, { kind: 'file', mode: 0o600, text: '', size: bytes }),
+    bytes(path) {
+      const node = files.get(path);
+      if (node?.kind !== 'file') throw enoent(path);
+      return Buffer.from(node.text, 'latin1');
+    },
     copyFile(from, to) {
       const node = files.get(from);
       if (node?.kind !== 'file') throw enoent(from);

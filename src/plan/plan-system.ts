@@ -3,11 +3,14 @@
 // and what it holds, so the real stages can go through a whole boot and say
 // what they would do.
 
+import { createHash } from 'node:crypto';
 import { parseRootSpec, type RootSpec } from '../blkid/root-spec';
 import { lastParam, parseCmdline } from '../cmdline';
 import { IMAGE_CONFIG, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT } from '../image-layout';
 import { commandOf } from '../mount-op';
-import { MEDIUM_DIR } from '../paths';
+import { ISO_SCAN_DIR, MEDIUM_DIR } from '../paths';
+import { writeSuperblock } from '../storage/verity-format';
+import { SUMS_FILE } from '../storage/verify';
 import { type MemoryNode, memoryMachine } from './memory-machine';
 import type { PathInfo, RunResult, System } from '../system';
 
@@ -22,6 +25,7 @@ const MODULES: Readonly<Record<string, readonly string[]>> = {
   'kernel/drivers/md/dm-mod.ko': [],
   'kernel/drivers/md/dm-bufio.ko': [],
   'kernel/drivers/md/dm-snapshot.ko': ['kernel/drivers/md/dm-bufio.ko', 'kernel/drivers/md/dm-mod.ko'],
+  'kernel/drivers/md/dm-verity.ko': ['kernel/drivers/md/dm-bufio.ko', 'kernel/drivers/md/dm-mod.ko'],
   'kernel/lib/crc16.ko': [],
   'kernel/fs/mbcache.ko': [],
   'kernel/fs/jbd2/jbd2.ko': [],
@@ -58,6 +62,11 @@ function superblock(type: string, label: string | null, uuid: string | null): Ui
       break;
     case 'erofs':
       b.set([0xe2, 0xe1, 0xf5, 0xe0], 1024);
+      break;
+    case 'vfat':
+      put(0x52, 'FAT32');
+      put(0x47, (label ?? 'NO NAME').padEnd(11, ' '));
+      b.set([0x55, 0xaa], 510);
       break;
     default: {
       // ext4 (extents) unless the type is ext2/ext3.
@@ -118,11 +127,14 @@ export function planSystem(cmdline: string, imageConfig: string | null): System 
   };
 
   // The root device: found as root= names it, holding what rootfstype= (or
-  // with loop=, a CD and an image of the type its name says) suggests.
-  const rootText = paramOf('root');
+  // with loop=, a CD and an image of the type its name says) suggests. With
+  // findiso=, it is a FAT stick (root=, or the first partition) holding the
+  // ISO, and the ISO holds the image.
+  const findiso = lastParam(parsed, 'findiso', 'iso-scan/filename')?.value ?? null;
+  const rootText = paramOf('root') ?? (findiso ? '/dev/sda1' : null);
   const spec: RootSpec | null = rootText === null ? null : parseRootSpec(rootText);
   const loop = paramOf('loop');
-  const fsType = paramOf('rootfstype') ?? (loop ? 'iso9660' : 'ext4');
+  const fsType = findiso ? 'vfat' : (paramOf('rootfstype') ?? (loop ? 'iso9660' : 'ext4'));
   if (spec) {
     const tag = spec.kind === 'path' ? null : spec;
     const name = spec.kind === 'path' ? spec.path.slice('/dev/'.length).replaceAll('/', '!') : 'sda1';
@@ -136,9 +148,20 @@ export function planSystem(cmdline: string, imageConfig: string | null): System 
     }
     initial[`/dev/${name}`] = superblock(fsType, label, uuid);
     const imageFsType = loop ? (paramOf('loopfstype') ?? imageType(loop)) : null;
-    assumptions.push(`${rootText} is /dev/${name}, holding ${fsType}${loop ? ` with ${loop} (${imageFsType}) on it` : ''}`);
-    // An image of 1 MiB: a loop device over it shows its superblock.
-    if (loop && imageFsType) initial[`${MEDIUM_DIR}${loop}`] = Buffer.concat([superblock(imageFsType, null, null), Buffer.alloc(1024 * 1024 - 0x10400)]);
+    const image = loop ? ` with ${loop} (${imageFsType}) on it` : '';
+    assumptions.push(findiso ? `/dev/${name} holds vfat with ${findiso} on it${loop ? `, which holds ${loop} (${imageFsType})` : ''}` : `${rootText} is /dev/${name}, holding ${fsType}${image}`);
+    if (findiso) initial[`${ISO_SCAN_DIR}${findiso}`] = Buffer.concat([superblock('iso9660', null, null), Buffer.alloc(1024 * 1024 - 0x10400)]);
+    // An image of 1 MiB: a loop device over it shows its superblock; with verify, its sum is on the medium.
+    if (loop && imageFsType) {
+      const bytes = Buffer.concat([superblock(imageFsType, null, null), Buffer.alloc(1024 * 1024 - 0x10400)]);
+      initial[`${MEDIUM_DIR}${loop}`] = bytes;
+      initial[`${MEDIUM_DIR}/${SUMS_FILE}`] = `${createHash('sha256').update(bytes).digest('hex')}  .${loop}\n`;
+      // With roothash=, its hash tree beside it, as cowboot verity writes it: 256 data blocks.
+      if (paramOf('roothash') !== null) {
+        const sb = writeSuperblock({ hashType: 1, algorithm: 'sha256', dataBlockSize: 4096, hashBlockSize: 4096, dataBlocks: 256, salt: new Uint8Array(32) }, new Uint8Array(16));
+        initial[`${MEDIUM_DIR}${loop}.verity`] = Buffer.concat([sb, Buffer.alloc(3 * 4096 - sb.length)]);
+      }
+    }
   }
   const machine = memoryMachine(initial);
 
@@ -161,6 +184,12 @@ export function planSystem(cmdline: string, imageConfig: string | null): System 
     async copyFile(from, to) {
       commands.push({ stage: plan.stage, command: `(copy ${from} to ${to})` });
       machine.copyFile(from, to);
+    },
+    async sha256(path, progress) {
+      commands.push({ stage: plan.stage, command: `(read ${path} and compute its SHA-256)` });
+      const bytes = machine.bytes(path);
+      progress(bytes.length);
+      return createHash('sha256').update(bytes).digest('hex');
     },
     mkdirp: (path) => machine.mkdirp(path),
     lstat(path): PathInfo | null {

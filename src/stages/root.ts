@@ -6,15 +6,19 @@ import { MEDIUM_DIR, RO_DIR } from '../paths';
 import { attachLoop, setReadOnly } from '../storage/block';
 import { identify, mountFilesystem, replaySpace, withJournalReplayed } from '../storage/filesystem';
 import { describeSeen, findDevice } from '../storage/find-device';
+import { attachIso } from '../storage/iso-scan';
+import { openVerity } from '../storage/verity';
+import { verifyMedium } from '../storage/verify';
 import { copyToRam } from '../storage/toram';
 import { requireModules } from '../kmod/services';
 
 /** loop=: mounts the medium, finds the image on it (in RAM with toram) and attaches it read-only. */
-async function attachImage(ctx: Context, services: Services, medium: string): Promise<string> {
-  const { loop, rootfstype, toram } = ctx.config;
+async function attachImage(ctx: Context, services: Services, medium: string): Promise<{ device: string; image: string }> {
+  const { loop, rootfstype, toram, verify } = ctx.config;
   const mediumFs = await identify(ctx, services, medium, rootfstype, 'rootfstype=');
   await setReadOnly(ctx, medium);
   await mountFilesystem(ctx, mediumFs, MEDIUM_DIR, 'ro');
+  if (verify) await verifyMedium(ctx, MEDIUM_DIR);
   let image = `${MEDIUM_DIR}${loop}`;
   if (ctx.sys.lstat(image)?.kind !== 'file') {
     const folder = image.slice(0, image.lastIndexOf('/')) || MEDIUM_DIR;
@@ -26,34 +30,48 @@ async function attachImage(ctx: Context, services: Services, medium: string): Pr
   await requireModules(services);
   const device = await attachLoop(ctx, image, true);
   ctx.log.info(`${image} attached read-only to ${device}`);
-  return device;
+  return { device, image };
 }
 
 export const mountRoot: Stage<'root'> = {
   name: 'root',
   async run(ctx, before) {
     const services = before.drivers;
-    const { root, rootflags, overlay, loop, loopfstype, rootfstype, rootwait, rootdelay } = ctx.config;
-    if (root === null) {
+    const { root, rootflags, overlay, loop, loopfstype, rootfstype, rootwait, rootdelay, findiso } = ctx.config;
+    const limitMs = rootwait ? Number.POSITIVE_INFINITY : rootdelay * 1000;
+    let holder: string | null = null;
+    if (root === null && findiso === null) {
       throw new BootError('no root device: root= is not on the kernel command line nor in the image config', {
-        hint: 'add root=/dev/... to the kernel command line',
+        hint: 'add root=/dev/... to the kernel command line (or findiso=/PATH for an ISO kept as a file)',
       });
     }
-    const spec = parseRootSpec(root);
-    if (spec === null) throw new BootError(`root=${root} is not a device path nor a LABEL=, UUID=, PARTUUID= or PARTLABEL=`);
-    ctx.log.info(`looking for ${showSpec(spec)}${rootwait ? ' (rootwait: for ever)' : `, up to ${rootdelay} s`}`);
-    const found = await findDevice(ctx, services, spec, rootwait ? Number.POSITIVE_INFINITY : rootdelay * 1000);
-    if (found.path === null) {
-      throw new BootError(`root device ${showSpec(spec)} did not appear within ${rootdelay} s`, {
-        hint: `block devices seen: ${describeSeen(found.seen)}; a missing driver can be added with modules=, a slow device given more time with rootdelay= or rootwait`,
-      });
+    if (root !== null) {
+      const spec = parseRootSpec(root);
+      if (spec === null) throw new BootError(`root=${root} is not a device path nor a LABEL=, UUID=, PARTUUID= or PARTLABEL=`);
+      ctx.log.info(`looking for ${showSpec(spec)}${rootwait ? ' (rootwait: for ever)' : `, up to ${rootdelay} s`}`);
+      const found = await findDevice(ctx, services, spec, limitMs);
+      if (found.path === null) {
+        throw new BootError(`root device ${showSpec(spec)} did not appear within ${rootdelay} s`, {
+          hint: `block devices seen: ${describeSeen(found.seen)}; a missing driver can be added with modules=, a slow device given more time with rootdelay= or rootwait`,
+        });
+      }
+      holder = found.path;
     }
-    const medium = found.path;
+    // With findiso=, the medium is the ISO file's loop device, as a CD would be.
+    const medium = findiso === null ? holder! : await attachIso(ctx, services, holder, findiso, limitMs);
+    if (ctx.config.roothash !== null && ctx.config.toram) {
+      throw new BootError('roothash= with toram: the hash tree stays on the medium, which toram lets go', { hint: 'boot without toram to check the image with dm-verity' });
+    }
+    if (ctx.config.verify && loop === null) {
+      throw new BootError('verify checks the files of a live medium, and there is none: give loop= too', { hint: 'boot without verify, or with loop=/PATH of the image on the medium' });
+    }
     const kind = UNION_KINDS[overlay];
     const use = kind.rootUse(ctx.config);
     let device = medium;
-    if (loop !== null) device = await attachImage(ctx, services, medium);
+    let image: string | null = null;
+    if (loop !== null) ({ device, image } = await attachImage(ctx, services, medium));
     else if (use !== 'writable device') await setReadOnly(ctx, medium);
+    if (ctx.config.roothash !== null) device = await openVerity(ctx, services, device, image);
     const fs = loop !== null ? await identify(ctx, services, device, loopfstype, 'loopfstype=') : await identify(ctx, services, device, rootfstype, 'rootfstype=');
     if (kind.refuses?.formats.includes(fs.type)) {
       throw new BootError(`overlay=${overlay} cannot make ${fs.type} writable: ${kind.refuses.why}`, { hint: kind.refuses.hint });

@@ -47,7 +47,7 @@ export async function identify(ctx: Context, services: Services, device: string,
   const detected = detectFsType(head);
   const type = given ?? detected;
   if (type === null) {
-    throw new BootError(`no known filesystem on ${device}: no ext2/3/4, squashfs, iso9660, erofs, xfs, btrfs or vfat signature`, {
+    throw new BootError(`no known filesystem on ${device}: no ext2/3/4, squashfs, iso9660, erofs, xfs, btrfs, vfat or exfat signature`, {
       hint: `${kernelKnows(ctx)}; no driver was loaded for it; if the device is right, give its type with ${typeSource}`,
     });
   }

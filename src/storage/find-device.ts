@@ -24,26 +24,35 @@ function makeDiskLinks(ctx: Context, devices: readonly BlockDevice[]): void {
 
 type Found = { readonly path: string } | { readonly path: null; readonly seen: readonly BlockDevice[] };
 
-/** Waits up to `limitMs` (Infinity: for ever) for the device `spec` names. */
-export async function findDevice(ctx: Context, services: Services, spec: RootSpec, limitMs: number): Promise<Found> {
+/**
+ * Waits up to `limitMs` (Infinity: for ever) for a device that `pick`
+ * chooses among the block devices; it is asked again whenever /dev changes.
+ */
+export async function waitForDevice(ctx: Context, services: Services, limitMs: number, pick: (devices: readonly BlockDevice[]) => Promise<string | null>): Promise<Found> {
   const deadline = ctx.sys.now() + limitMs;
   let devices: BlockDevice[] = [];
   for (;;) {
     const seen = ctx.sys.deviceEvents();
-    // A path names its node directly, block device in sysfs or not (a /dev/mapper name, say).
-    if (spec.kind === 'path' && ctx.sys.lstat(spec.path) !== null) return { path: spec.path };
     devices = scanBlockDevices(ctx.sys);
     makeDiskLinks(ctx, devices);
-    const found = devices.find((d) => matchesSpec(d, spec));
-    if (found) {
-      ctx.log.info(`${showSpec(spec)} is ${describeDevice(found)}`);
-      return { path: found.path };
-    }
+    const path = await pick(devices);
+    if (path !== null) return { path };
     const left = deadline - ctx.sys.now();
     if (left <= 0) return { path: null, seen: devices };
     await ctx.sys.waitForDeviceEvent(seen, Math.min(left, COLDPLUG_SAFETY_NET_MS));
     services.background.push(services.coldplug());
   }
+}
+
+/** Waits up to `limitMs` (Infinity: for ever) for the device `spec` names. */
+export function findDevice(ctx: Context, services: Services, spec: RootSpec, limitMs: number): Promise<Found> {
+  return waitForDevice(ctx, services, limitMs, async (devices) => {
+    // A path names its node directly, block device in sysfs or not (a /dev/mapper name, say).
+    if (spec.kind === 'path' && ctx.sys.lstat(spec.path) !== null) return spec.path;
+    const found = devices.find((d) => matchesSpec(d, spec));
+    if (found) ctx.log.info(`${showSpec(spec)} is ${describeDevice(found)}`);
+    return found?.path ?? null;
+  });
 }
 
 export function describeSeen(devices: readonly BlockDevice[]): string {

@@ -1,7 +1,6 @@
 import type { Context } from '../context';
-import { BootError } from '../errors';
-import { exec } from '../exec';
 import { sectors } from './block';
+import { createDmDevice } from './device-mapper';
 
 /**
  * PO (persistent with overflow): when the COW is full, writes that need a
@@ -15,18 +14,6 @@ export function snapshotTable(originSectors: number, origin: string, cow: string
 }
 
 /** A device-mapper snapshot of `origin` whose changes go to `cow`; returns its /dev/mapper node. */
-export async function createSnapshot(ctx: Context, name: string, origin: string, cow: string, kind: SnapshotKind, chunk = 8): Promise<string> {
-  const node = `/dev/mapper/${name}`;
-  // Tried again after the rescue shell (a later step failed): the snapshot is there already.
-  if (ctx.sys.lstat(node) !== null) {
-    ctx.log.info(`snapshot ${node} is already there`);
-    return node;
-  }
-  const table = snapshotTable(sectors(ctx, origin), origin, cow, kind, chunk);
-  // No udev in the initramfs: --noudevsync keeps dmsetup from waiting for it, and mknodes makes the node.
-  await exec(ctx, ['dmsetup', '--noudevsync', 'create', name, '--table', table], 'the dm_snapshot module must be loaded');
-  await exec(ctx, ['dmsetup', '--noudevsync', 'mknodes', name]);
-  if (ctx.sys.lstat(node) === null) throw new BootError(`dmsetup made no ${node}`, { command: ['dmsetup', 'mknodes', name] });
-  ctx.log.info(`snapshot ${node}: ${table}`);
-  return node;
+export function createSnapshot(ctx: Context, name: string, origin: string, cow: string, kind: SnapshotKind, chunk = 8): Promise<string> {
+  return createDmDevice(ctx, name, snapshotTable(sectors(ctx, origin), origin, cow, kind, chunk), { readOnly: false, hint: 'the dm_snapshot module must be loaded' });
 }

@@ -61,6 +61,15 @@ test('the rescue parameters: rd.shell, rd.emergency, rd.break, rd.debug, panic',
   ]);
 });
 
+test('findiso= and its other names (casper and dracut: iso-scan/filename=); the last given wins, a bad one is named as typed', () => {
+  assert.is(fromCmdline('findiso=/isos/a.iso').values.findiso, '/isos/a.iso');
+  assert.is(fromCmdline('iso-scan/filename=/isos/b.iso').values.findiso, '/isos/b.iso');
+  assert.is(fromCmdline('findiso=/a.iso iso-scan/filename=/b.iso').values.findiso, '/b.iso');
+  assert.equal(fromCmdline('iso-scan/filename=live.iso').problems.map(describeProblem), [
+    'command line: iso-scan/filename=live.iso is not valid: expected an absolute path to an ISO file, such as /isos/live.iso',
+  ]);
+});
+
 test('a parameter that needs a value and has none is a problem', () => {
   assert.equal(fromCmdline('overlay root=').problems.map((p) => p.param), ['root', 'overlay']);
 });
@@ -81,7 +90,7 @@ test('config file: unknown keys and wrong types are rejected by name', () => {
   const { problems } = configFromJson({ overlay: 'dm', rootdelay: '5', colour: 'blue', modules: 'ext4' }, 'my.json');
   assert.equal(problems.map(describeProblem), [
     'my.json: rootdelay=5 is not valid: expected a whole number of seconds, such as 30',
-    'my.json: colour=blue is not valid: expected a known key: root, rootwait, rootfstype, rootflags, overlay, loop, loopfstype, toram, cow, cowsize, cowchunk, rw, mounts, swap, modules, modprobe.blacklist, rd.driver.jobs, init, rootdelay, quiet, rd.shell, rd.emergency, rd.break, rd.debug, panic, rd.rescue-password',
+    'my.json: colour=blue is not valid: expected a known key: root, rootwait, rootfstype, rootflags, overlay, loop, loopfstype, findiso, roothash, systemd.verity_root_hash, systemd.verity_root_options, verify, toram, cow, cowsize, cowchunk, rw, mounts, swap, modules, modprobe.blacklist, rd.driver.jobs, init, rootdelay, quiet, rd.shell, rd.emergency, rd.break, rd.debug, panic, rd.rescue-password',
     'my.json: modules=ext4 is not valid: expected a list of module names, such as ["virtio_blk", "ext4"]',
   ]);
   assert.equal(configFromJson([], 'my.json').problems[0]?.param, '(file)');

@@ -1,6 +1,7 @@
 // A recording fake of the System interface: the in-memory machine that plan
 // mode imagines, scripted command results, and a journal of every call in order.
 
+import { createHash } from 'node:crypto';
 import * as assert from 'uvu/assert';
 import { boot, createContext } from '../../src/boot';
 import { commandOf } from '../../src/mount-op';
@@ -45,6 +46,7 @@ const KERNEL_FILES: Record<string, string> = {
     'kernel/fs/overlayfs/overlay.ko:',
     'kernel/drivers/block/loop.ko:',
     'kernel/drivers/md/dm-snapshot.ko: kernel/drivers/md/dm-mod.ko',
+    'kernel/drivers/md/dm-verity.ko: kernel/drivers/md/dm-mod.ko',
     'kernel/drivers/md/dm-mod.ko:',
     'kernel/fs/ext4/ext4.ko:',
     'kernel/fs/squashfs/squashfs.ko:',
@@ -107,6 +109,12 @@ export function fakeSystem(initial: Record<string, MemoryNode | string> = {}): F
     async copyFile(from, to) {
       sys.calls.push(`copy ${from} ${to}`);
       machine.copyFile(from, to);
+    },
+    async sha256(path, progress) {
+      sys.calls.push(`sha256 ${path}`);
+      const bytes = machine.bytes(path);
+      progress(bytes.length);
+      return createHash('sha256').update(bytes).digest('hex');
     },
     mkdirp(path) {
       sys.calls.push(`mkdir ${path}`);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readHead } from './read-head';
-import { DETECT_BYTES, detectFsType, fsModule } from '../../src/fs-detect';
+import { DETECT_BYTES, detectFsType, fsModule, identifyFs } from '../../src/fs-detect';
 
 
 
@@ -38,6 +38,13 @@ test('squashfs, iso9660, erofs, xfs, btrfs and vfat by their magic', () => {
   const fat = withBytes(0x52, 'FAT32');
   fat.set([0x55, 0xaa], 510);
   assert.is(detectFsType(fat), 'vfat');
+});
+
+test('exfat by its name in the boot sector, with its volume serial as blkid shows it', () => {
+  const exfat = withBytes(3, 'EXFAT   ');
+  exfat.set([0xcd, 0xab, 0x34, 0x12], 100);
+  exfat.set([0x55, 0xaa], 510);
+  assert.equal(identifyFs(exfat), { type: 'exfat', label: null, uuid: '1234-ABCD' });
 });
 
 test('nothing known, or a short read, is null', () => {

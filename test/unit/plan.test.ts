@@ -23,6 +23,9 @@ test('overlayfs, the root by LABEL', () => golden('overlayfs', 'root=LABEL=live-
 test('dm snapshot, cow=ram, cowsize=1G, runlevel 3', () => golden('dm', 'root=LABEL=x overlay=dm cow=ram cowsize=1G 3'));
 test('none, read-write, by PARTUUID', () => golden('none-rw', 'root=PARTUUID=6c0d2f5a-1b2c-4d3e-8f90-a1b2c3d4e5f6 overlay=none rw'));
 test('a live CD with toram', () => golden('live-toram', 'root=/dev/sr0 loop=/live/filesystem.squashfs toram overlay=overlayfs single'));
+test('an ISO kept as a file on a stick (findiso=), found without root=', () => golden('findiso', 'findiso=/isos/live.iso loop=/live/filesystem.squashfs overlay=overlayfs'));
+test('a live CD checked twice: verify reads its files, roothash= puts the image under dm-verity', () =>
+  golden('verified', `root=/dev/sr0 loop=/live/filesystem.squashfs overlay=overlayfs verify roothash=${'ab'.repeat(32)}`));
 test('rd.break shows where the shell would open', () => golden('break', 'root=/dev/vda rd.break=union'));
 test('the image config counts, the command line wins', () => golden('config', 'root=/dev/vda overlay=overlayfs', '{"overlay": "dm", "rd.driver.jobs": 1, "modules": ["fuse"]}'));
 test('bad input: the same messages as at boot, and no stage after config', () => golden('bad', 'root=sda1 overlay=aufs cowsize=lots', null, false));

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseCmdline } from '../../src/cmdline';
@@ -6,6 +7,7 @@ import { snapshotMountOptions } from '../../src/mounts/dm-snapshot';
 import { snapshotTable } from '../../src/storage/snapshot';
 import { formatBytes, parseMeminfo, parseSize, sizeInBytes } from '../../src/size';
 import { toramFits } from '../../src/storage/toram';
+import { parseSums } from '../../src/storage/verify';
 import { bootFake, fakeSystem, type FakeSystem, insmod } from './fake-system';
 
 const GiB = 1024 ** 3;
@@ -92,6 +94,46 @@ test('live CD: the medium read-only on /run/initramfs/live, the image attached r
     'run mount --move /dev /newroot/dev',
   ]);
   assert.ok(c.indexOf(insmod('drivers/block/loop.ko')) < c.indexOf('run losetup -r -f /run/initramfs/live/live/filesystem.squashfs'));
+});
+
+const sumOf = (text: string) => createHash('sha256').update(Buffer.from(text, 'latin1')).digest('hex');
+
+test('verify: sha256sum.txt read in both of its modes; lines it cannot read are named', () => {
+  const hash = 'a'.repeat(64);
+  assert.equal(parseSums(`${hash}  ./live/filesystem.squashfs\n${hash.toUpperCase()} *boot/vmlinuz\n\n`).entries, [
+    { hash, path: 'live/filesystem.squashfs' },
+    { hash, path: 'boot/vmlinuz' },
+  ]);
+  assert.equal(parseSums(`${hash}  a\nnot a sum\n${hash.slice(1)}  b\n`).bad, [2, 3]);
+});
+
+test('verify: every listed file is read before the image is attached; a match goes on', async () => {
+  const sys = liveMachine('root=/dev/sr0 loop=/live/filesystem.squashfs overlay=overlayfs verify');
+  sys.files.set('/run/initramfs/live/sha256sum.txt', { kind: 'file', mode: 0o644, text: `${sumOf(SQUASHFS.padEnd(1000, 'x'))}  ./live/filesystem.squashfs\n` });
+  await bootFake(sys);
+  const c = sys.calls;
+  assert.ok(c.indexOf('sha256 /run/initramfs/live/live/filesystem.squashfs') < c.indexOf('run losetup -r -f /run/initramfs/live/live/filesystem.squashfs'));
+  assert.ok(sys.execveCalls.length === 1, 'the boot went on to the handoff');
+});
+
+test('verify: a mismatch stops the boot, naming the file, the expected and the found hash', async () => {
+  const sys = liveMachine('root=/dev/sr0 loop=/live/filesystem.squashfs overlay=overlayfs verify');
+  const wrong = '0'.repeat(64);
+  sys.files.set('/run/initramfs/live/sha256sum.txt', { kind: 'file', mode: 0o644, text: `${wrong}  live/filesystem.squashfs\n` });
+  await bootFake(sys, () => sys.shells > 0);
+  const text = sys.console.join('');
+  assert.match(text, 'verify: live/filesystem.squashfs does not match sha256sum.txt: the medium is damaged or was changed');
+  assert.match(text, `expected ${wrong}, found ${sumOf(SQUASHFS.padEnd(1000, 'x'))}`);
+  assert.not.ok(sys.calls.includes('run losetup -r -f /run/initramfs/live/live/filesystem.squashfs'));
+});
+
+test('verify: no sha256sum.txt, or no loop=, stops the boot with what to do', async () => {
+  const missing = liveMachine('root=/dev/sr0 loop=/live/filesystem.squashfs verify');
+  await bootFake(missing, () => missing.shells > 0);
+  assert.match(missing.console.join(''), 'verify: the medium has no sha256sum.txt (looked for /run/initramfs/live/sha256sum.txt)');
+  const noLoop = liveMachine('root=/dev/vda verify');
+  await bootFake(noLoop, () => noLoop.shells > 0);
+  assert.match(noLoop.console.join(''), 'verify checks the files of a live medium, and there is none: give loop= too');
 });
 
 test('toram: copied into a tmpfs of its size, the medium unmounted, the copy attached', async () => {

@@ -59,13 +59,31 @@ test('bad options name the option, the value and what is valid; a missing tool n
   assert.throws(() => findTool({ name: 'unionfs', candidates: ['/nonexistent/unionfs'], debianPackage: 'unionfs-fuse' }), /unionfs not found \(looked in \/nonexistent\/unionfs\); install it with: apt-get install unionfs-fuse/);
 });
 
+test('cowboot verity writes a hash tree that veritysetup verifies, and that a flipped byte fails', () => {
+  const image = out('verity-data.img');
+  writeFileSync(image, Buffer.from(Array.from({ length: 300 * 4096 }, (_, i) => (i * 7919) % 251)));
+  const made = cowboot('verity', image);
+  assert.is(made.status, 0, made.stderr);
+  const rootHash = made.stdout.trim();
+  assert.match(rootHash, /^[0-9a-f]{64}$/);
+  assert.match(made.stderr, `wrote ${image}.verity; boot with roothash=${rootHash}`);
+  const verify = () => spawnSync('veritysetup', ['verify', image, `${image}.verity`, rootHash], { encoding: 'utf8' });
+  assert.is(verify().status, 0, verify().stderr);
+  const bytes = readFileSync(image);
+  bytes.writeUInt8(bytes.readUInt8(200_000) ^ 1, 200_000);
+  writeFileSync(image, bytes);
+  assert.is.not(verify().status, 0);
+  writeFileSync(out('odd.img'), Buffer.alloc(5000));
+  assert.match(cowboot('verity', out('odd.img')).stderr, 'is 5000 bytes: a verity image is a whole number of 4096-byte blocks');
+});
+
 test('build.mjs stays an alias (initramfs is build); help lists every command and option; an unknown command is named', () => {
   const alias = spawnSync(process.execPath, ['build.mjs', 'initramfs', '-o', out('x.img'), '--compress', 'lz5'], { cwd: PROJECT_DIR, encoding: 'utf8' });
   assert.is(alias.status, 1);
   assert.match(alias.stderr, '--compress lz5 is not valid');
   const help = cowboot('--help');
   assert.is(help.status, 0);
-  for (const word of ['build', 'list', 'cat', 'plan', 'hash-password', 'install', 'uninstall', 'status', 'update', 'forget']) assert.match(help.stdout, `\n  cowboot ${word}`);
+  for (const word of ['build', 'list', 'cat', 'plan', 'verity', 'hash-password', 'install', 'uninstall', 'status', 'update', 'forget']) assert.match(help.stdout, `\n  cowboot ${word}`);
   for (const option of ['--kernel-version', '--kmoddir', '--compress-level', '--config', '--host-only', '--add-module', '--add-file', '--runtime', '--overlay', '--cowsize', '--mounts', '--default', '--no-bootloader', '--dry-run']) {
     assert.match(help.stdout, option);
   }

@@ -59,6 +59,12 @@ test('an AHCI disk: the controller, then the disk it brings', async () => {
   assert.match(booted.console, /UUID=.* is sda ext4/);
 });
 
+test('an NVMe disk: the nvme driver, then its namespace', async () => {
+  const booted = await findBoot({ name: 'find-nvme', medium: { nvme: disk }, append: 'root=LABEL=cowroot overlay=overlayfs' });
+  assert.match(booted.console, /loaded nvme in \d+ ms \(device\)/);
+  assert.match(booted.console, /LABEL=cowroot is nvme0n1 ext4/);
+});
+
 // SCSI hot-plug on a virtio-scsi bus (no ACPI involved, which proved
 // unreliable in TCG): the disk needs sd_mod, which nothing loaded before.
 test('a disk plugged in while /init waits for it, behind a bus that needs another driver', async () => {

@@ -8,13 +8,16 @@ import { boot, type BootOptions, type BootResult, cdrom, handoffSeconds } from '
 
 /**
  * Where the medium is: virtio disks (vda, vdb…), a CD on virtio-scsi
- * (sr0), or a disk on AHCI (sda); or QEMU devices as given, with the files
- * to check named.
+ * (sr0), a disk on AHCI (sda), a USB stick on an xHCI controller (sda, and
+ * the firmware's first boot device), or an NVMe disk (nvme0n1); or QEMU
+ * devices as given, with the files to check named.
  */
 type Medium =
   | { readonly disks: readonly string[] }
   | { readonly cd: string }
   | { readonly ahci: string }
+  | { readonly usb: string }
+  | { readonly nvme: string }
   | { readonly devices: readonly string[]; readonly drives?: readonly string[]; readonly files: readonly string[] };
 
 function attach(medium: Medium): { drives: string[]; devices: string[]; files: string[] } {
@@ -23,6 +26,14 @@ function attach(medium: Medium): { drives: string[]; devices: string[]; files: s
   if ('ahci' in medium) {
     return { drives: [], devices: ['-device', 'ahci,id=ahci0', '-drive', `if=none,id=ad,file=${medium.ahci},format=raw`, '-device', 'ide-hd,drive=ad,bus=ahci0.0'], files: [medium.ahci] };
   }
+  if ('usb' in medium) {
+    return {
+      drives: [],
+      devices: ['-device', 'qemu-xhci,id=xhci', '-drive', `if=none,id=stick,file=${medium.usb},format=raw`, '-device', 'usb-storage,bus=xhci.0,drive=stick,bootindex=0'],
+      files: [medium.usb],
+    };
+  }
+  if ('nvme' in medium) return { drives: [], devices: ['-drive', `if=none,id=nv,file=${medium.nvme},format=raw`, '-device', 'nvme,serial=cowboot0,drive=nv'], files: [medium.nvme] };
   return { drives: [...(medium.drives ?? [])], devices: [...medium.devices], files: [...medium.files] };
 }
 

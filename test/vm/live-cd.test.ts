@@ -1,5 +1,5 @@
 // The README's worked example, run as written: it builds a live CD, and the
-// CD boots from its own boot loader.
+// CD boots from its own boot loader, as does the same file on a USB stick.
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ function readmeExample(): string {
   return block[1];
 }
 
-test('the README example makes a bootable live CD that boots with cowboot', async () => {
+test('the README example makes a live CD that boots with cowboot, from a CD and from a USB stick', async () => {
   const kernel = testKernel();
   // The example's root: a tree like any other, here the reporting busybox root.
   const tree = makeGuestTree('live-cd', { init: REPORTING_INIT });
@@ -37,6 +37,14 @@ test('the README example makes a bootable live CD that boots with cowboot', asyn
   assert.equal(booted.report('rootfs'), ['overlay']);
   assert.equal(booted.report('writable'), ['yes']);
   console.log(`  live CD handoff: ${booted.handoff?.toFixed(2)} s`);
+
+  // The same file written to a USB stick: the firmware boots its hybrid MBR,
+  // and cowboot finds root=LABEL=MY_LIVE on the stick with no modules=.
+  const stick = await bootMedium({ name: 'live-usb-stick', firmwareBoot: true, medium: { usb: iso }, append: '' });
+  assert.equal(stick.report('rootfs'), ['overlay']);
+  assert.equal(stick.report('writable'), ['yes']);
+  assert.match(stick.console, /LABEL=MY_LIVE is sda/);
+  console.log(`  USB stick handoff: ${stick.handoff?.toFixed(2)} s`);
 });
 
 test.run();
