@@ -7,12 +7,14 @@
 
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CommandError } from '../errors';
 
 export type Change =
   | { readonly kind: 'write'; readonly path: string; readonly text: string; readonly mode: number; readonly what: string }
   | { readonly kind: 'copy'; readonly path: string; readonly source: string; readonly mode: number }
+  /** A folder made whole from files (by their names in it), put in place of the old one at once. */
+  | { readonly kind: 'folder'; readonly path: string; readonly files: readonly { readonly name: string; readonly source: string; readonly mode: number }[]; readonly what: string }
   /** A file made by a function that writes it (an image), given the path to write. */
   | { readonly kind: 'make'; readonly path: string; readonly what: string; readonly make: (path: string) => Promise<void> }
   | { readonly kind: 'remove'; readonly path: string }
@@ -26,6 +28,8 @@ export function describeChange(change: Change): string {
       return `write ${change.path} (${change.what})`;
     case 'copy':
       return `copy ${change.source} to ${change.path}`;
+    case 'folder':
+      return `put ${change.path} in place: ${change.what} (${change.files.map((f) => f.name).join(', ')})`;
     case 'make':
       return `build ${change.path} (${change.what})`;
     case 'remove':
@@ -55,8 +59,11 @@ export async function applyChanges(changes: readonly Change[], say: (line: strin
     if (existsSync(path)) {
       renameSync(path, path + UNDO);
       kept.push(path + UNDO);
-      undo.push(() => renameSync(path + UNDO, path));
-    } else undo.push(() => rmSync(path, { force: true }));
+      undo.push(() => {
+        rmSync(path, { recursive: true, force: true });
+        renameSync(path + UNDO, path);
+      });
+    } else undo.push(() => rmSync(path, { recursive: true, force: true }));
   };
   try {
     for (const change of changes) {
@@ -71,6 +78,19 @@ export async function applyChanges(changes: readonly Change[], say: (line: strin
           else if (change.kind === 'copy') copyFileSync(change.source, tmp);
           else await change.make(tmp);
           if (change.kind !== 'make') chmodSync(tmp, change.mode);
+          replacing(change.path);
+          renameSync(tmp, change.path);
+          break;
+        }
+        case 'folder': {
+          parents(change.path);
+          const tmp = `${change.path}.cowboot-new`;
+          rmSync(tmp, { recursive: true, force: true });
+          for (const file of change.files) {
+            mkdirSync(dirname(join(tmp, file.name)), { recursive: true });
+            copyFileSync(file.source, join(tmp, file.name));
+            chmodSync(join(tmp, file.name), file.mode);
+          }
           replacing(change.path);
           renameSync(tmp, change.path);
           break;
@@ -90,10 +110,10 @@ export async function applyChanges(changes: readonly Change[], say: (line: strin
   } catch (error) {
     say(`failed: ${(error as Error).message}; undoing what was done`);
     for (const step of undo.reverse()) step();
-    for (const change of changes) if ('path' in change) rmSync(`${change.path}.cowboot-new`, { force: true });
+    for (const change of changes) if ('path' in change) rmSync(`${change.path}.cowboot-new`, { recursive: true, force: true });
     throw error;
   }
-  for (const path of kept) rmSync(path, { force: true });
+  for (const path of kept) rmSync(path, { recursive: true, force: true });
   for (const change of changes) {
     if (change.kind === 'rmdir' && existsSync(change.path) && readdirSync(change.path).length === 0) rmdirSync(change.path);
   }

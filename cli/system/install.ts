@@ -70,9 +70,11 @@ export async function install(facts: HostFacts, assets: Assets, options: Install
   const earlier = readManifest()?.madeFolders ?? [];
   const manifest: Manifest = { version: assets.version, madeFolders: SHARED_FOLDERS.filter((dir) => earlier.includes(dir) || !existsSync(dir)) };
   const grubScriptPath = options.makeDefault ? GRUB_SCRIPTS.first : GRUB_SCRIPTS.after;
+  const marker = join(LIB_DIR, INSTALLED_MARKER);
   const changes: Change[] = [
-    ...files.map((f): Change => ({ kind: 'copy', path: join(LIB_DIR, f.name), source: f.source, mode: f.mode })),
-    { kind: 'write', path: join(LIB_DIR, INSTALLED_MARKER), text: `${JSON.stringify(manifest, null, 2)}\n`, mode: 0o644, what: 'what was installed' },
+    // Whole, so that an image built from it never sees a file half replaced.
+    { kind: 'folder', path: LIB_DIR, files, what: 'what the kernel hooks build with' },
+    { kind: 'write', path: marker, text: `${JSON.stringify(manifest, null, 2)}\n`, mode: 0o644, what: 'what was installed' },
     { kind: 'write', path: CONFIG_FILE, text: configText(options), mode: 0o644, what: 'the images\' boot defaults' },
     ...facts.kernels.map((kernel) => imageChange(kernel, CONFIG_FILE)),
     { kind: 'write', path: POSTINST_HOOK, text: POSTINST_SCRIPT, mode: 0o755, what: 'builds the image of each new kernel' },

@@ -53,6 +53,24 @@ test('changes apply in order: files written with their mode, replaced, removed; 
   }
 });
 
+test('a folder is put in place whole, the old one gone; on a failure the old one is back as it was', async () => {
+  const dir = scratch();
+  try {
+    mkdirSync(join(dir, 'lib/skel'), { recursive: true });
+    writeFileSync(join(dir, 'lib/skel/old'), 'old');
+    writeFileSync(join(dir, 'source'), 'new');
+    const folder: Change = { kind: 'folder', path: join(dir, 'lib'), files: [{ name: 'skel/new', source: join(dir, 'source'), mode: 0o644 }], what: 'a copy' };
+    const fail: Change = { kind: 'run', argv: ['false'] };
+    assert.is(await failure(applyChanges([folder, fail], () => undefined)), 'false failed (exit status 1)');
+    assert.equal(tree(join(dir, 'lib')), ['skel', 'skel/old']);
+    await applyChanges([folder], () => undefined);
+    assert.equal(tree(join(dir, 'lib')), ['skel', 'skel/new']);
+    assert.equal(tree(dir), ['lib', 'lib/skel', 'lib/skel/new', 'source']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a failure undoes every change before it, in reverse, and names the cause', async () => {
   const dir = scratch();
   try {

@@ -79,6 +79,8 @@ test('install, a kernel added and removed through the hooks, a frozen boot of wh
     // Again from the installed copy, now as the default: GRUB's first entry, so its entry 0.
     ok(root.run(['cowboot', 'install', '--default']), 'install --default');
     assert.not.ok(existsSync(root.path('/etc/grub.d/11_cowboot')), 'one GRUB script at a time');
+    // Built while the installed copy was being replaced: from the new copy whole, nothing half-replaced in it.
+    assert.not.match(ok(root.run(['cowboot', 'list', `/boot/initrd.img-${KERNEL}.cowboot`]), 'list').stdout, 'cowboot-undo');
     assert.match(ok(root.run(['cowboot', 'status']), 'status').stdout, `GRUB's default is "Debian GNU/Linux, with Linux ${KERNEL}, frozen (changes in RAM)" (GRUB_DEFAULT=0): frozen`);
 
     // The kernel's own maintainer scripts run the hooks.
