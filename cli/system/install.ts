@@ -83,7 +83,8 @@ export async function install(facts: HostFacts, assets: Assets, options: Install
   ];
   if (!options.noBootloader) {
     changes.push({ kind: 'write', path: grubScriptPath, text: grubScript(cmdline), mode: 0o755, what: `a GRUB entry per image, ${options.makeDefault ? 'first, so the default' : 'after the normal ones'}` });
-    changes.push({ kind: 'remove', path: options.makeDefault ? GRUB_SCRIPTS.after : GRUB_SCRIPTS.first });
+    const other = options.makeDefault ? GRUB_SCRIPTS.after : GRUB_SCRIPTS.first;
+    if (existsSync(other)) changes.push({ kind: 'remove', path: other });
     changes.push({ kind: 'run', argv: facts.grub!.update });
   }
   const entry = `"…, with Linux VER, ${ENTRY_SUFFIX}" for ${facts.kernels.join(', ')}, booting: ${cmdline}`;
