@@ -15,5 +15,5 @@ export function snapshotTable(originSectors: number, origin: string, cow: string
 
 /** A device-mapper snapshot of `origin` whose changes go to `cow`; returns its /dev/mapper node. */
 export function createSnapshot(ctx: Context, name: string, origin: string, cow: string, kind: SnapshotKind, chunk = 8): Promise<string> {
-  return createDmDevice(ctx, name, snapshotTable(sectors(ctx, origin), origin, cow, kind, chunk), { readOnly: false, hint: 'the dm_snapshot module must be loaded' });
+  return createDmDevice(ctx, name, snapshotTable(sectors(ctx, origin), origin, cow, kind, chunk), { what: 'snapshot', readOnly: false, hint: 'the dm_snapshot module must be loaded' });
 }

@@ -49,7 +49,7 @@ export async function openVerity(ctx: Context, services: Services, data: string,
   if (typeof sb === 'string') throw new BootError(`the hash tree on ${hash}: ${sb}`);
   await loadModule(ctx, services, 'dm_verity', 'roothash=');
   const options = verityOptions.map((o) => o.replaceAll('-', '_'));
-  const node = await createDmDevice(ctx, VERITY_NAME, verityTable(sb, data, hash, roothash!.toLowerCase(), options), { readOnly: true, hint: 'the dm_verity module must be loaded' });
+  const node = await createDmDevice(ctx, VERITY_NAME, verityTable(sb, data, hash, roothash!.toLowerCase(), options), { what: 'verity', readOnly: true, hint: 'the dm_verity module must be loaded' });
   let head: Uint8Array;
   try {
     head = ctx.sys.readHead(node, sb.dataBlockSize);
