@@ -41,9 +41,15 @@ export async function attachIso(ctx: Context, services: Services, holder: string
       for (const candidate of devices) {
         if (candidate.fs === null || NOT_HOLDERS.has(candidate.fs.type) || tried.has(candidate.path)) continue;
         tried.add(candidate.path);
-        if (await holds(ctx, services, candidate.path, path)) {
-          ctx.log.info(`findiso=${path} is on ${describeDevice(candidate)}`);
-          return candidate.path;
+        try {
+          if (await holds(ctx, services, candidate.path, path)) {
+            ctx.log.info(`findiso=${path} is on ${describeDevice(candidate)}`);
+            return candidate.path;
+          }
+        } catch (error) {
+          // Another disk whose filesystem the image cannot mount (xfs, say) is no reason to stop looking.
+          if (!(error instanceof BootError)) throw error;
+          ctx.log.warn(`findiso=${path}: cannot look on ${describeDevice(candidate)}: ${error.message}`);
         }
       }
       return null;

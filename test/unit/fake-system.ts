@@ -51,6 +51,7 @@ const KERNEL_FILES: Record<string, string> = {
     'kernel/fs/ext4/ext4.ko:',
     'kernel/fs/squashfs/squashfs.ko:',
     'kernel/fs/isofs/isofs.ko:',
+    'kernel/fs/fat/vfat.ko:',
     '',
   ].join('\n'),
   '/lib/modules/6.1.0-test/modules.builtin': 'kernel/drivers/virtio/virtio_pci.ko\n',

@@ -96,6 +96,31 @@ test('live CD: the medium read-only on /run/initramfs/live, the image attached r
   assert.ok(c.indexOf(insmod('drivers/block/loop.ko')) < c.indexOf('run losetup -r -f /run/initramfs/live/live/filesystem.squashfs'));
 });
 
+test('findiso= without root=: a disk the image cannot mount is passed over with a warning; the ISO on the next is the medium', async () => {
+  const vfat = `${'\0'.repeat(0x52)}FAT32${'\0'.repeat(510 - 0x57)}\x55\xaa`;
+  const sys = fakeSystem({
+    '/proc/cmdline': 'findiso=/isos/live.iso loop=/live/filesystem.squashfs overlay=overlayfs',
+    '/proc/sys/kernel/printk': '4 4 1 7',
+    '/proc/meminfo': 'MemTotal: 1000000 kB\nMemAvailable: 900000 kB\n',
+    '/sys/class/block/vda/size': '131072\n',
+    '/dev/vda': 'XFSB',
+    '/sys/class/block/vdb/size': '131072\n',
+    '/dev/vdb': vfat,
+    '/run/initramfs/isoscan/isos/live.iso': ISO,
+    '/run/initramfs/live/live/filesystem.squashfs': SQUASHFS.padEnd(1000, 'x'),
+    '/newroot/sbin/init': { kind: 'file', mode: 0o755, text: '' },
+  });
+  sys.kmsgAvailable = false;
+  await bootFake(sys);
+  const text = sys.console.join('');
+  assert.match(text, 'findiso=/isos/live.iso: cannot look on vda xfs');
+  assert.match(text, 'findiso=/isos/live.iso is on vdb vfat');
+  const runs = sys.calls.filter((c) => c.startsWith('run '));
+  assert.ok(runs.includes('run mount -t vfat -o ro /dev/vdb /run/initramfs/isoscan'));
+  assert.ok(runs.indexOf('run blockdev --setro /dev/vdb') < runs.indexOf('run losetup -r -f /run/initramfs/isoscan/isos/live.iso'));
+  assert.ok(runs.includes('run mount -t iso9660 -o ro /dev/loop0 /run/initramfs/live'));
+});
+
 const sumOf = (text: string) => createHash('sha256').update(Buffer.from(text, 'latin1')).digest('hex');
 
 test('verify: sha256sum.txt read in both of its modes; lines it cannot read are named', () => {
