@@ -180,3 +180,28 @@ export async function bootFake(sys: FakeSystem, done: () => boolean = () => fals
   for (let i = 0; i < 1000 && !finished && !done(); i++) await new Promise((r) => setImmediate(r));
   assert.ok(finished || done(), `the boot neither finished nor reached its end state:\n${sys.console.join('')}`);
 }
+
+/** Superblocks as a CD, an ext4 disk and a squashfs image start. */
+export const EXT4 = `${'\0'.repeat(1080)}\x53\xef${'\0'.repeat(0x60 - 0x3a)}\x40`;
+export const SQUASHFS = 'hsqs';
+export const ISO = `${'\0'.repeat(0x8001)}CD001`;
+
+/**
+ * A machine with a live CD (/dev/sr0 holding /live/filesystem.squashfs) and
+ * an ext4 disk (/dev/vda); `files` adds to what it holds.
+ */
+export function liveMachine(cmdline: string, options: { readonly available?: number; readonly files?: Record<string, MemoryNode | string> } = {}): FakeSystem {
+  const sys = fakeSystem({
+    '/proc/cmdline': cmdline,
+    '/proc/sys/kernel/printk': '4 4 1 7',
+    '/proc/meminfo': `MemTotal: 1000000 kB\nMemAvailable: ${options.available ?? 900_000} kB\n`,
+    '/dev/sr0': ISO,
+    '/sys/class/block/vda/size': '131072\n',
+    '/dev/vda': EXT4,
+    '/run/initramfs/live/live/filesystem.squashfs': SQUASHFS.padEnd(1000, 'x'),
+    '/newroot/sbin/init': { kind: 'file', mode: 0o755, text: '' },
+    ...options.files,
+  });
+  sys.kmsgAvailable = false;
+  return sys;
+}

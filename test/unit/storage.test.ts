@@ -8,7 +8,7 @@ import { snapshotTable } from '../../src/storage/snapshot';
 import { formatBytes, parseMeminfo, parseSize, sizeInBytes } from '../../src/size';
 import { toramFits } from '../../src/storage/toram';
 import { parseSums } from '../../src/storage/verify';
-import { bootFake, fakeSystem, type FakeSystem, insmod } from './fake-system';
+import { bootFake, fakeSystem, type FakeSystem, insmod, ISO, liveMachine, SQUASHFS } from './fake-system';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
@@ -54,25 +54,6 @@ test('toram fits only with a quarter of RAM left free', () => {
   assert.ok(toramFits(650 * MiB, meminfo));
   assert.not.ok(toramFits(651 * MiB, meminfo));
 });
-
-const EXT4 = `${'\0'.repeat(1080)}\x53\xef${'\0'.repeat(0x60 - 0x3a)}\x40`;
-const SQUASHFS = 'hsqs';
-const ISO = `${'\0'.repeat(0x8001)}CD001`;
-
-function liveMachine(cmdline: string, available = 900_000): FakeSystem {
-  const sys = fakeSystem({
-    '/proc/cmdline': cmdline,
-    '/proc/sys/kernel/printk': '4 4 1 7',
-    '/proc/meminfo': `MemTotal: 1000000 kB\nMemAvailable: ${available} kB\n`,
-    '/dev/sr0': ISO,
-    '/sys/class/block/vda/size': '131072\n',
-    '/dev/vda': EXT4,
-    '/run/initramfs/live/live/filesystem.squashfs': SQUASHFS.padEnd(1000, 'x'),
-    '/newroot/sbin/init': { kind: 'file', mode: 0o755, text: '' },
-  });
-  sys.kmsgAvailable = false;
-  return sys;
-}
 
 const commands = (sys: FakeSystem) => sys.calls.filter((c) => c.startsWith('run ') || c.startsWith('copy ') || c.startsWith('sparse '));
 
@@ -175,7 +156,7 @@ test('toram: copied into a tmpfs of its size, the medium unmounted, the copy att
 });
 
 test('toram that does not fit: says so and boots from the medium', async () => {
-  const sys = liveMachine('root=/dev/sr0 loop=/live/filesystem.squashfs overlay=overlayfs toram', 250_000);
+  const sys = liveMachine('root=/dev/sr0 loop=/live/filesystem.squashfs overlay=overlayfs toram', { available: 250_000 });
   await bootFake(sys);
   assert.not.ok(commands(sys).some((c) => c.startsWith('copy ')));
   assert.match(sys.console.join(''), 'toram: the image (1000 bytes) does not fit in RAM with a quarter of it left free');

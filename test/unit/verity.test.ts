@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { parseCmdline } from '../../src/cmdline';
 import { configFromCmdline, describeProblem } from '../../src/config';
 import { readSuperblock, type VeritySuperblock, verityTable, writeSuperblock } from '../../src/storage/verity-format';
-import { bootFake, fakeSystem } from './fake-system';
+import { bootFake, EXT4, liveMachine } from './fake-system';
 
 const SB: VeritySuperblock = { hashType: 1, algorithm: 'sha256', dataBlockSize: 4096, hashBlockSize: 4096, dataBlocks: 733, salt: Uint8Array.from({ length: 32 }, (_, i) => i) };
 const ROOT_HASH = 'b507f297114f3301c20773b89ac8536a63334e2e65dbed565c897778d0033e7e';
@@ -34,34 +34,20 @@ test("systemd's parameters: a bad root hash or option is named with what is vali
   ]);
 });
 
-const EXT4 = `${'\0'.repeat(1080)}\x53\xef${'\0'.repeat(0x60 - 0x3a)}\x40`;
-const SQUASHFS = 'hsqs';
-const ISO = `${'\0'.repeat(0x8001)}CD001`;
+const TREE = Buffer.from(writeSuperblock(SB, new Uint8Array(16))).toString('latin1');
 
-function liveMachine(cmdline: string, tree: boolean) {
-  const sys = fakeSystem({
-    '/proc/cmdline': cmdline,
-    '/proc/sys/kernel/printk': '4 4 1 7',
-    '/proc/meminfo': 'MemTotal: 1000000 kB\nMemAvailable: 900000 kB\n',
-    '/dev/sr0': ISO,
-    '/sys/class/block/vda/size': '131072\n',
-    '/dev/vda': EXT4,
-    '/run/initramfs/live/live/filesystem.squashfs': SQUASHFS.padEnd(1000, 'x'),
-    '/run/initramfs/live/live/rootfs.ext2': EXT4.padEnd(4096, '\0'),
-    ...(tree
-      ? {
-          '/run/initramfs/live/live/filesystem.squashfs.verity': Buffer.from(writeSuperblock(SB, new Uint8Array(16))).toString('latin1'),
-          '/run/initramfs/live/live/rootfs.ext2.verity': Buffer.from(writeSuperblock(SB, new Uint8Array(16))).toString('latin1'),
-        }
-      : {}),
-    '/newroot/sbin/init': { kind: 'file', mode: 0o755, text: '' },
+/** The live machine, with an ext2 image of 1 KiB blocks beside the squashfs, and with both trees if `tree`. */
+function verityMachine(cmdline: string, tree: boolean) {
+  return liveMachine(cmdline, {
+    files: {
+      '/run/initramfs/live/live/rootfs.ext2': EXT4.padEnd(4096, '\0'),
+      ...(tree ? { '/run/initramfs/live/live/filesystem.squashfs.verity': TREE, '/run/initramfs/live/live/rootfs.ext2.verity': TREE } : {}),
+    },
   });
-  sys.kmsgAvailable = false;
-  return sys;
 }
 
 test('roothash= with loop=: IMAGE.verity beside the image holds the tree; the image is read through the verity device', async () => {
-  const sys = liveMachine(`root=/dev/sr0 loop=/live/filesystem.squashfs overlay=overlayfs roothash=${ROOT_HASH}`, true);
+  const sys = verityMachine(`root=/dev/sr0 loop=/live/filesystem.squashfs overlay=overlayfs roothash=${ROOT_HASH}`, true);
   await bootFake(sys);
   const runs = sys.calls.filter((c) => c.startsWith('run '));
   const at = runs.indexOf('run losetup -r -f /run/initramfs/live/live/filesystem.squashfs.verity');
@@ -78,7 +64,7 @@ test('roothash= without its tree, with toram, on a device without systemd.verity
     [`root=/dev/sr0 loop=/live/rootfs.ext2 roothash=${ROOT_HASH}`, true, '/dev/loop0 holds ext2/3/4 with 1024-byte blocks, which the verity device\'s 4096-byte sectors cannot mount'],
   ];
   for (const [cmdline, tree, message] of cases) {
-    const sys = liveMachine(cmdline, tree);
+    const sys = verityMachine(cmdline, tree);
     await bootFake(sys, () => sys.shells > 0);
     assert.match(sys.console.join(''), message);
   }
