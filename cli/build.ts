@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeProblem, normalizeConfigText } from '../src/config';
 import { modulesDir } from '../src/image-layout';
+import { formatMiB as mib } from '../src/size';
 import { type Runtime, RUNTIMES } from '../builder/bundle';
 import { compressFile } from '../builder/compress';
 import { writeCpio } from '../builder/cpio';
@@ -17,10 +18,6 @@ import type { Assets } from './assets';
 
 export function progress(line: string): void {
   process.stderr.write(`cowboot: ${line}\n`);
-}
-
-function mib(bytes: number): string {
-  return `${(bytes / 1048576).toFixed(1)} MiB`;
 }
 
 function sourceDateEpoch(): number {

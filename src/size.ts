@@ -26,11 +26,16 @@ export function showSize(size: Size): string {
 }
 
 /** Exact sizes as cowsize= takes them (512M); others in MiB with one decimal. */
+/** Bytes in MiB with one decimal, for progress lines and sizes that need no exact unit. */
+export function formatMiB(bytes: number): string {
+  return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+}
+
 export function formatBytes(bytes: number): string {
   for (const [unit, factor] of [['G', 1024 ** 3], ['M', 1024 ** 2]] as const) {
     if (bytes >= factor && bytes % factor === 0) return `${bytes / factor}${unit}`;
   }
-  return bytes >= 1024 * 1024 ? `${(bytes / 1024 ** 2).toFixed(1)} MiB` : `${bytes} bytes`;
+  return bytes >= 1024 * 1024 ? formatMiB(bytes) : `${bytes} bytes`;
 }
 
 /** MemTotal and MemAvailable from /proc/meminfo, in bytes. */

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { readImage } from '../../builder/inspect';
 import { IMAGE_CONFIG, INIT, KERNEL_STAMP, MODULES_DEP, modulesDir } from '../../src/image-layout';
 import { COW_DIR, DM_NAME, MOUNTS_DIR } from '../../src/paths';
+import { formatMiB as mib } from '../../src/size';
 import { INSTALLED_MARKER } from '../assets';
 import type { HostFacts, RootFacts } from './facts';
 import { cowbootImages } from './install';
@@ -64,7 +65,6 @@ export function grubDefault(grubCfg: string, grubDefaultValue: string, savedEntr
   return `GRUB's default is "${entry.title}" (${how}): ${frozen ? 'frozen' : 'not frozen'}`;
 }
 
-const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
 
 export interface RamUse {
   readonly what: string;

@@ -155,7 +155,7 @@ export function planSystem(cmdline: string, imageConfig: string | null): System 
     if (loop && imageFsType) {
       const bytes = Buffer.concat([superblock(imageFsType, null, null), Buffer.alloc(1024 * 1024 - 0x10400)]);
       initial[`${MEDIUM_DIR}${loop}`] = bytes;
-      initial[`${MEDIUM_DIR}/${SUMS_FILE}`] = `${createHash('sha256').update(bytes).digest('hex')}  .${loop}\n`;
+      if (lastParam(parsed, 'verify')) initial[`${MEDIUM_DIR}/${SUMS_FILE}`] = `${createHash('sha256').update(bytes).digest('hex')}  .${loop}\n`;
       // With roothash=, its hash tree beside it, as cowboot verity writes it: 256 data blocks.
       if (paramOf('roothash') !== null) {
         const sb = writeSuperblock({ hashType: 1, algorithm: 'sha256', dataBlockSize: 4096, hashBlockSize: 4096, dataBlocks: 256, salt: new Uint8Array(32) }, new Uint8Array(16));

@@ -4,6 +4,7 @@
 
 import type { Context } from '../context';
 import { BootError } from '../errors';
+import { formatMiB as mib } from '../size';
 
 /** The checksum file at the top of the medium, in the format sha256sum writes. */
 export const SUMS_FILE = 'sha256sum.txt';
@@ -28,7 +29,6 @@ export function parseSums(text: string): { entries: SumEntry[]; bad: number[] } 
 }
 
 const PROGRESS_EVERY_MS = 1000;
-const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
 
 export async function verifyMedium(ctx: Context, top: string): Promise<void> {
   const sums = `${top}/${SUMS_FILE}`;
