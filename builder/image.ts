@@ -7,7 +7,7 @@ import { basename, join, relative } from 'node:path';
 import { type Runtime, runtimePath } from './bundle';
 import { type CpioEntry, normalizePath } from './cpio';
 import { BuildError, findTool, requireStaticBusybox, sharedLibraries, TOOLS } from './host';
-import { API_MOUNTS, IMAGE_CONFIG, INIT, KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUN_BY_PATH, SHELL, TOOL_DIRS } from '../src/image-layout';
+import { API_MOUNTS, IMAGE_CONFIG, INIT, KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUN_BY_PATH, SHELL, SHUTDOWN_TOOLS, type ShutdownTools, TOOL_DIRS } from '../src/image-layout';
 import { matchModaliases, parseAliasRules } from '../src/kmod/alias';
 import { moduleName, parseModuleDb } from '../src/kmod/loader';
 import { readModaliases, type SysfsReader } from '../src/kmod/modaliases';
@@ -191,8 +191,15 @@ function requireRunByPath(parts: readonly PartEntry[]): void {
   if (missing.length > 0) throw new BuildError(`the image lacks ${missing.join(', ')}, which /init runs by path`);
 }
 
+/** The files the shutdown return copies into /run/initramfs: busybox, and dmsetup with its libraries. */
+function shutdownTools(dmsetup: string): PartEntry {
+  const tools: ShutdownTools = { busybox: '/bin/busybox', dmsetup: ['/usr/sbin/dmsetup', ...sharedLibraries(findTool(TOOLS.ldd), dmsetup)] };
+  return { part: 'base', entry: { kind: 'file', path: SHUTDOWN_TOOLS, mode: 0o644, data: Buffer.from(`${JSON.stringify(tools)}\n`) } };
+}
+
 export function collectImage(inputs: ImageInputs): PartEntry[] {
   const libs = new Set<string>();
+  const dmsetup = findTool(TOOLS.dmsetup);
   inputs.progress('collecting files');
   const parts: PartEntry[] = [
     ...base(),
@@ -203,8 +210,9 @@ export function collectImage(inputs: ImageInputs): PartEntry[] {
     ...busybox(),
     ...withLibraries('tools', [
       { path: 'usr/bin/unionfs', source: findTool(TOOLS.unionfs) },
-      { path: 'usr/sbin/dmsetup', source: findTool(TOOLS.dmsetup) },
+      { path: 'usr/sbin/dmsetup', source: dmsetup },
     ], libs),
+    shutdownTools(dmsetup),
     ...modules(inputs),
     ...inputs.extraFiles.map(({ source, dest }): PartEntry => {
       if (!existsSync(source)) throw new BuildError(`--add-file ${source}:${dest}: ${source} does not exist`);

@@ -26,3 +26,9 @@ export function modulesDir(kernel: string): string {
 export const MODULES_DEP = 'modules.dep';
 export const MODULES_ALIAS = 'modules.alias';
 export const MODULES_BUILTIN = 'modules.builtin';
+/** What the shutdown return copies out of the image (persist=): JSON, { "busybox": path, "dmsetup": [path and its libraries] }. */
+export const SHUTDOWN_TOOLS = '/etc/cowboot-shutdown-tools.json';
+export interface ShutdownTools {
+  readonly busybox: string;
+  readonly dmsetup: readonly string[];
+}

@@ -27,3 +27,14 @@ export const MOUNTS_DIR = `${HANDOVER_DIR}/mounts`;
 /** initramfs-tools' mark that the root was checked: sysvinit's checkroot.sh then runs no fsck. */
 export const FSCK_ROOT = `${HANDOVER_DIR}/fsck-root`;
 export const FSTAB = '/etc/fstab';
+/** persist=: the filesystem that keeps the changes (mounted read-write, the user asked for it). */
+export const PERSIST_DIR = `${HANDOVER_DIR}/persist`;
+/** persist=SPEC:/FILE: the filesystem that holds the image file. */
+export const PERSIST_HOST_DIR = `${HANDOVER_DIR}/persist-host`;
+/** The folder of a kept layer on its filesystem: the record, upper/ and work/; bound on COW_DIR. */
+export const LAYER_FOLDER = 'cowboot-layer';
+export const LAYER_RECORD = 'layer.json';
+/** overlay=dm with persist=: the snapshot's store, past the record at the start of the device. */
+export const DM_STORE_NAME = 'cowboot-persist';
+/** systemd-shutdown runs this after pivoting back into HANDOVER_DIR (its INITRD_INTERFACE). */
+export const SHUTDOWN_SCRIPT = `${HANDOVER_DIR}/shutdown`;

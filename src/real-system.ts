@@ -101,7 +101,10 @@ export function realSystem(): System {
     },
     readText: (path) => fs.readFileSync(path, 'utf8'),
     readHead,
-    writeText: (path, text) => fs.writeFileSync(path, text),
+    writeText(path, text, mode) {
+      fs.writeFileSync(path, text);
+      if (mode !== undefined) fs.chmodSync(path, mode);
+    },
     createSparseFile(path, bytes) {
       fs.closeSync(fs.openSync(path, 'a'));
       fs.truncateSync(path, bytes);

@@ -32,7 +32,8 @@ export interface System {
   readText(path: string): string;
   /** Reads up to `length` bytes from the start of a file or device. */
   readHead(path: string, length: number): Uint8Array;
-  writeText(path: string, text: string): void;
+  /** `mode`: the file's permission bits, set whether the file is new or not. */
+  writeText(path: string, text: string, mode?: number): void;
   /** Makes (or extends) a file of `bytes` that takes no space until written. */
   createSparseFile(path: string, bytes: number): void;
   copyFile(from: string, to: string): Promise<void>;

@@ -4,6 +4,7 @@
 // what would have been valid, so one parser serves both sources.
 
 import { parseRootSpec } from '../blkid/root-spec';
+import { parsePersistSpec } from '../persist/spec';
 import { parseSize, type Size } from '../size';
 import { BREAK_STAGES, type StageName } from '../stage-names';
 
@@ -19,6 +20,10 @@ export function matching(pattern: RegExp): Parse<string> {
 
 export function rootSpec(text: string): string | undefined {
   return parseRootSpec(text) ? text : undefined;
+}
+
+export function persistSpec(text: string): string | undefined {
+  return parsePersistSpec(text) ? text : undefined;
 }
 
 export function oneOf<T extends string>(values: readonly T[]): Parse<T> {

@@ -6,7 +6,7 @@ import { OVERLAY_KINDS } from '../mounts';
 import { showSize } from '../size';
 import { BREAK_STAGES } from '../stage-names';
 import { boolean, type JsonForm, list, number, text, textOrNull } from './json-forms';
-import { anyText, breakStages, flag, integer, matching, moduleList, oneOf, type Parse, powerOfTwo, rootSpec, size, verityOptionList } from './parsers';
+import { anyText, breakStages, flag, integer, matching, moduleList, oneOf, type Parse, persistSpec, powerOfTwo, rootSpec, size, verityOptionList } from './parsers';
 
 const COW_DEVICES = ['tmpfs', 'ram'] as const;
 
@@ -84,6 +84,19 @@ const SETTINGS = {
   cow: setting({ param: 'cow', default: 'tmpfs', ...choice(COW_DEVICES) }),
   /** The size of the copy-on-write space; null: half of RAM. */
   cowsize: setting({ param: 'cowsize', default: null, expected: 'a size such as 512M, 2G or 25% (of RAM)', parse: size, json: textOrNull, toText: showSize }),
+  /** Keep the changes on this device, or in this image file on it, instead of RAM (dracut's rd.live.overlay=). */
+  persist: setting({
+    param: 'persist',
+    aliases: ['rd.live.overlay'],
+    default: null,
+    expected: 'a device as root= names one, optionally with the path of an image file on it: LABEL=persist, /dev/sdb2, UUID=…:/persist.img',
+    parse: persistSpec,
+    json: textOrNull,
+  }),
+  /** Start the kept layer over, empty (dracut's rd.live.overlay.reset). */
+  persistReset: setting({ param: 'persist.reset', aliases: ['rd.live.overlay.reset', 'rd.overlay.reset'], default: false, ...FLAG }),
+  /** Use a kept layer made over another root (or by another overlay=), and record it as this root's. */
+  persistAdopt: setting({ param: 'persist.adopt', default: false, ...FLAG }),
   /** overlay=dm: snapshot chunk size in 512-byte sectors. */
   cowchunk: setting({ param: 'cowchunk', default: 8, expected: 'a power of two from 1 to 2048 (sectors of 512 bytes), such as 8', parse: powerOfTwo(2048), json: number }),
   /** overlay=none: mount the root read-write (the kernel's rw). */

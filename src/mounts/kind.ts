@@ -1,6 +1,7 @@
 import type { Config } from '../config';
 import type { Context, RootFound } from '../context';
 import type { FstabEntry } from '../fstab/fstab';
+import type { KeptForm } from '../persist/open';
 
 /**
  * What the root stage leaves for the union: the root mounted read-only on
@@ -17,7 +18,9 @@ export interface UnionKind {
   rootUse(config: Config): RootUse;
   /** Filesystems this kind cannot make writable; the root stage stops on them with this reason. */
   readonly refuses: { readonly formats: readonly string[]; readonly why: string; readonly hint: string } | null;
-  /** Makes the COW space; returns the device that takes the changes, where the kind needs one. */
+  /** How persist= keeps this kind's changes; null: it makes none. */
+  readonly persists: KeptForm | null;
+  /** Makes the COW space in RAM; returns the device that takes the changes, where the kind needs one. */
   makeCow(ctx: Context): Promise<string | null>;
   /** Mounts the new root on NEW_ROOT. */
   mount(ctx: Context, root: RootFound, cowDevice: string | null): Promise<void>;

@@ -18,6 +18,7 @@ export const none: UnionKind = {
   modules: [],
   onDemand: [],
   rootUse: (config) => (config.rw ? 'writable device' : 'read-only folder'),
+  persists: null,
   refuses: null,
   async makeCow(ctx) {
     ctx.log.info('overlay=none: no copy-on-write space');

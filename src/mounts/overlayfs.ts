@@ -19,6 +19,7 @@ export const overlayfs: UnionKind = {
   modules: ['overlay'],
   onDemand: [],
   rootUse: () => 'read-only folder',
+  persists: 'folders',
   refuses: null,
   makeCow: cowFolders,
   async mount(ctx: Context) {

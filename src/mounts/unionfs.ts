@@ -82,6 +82,7 @@ export const unionfs: UnionKind = {
   modules: ['fuse'],
   onDemand: [],
   rootUse: () => 'read-only folder',
+  persists: 'folders',
   refuses: null,
   makeCow: cowFolders,
   mount: mountUnionfs,

@@ -23,7 +23,7 @@ interface MemoryMachine {
   react(argv: readonly string[]): void;
   readText(path: string): string;
   readHead(path: string, length: number): Uint8Array;
-  writeText(path: string, text: string): void;
+  writeText(path: string, text: string, mode?: number): void;
   createSparseFile(path: string, bytes: number): void;
   copyFile(from: string, to: string): void;
   /** A file's text as its bytes (latin1, as initial bytes are kept). */
@@ -75,6 +75,9 @@ export function memoryMachine(initial: Readonly<Record<string, MemoryNode | stri
       } else if (cmd === 'umount') {
         const at = mounts.lastIndexOf(last);
         if (at !== -1) mounts.splice(at, 1);
+      } else if (cmd === 'losetup' && args[0] === '-d') {
+        const name = last.slice('/dev/'.length);
+        for (const path of [`/sys/block/${name}/loop/backing_file`, `/sys/class/block/${name}/size`, last]) files.delete(path);
       } else if (cmd === 'losetup') {
         attachLoop(last);
       } else if (cmd === 'dmsetup' && args.includes('create')) {
@@ -99,7 +102,7 @@ export function memoryMachine(initial: Readonly<Record<string, MemoryNode | stri
       return node.text;
     },
     readHead: (path, length) => Buffer.from(machine.readText(path), 'latin1').subarray(0, length),
-    writeText: (path, text) => void files.set(path, file(text)),
+    writeText: (path, text, mode) => void files.set(path, file(text, mode)),
     createSparseFile: (path, bytes) => void files.set(path, { kind: 'file', mode: 0o600, text: '', size: bytes }),
     bytes(path) {
       const node = files.get(path);

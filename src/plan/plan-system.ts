@@ -6,9 +6,10 @@
 import { createHash } from 'node:crypto';
 import { parseRootSpec, type RootSpec } from '../blkid/root-spec';
 import { lastParam, parseCmdline } from '../cmdline';
-import { IMAGE_CONFIG, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT } from '../image-layout';
+import { IMAGE_CONFIG, SHUTDOWN_TOOLS, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT } from '../image-layout';
 import { commandOf } from '../mount-op';
-import { ISO_SCAN_DIR, MEDIUM_DIR } from '../paths';
+import { ISO_SCAN_DIR, MEDIUM_DIR, PERSIST_HOST_DIR } from '../paths';
+import { parsePersistSpec } from '../persist/spec';
 import { writeSuperblock } from '../storage/verity-format';
 import { SUMS_FILE } from '../storage/verify';
 import { type MemoryNode, memoryMachine } from './memory-machine';
@@ -105,6 +106,27 @@ function imageType(path: string): string {
   return { squashfs: 'squashfs', sqfs: 'squashfs', ext2: 'ext2', ext3: 'ext3', erofs: 'erofs', iso: 'iso9660' }[ext] ?? 'ext4';
 }
 
+/**
+ * persist=: its device holds a filesystem with no layer yet (a new layer is
+ * made), or for a snapshot nothing at all; an image file sits on a FAT
+ * stick. The image's tools for the shutdown return are there too.
+ */
+function imaginePersistence(text: string | null, store: boolean, initial: Record<string, string | Uint8Array | MemoryNode>, assumptions: string[]): void {
+  const spec = text === null ? null : parsePersistSpec(text);
+  if (spec === null) return;
+  const name = spec.device.kind === 'path' ? spec.device.path.slice('/dev/'.length).replaceAll('/', '!') : 'sdb1';
+  const tag = spec.device.kind === 'label' ? spec.device.value : null;
+  const layer = store ? new Uint8Array(0x10400) : superblock('ext4', null, null);
+  initial[`/sys/class/block/${name}/size`] = '4194304\n';
+  initial[`/dev/${name}`] = spec.file === null ? (store ? layer : superblock('ext4', tag, null)) : superblock('vfat', tag, null);
+  if (spec.file !== null) initial[`${PERSIST_HOST_DIR}${spec.file}`] = Buffer.concat([layer, Buffer.alloc(2 * 1024 * 1024)]);
+  initial[SHUTDOWN_TOOLS] = JSON.stringify({ busybox: '/bin/busybox', dmsetup: ['/usr/sbin/dmsetup'] });
+  initial['/bin/busybox'] = { kind: 'file', mode: 0o755, text: '', size: 2_000_000 };
+  initial['/usr/sbin/dmsetup'] = { kind: 'file', mode: 0o755, text: '', size: 170_000 };
+  const holds = store ? 'nothing yet' : 'ext4 with no layer yet';
+  assumptions.push(spec.file === null ? `${text} is /dev/${name}, holding ${holds}` : `${text}: /dev/${name} holds vfat with ${spec.file} on it, which holds ${holds}`);
+}
+
 export function planSystem(cmdline: string, imageConfig: string | null): System & PlanMachine {
   // The boot's own parser, so the imagined machine follows the same value a boot would (the last).
   const parsed = parseCmdline(cmdline);
@@ -163,6 +185,7 @@ export function planSystem(cmdline: string, imageConfig: string | null): System 
       }
     }
   }
+  imaginePersistence(paramOf('persist') ?? lastParam(parsed, 'rd.live.overlay')?.value ?? null, paramOf('overlay') === 'dm', initial, assumptions);
   const machine = memoryMachine(initial);
 
   const run = (argv: readonly string[]): RunResult => {
@@ -179,7 +202,7 @@ export function planSystem(cmdline: string, imageConfig: string | null): System 
     mount: async (op) => run(commandOf(op)),
     readText: (path) => machine.readText(path),
     readHead: (path, length) => machine.readHead(path, length),
-    writeText: (path, text) => machine.writeText(path, text),
+    writeText: (path, text, mode) => machine.writeText(path, text, mode),
     createSparseFile: (path, bytes) => machine.createSparseFile(path, bytes),
     async copyFile(from, to) {
       commands.push({ stage: plan.stage, command: `(copy ${from} to ${to})` });

@@ -3,6 +3,8 @@ import { mountOnce } from '../mount';
 import { UNION_KINDS } from '../mounts';
 import { MOUNTS_DIR } from '../paths';
 import { cowBytes } from '../storage/cow-space';
+import { openKeptLayer } from '../persist/open';
+import { prepareShutdownReturn } from '../persist/shutdown';
 
 /**
  * The fstab's other filesystems keep their changes (mounts=cow) and their
@@ -17,10 +19,25 @@ async function mountsTmpfs(ctx: Context): Promise<void> {
   await mountOnce(ctx, { type: 'tmpfs', source: 'cow-mounts', target: MOUNTS_DIR, options: `mode=0755,size=${cowBytes(ctx, 'RAM for the changes to the other filesystems')}` });
 }
 
+/** Where dmsetup is needed at shutdown: a snapshot, or devices the root stage made (verity, a journal replay). */
+function usesDeviceMapper(ctx: Context): boolean {
+  if (UNION_KINDS[ctx.config.overlay].persists === 'store') return true;
+  try {
+    return ctx.sys.readdir('/dev/mapper').some((name) => name.startsWith('cowboot-'));
+  } catch {
+    return false;
+  }
+}
+
 export const makeCowSpace: Stage<'cow'> = {
   name: 'cow',
-  async run(ctx) {
+  async run(ctx, before) {
     await mountsTmpfs(ctx);
-    return { device: await UNION_KINDS[ctx.config.overlay].makeCow(ctx) };
+    const { overlay } = ctx.config;
+    const kind = UNION_KINDS[overlay];
+    const kept = await openKeptLayer(ctx, before.drivers, before.root, overlay, kind.persists);
+    if (kept === null) return { device: await kind.makeCow(ctx) };
+    await prepareShutdownReturn(ctx, kept, usesDeviceMapper(ctx));
+    return { device: kept.store };
   },
 };

@@ -126,6 +126,19 @@ async function writeProtect(ctx: Context, services: Services, lines: readonly Fs
   }
 }
 
+// A kept layer (persist=) holds the fstab written at the last boot: the
+// medium's own is carried at its end, so that each boot starts from it.
+const MEDIUM_MARK = '# cowboot: the fstab on the medium, as it was:';
+const MEDIUM_PREFIX = '#| ';
+
+/** The medium's fstab: `text` itself, or the copy an fstab written by cowboot carries. */
+export function mediumFstab(text: string): string {
+  const lines = text.split('\n');
+  const at = lines.indexOf(MEDIUM_MARK);
+  if (at === -1) return text;
+  return lines.slice(at + 1).filter((l) => l.startsWith(MEDIUM_PREFIX)).map((l) => l.slice(MEDIUM_PREFIX.length)).join('\n');
+}
+
 const HEADER = (ctx: Context) => [
   `# Written at boot by cowboot: this system runs frozen, and its changes live in RAM`,
   `# (overlay=${ctx.config.overlay}, mounts=${ctx.config.mounts}${ctx.config.swap ? ', swap' : ''}). The fstab on the disk is unchanged;`,
@@ -146,7 +159,7 @@ export const protectMounts: Stage<'fstab'> = {
     const path = `${NEW_ROOT}${FSTAB}`;
     let text: string;
     try {
-      text = ctx.sys.readText(path);
+      text = mediumFstab(ctx.sys.readText(path));
     } catch {
       ctx.log.info(`no ${FSTAB} in the new root: no other filesystem to protect`);
       return;
@@ -162,7 +175,8 @@ export const protectMounts: Stage<'fstab'> = {
     const inputs: Inputs = { services: before.drivers, root: before.root, rootLine: kind.fstabRoot, folders: new Set() };
     const out = [...HEADER(ctx)];
     for (const line of lines) out.push(...(await rewrite(ctx, inputs, line)));
-    ctx.sys.writeText(path, out.join('\n'));
+    out.push(MEDIUM_MARK, ...text.split('\n').map((l) => `${MEDIUM_PREFIX}${l}`));
+    ctx.sys.writeText(path, `${out.join('\n')}\n`);
     ctx.log.info(`${FSTAB} in the union describes the union; the root needs no fsck (${FSCK_ROOT})`);
   },
 };

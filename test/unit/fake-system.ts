@@ -36,8 +36,8 @@ export interface FakeSystem extends System {
 
 const MAX_SHELLS = 5;
 
-/** A kernel for the fake: its version and the modules the image would carry. */
-const KERNEL_FILES: Record<string, string> = {
+/** A kernel for the fake, its version and the modules the image would carry, and the image's tools. */
+const KERNEL_FILES: Record<string, MemoryNode | string> = {
   '/proc/sys/kernel/osrelease': '6.1.0-test\n',
   '/etc/cowboot-kernel': '6.1.0-test\n',
   '/lib/modules/6.1.0-test/modules.dep': [
@@ -57,6 +57,11 @@ const KERNEL_FILES: Record<string, string> = {
   '/lib/modules/6.1.0-test/modules.builtin': 'kernel/drivers/virtio/virtio_pci.ko\n',
   '/lib/modules/6.1.0-test/modules.alias': 'alias virtio:d00000002v* virtio_blk\n',
   '/sys/bus/virtio/devices/virtio0/modalias': 'virtio:d00000002v00001AF4\n',
+  // What the shutdown return copies out of the image.
+  '/etc/cowboot-shutdown-tools.json': JSON.stringify({ busybox: '/bin/busybox', dmsetup: ['/usr/sbin/dmsetup', '/lib/libdevmapper.so.1'] }),
+  '/bin/busybox': { kind: 'file', mode: 0o755, text: 'b'.repeat(2000) },
+  '/usr/sbin/dmsetup': { kind: 'file', mode: 0o755, text: 'd'.repeat(100) },
+  '/lib/libdevmapper.so.1': { kind: 'file', mode: 0o755, text: 'l'.repeat(300) },
 };
 
 /** The insmod of a module of KERNEL_FILES, as the fake's journal shows it. */
@@ -98,10 +103,10 @@ export function fakeSystem(initial: Record<string, MemoryNode | string> = {}): F
     },
     readText: (path) => machine.readText(path),
     readHead: (path, length) => machine.readHead(path, length),
-    writeText(path, text) {
+    writeText(path, text, mode) {
       if (sys.refused.has(path)) throw Object.assign(new Error(`EINVAL: invalid argument, write ${path}`), { code: 'EINVAL' });
-      sys.calls.push(`write ${path}`);
-      machine.writeText(path, text);
+      sys.calls.push(`write ${path}${mode === undefined ? '' : ` (mode ${mode.toString(8)})`}`);
+      machine.writeText(path, text, mode);
     },
     createSparseFile(path, bytes) {
       sys.calls.push(`sparse ${path} ${bytes}`);

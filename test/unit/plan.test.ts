@@ -26,6 +26,8 @@ test('a live CD with toram', () => golden('live-toram', 'root=/dev/sr0 loop=/liv
 test('an ISO kept as a file on a stick (findiso=), found without root=', () => golden('findiso', 'findiso=/isos/live.iso loop=/live/filesystem.squashfs overlay=overlayfs'));
 test('a live CD checked twice: verify reads its files, roothash= puts the image under dm-verity', () =>
   golden('verified', `root=/dev/sr0 loop=/live/filesystem.squashfs overlay=overlayfs verify roothash=${'ab'.repeat(32)}`));
+test('changes kept on a stick (persist=): a layer on ext4, the shutdown return', () => golden('persist', 'root=LABEL=live loop=/live/filesystem.squashfs overlay=overlayfs persist=LABEL=keep'));
+test('a snapshot kept in an image file on a FAT stick', () => golden('persist-dm', 'root=/dev/vda overlay=dm persist=LABEL=STICK:/cowboot.cow'));
 test('rd.break shows where the shell would open', () => golden('break', 'root=/dev/vda rd.break=union'));
 test('the image config counts, the command line wins', () => golden('config', 'root=/dev/vda overlay=overlayfs', '{"overlay": "dm", "rd.driver.jobs": 1, "modules": ["fuse"]}'));
 test('bad input: the same messages as at boot, and no stage after config', () => golden('bad', 'root=sda1 overlay=aufs cowsize=lots', null, false));
