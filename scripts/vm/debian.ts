@@ -66,9 +66,17 @@ case " $(cat /proc/cmdline) " in *" probe.fill "*)
   echo "GUEST fill-status=$?"
   echo "GUEST after-fill=$(cat /etc/hostname) $(timeout 20 sh -c 'echo more > /more-after-fill' 2>&1 && echo written || echo refused)"
 esac
+# persist=: what earlier boots left, and this boot's mark for the next.
+echo "GUEST marks=$(tr '\\n' ' ' < /var/lib/cowboot-marks 2>/dev/null)"
+mark=$(sed -n 's/.*probe\\.mark=\\([^ ]*\\).*/\\1/p' /proc/cmdline)
+[ -n "$mark" ] && echo "$mark" >> /var/lib/cowboot-marks
+awk '$2=="/run/initramfs/persist"{print "GUEST persist=" $1 " " $3 " " $4}' /proc/mounts
+[ -x /run/initramfs/shutdown ] && echo "GUEST shutdown-return=present"
+verb=poweroff
+case " $(cat /proc/cmdline) " in *" probe.reboot "*) verb=reboot ;; esac
 echo "GUEST poweroff-at=$(cut -d' ' -f1 /proc/uptime)"
 echo "GUEST done"
-if [ "$1" = systemd ]; then systemctl poweroff; else poweroff; fi
+if [ "$1" = systemd ]; then systemctl $verb; else $verb; fi
 `;
 
 const PROBE_UNIT = `[Unit]

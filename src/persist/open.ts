@@ -145,7 +145,10 @@ async function openFolders(ctx: Context, services: Services, device: string, wan
   ctx.sys.mkdirp(LAYER);
   if (verdict !== 'ours') ctx.sys.writeText(RECORD, `${JSON.stringify(wanted, null, 2)}\n`);
   // Tried again after the rescue shell: bound already.
-  if (!mountedTargets(ctx).has(COW_DIR)) await perform(ctx, { kind: 'bind', source: LAYER, target: COW_DIR });
+  if (!mountedTargets(ctx).has(COW_DIR)) {
+    ctx.sys.mkdirp(COW_DIR);
+    await perform(ctx, { kind: 'bind', source: LAYER, target: COW_DIR });
+  }
   ctx.sys.mkdirp(UPPER_DIR);
   ctx.sys.mkdirp(WORK_DIR);
   ctx.log.info(`persist: changes go to ${LAYER} on ${device} (${fs.type}), ${verdict === 'ours' || verdict === 'adopted' ? 'kept from earlier boots' : 'a new layer'}`);
