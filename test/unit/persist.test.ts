@@ -147,7 +147,7 @@ test('an image file on a FAT stick: the stick read-write, the file on a loop dev
   const sys = machine('overlay=overlayfs persist=/dev/vdb:/keep.img', fat, { '/run/initramfs/persist-host/keep.img': EXT4.padEnd(4096, '\0') });
   await bootFake(sys);
   const c = commands(sys).filter((x) => x.includes('persist') || x.includes('losetup'));
-  assert.equal(c.slice(0, 8), [
+  assert.equal(c.slice(0, 9), [
     // Looked at read-only, then used read-write.
     'run mount -t vfat -o ro /dev/vdb /run/initramfs/persist-host',
     'run losetup -r -f /run/initramfs/persist-host/keep.img',
