@@ -26,6 +26,12 @@ export interface BootOptions {
   readonly memoryMiB?: number;
   /** Typed on the serial console (or done, for a function), each once its prompt has appeared after the previous one. */
   readonly dialogue?: readonly { readonly waitFor: RegExp; readonly send: string | ((qmp: Qmp) => void) }[];
+  /**
+   * Instruction counting: guest time advances one nanosecond per instruction,
+   * so host load cannot move it (one vCPU: with two, icount hangs bringing up
+   * the second).
+   */
+  readonly icount?: boolean;
   /** Console lines to time: the result says when each first appeared, in ms from QEMU's start. */
   readonly marks?: readonly RegExp[];
 }
@@ -90,7 +96,8 @@ function qmpClient(socket: string, note: (line: string) => void): Qmp {
 export function qemuArgs(options: BootOptions): string[] {
   const kernel = testKernel();
   return [
-    '-accel', 'tcg', '-cpu', 'max', '-smp', '2', '-m', String(options.memoryMiB ?? 1024),
+    '-accel', 'tcg', '-cpu', 'max', '-m', String(options.memoryMiB ?? 1024),
+    ...(options.icount ? ['-smp', '1', '-icount', 'shift=0,sleep=off'] : ['-smp', '2']),
     '-nographic', '-no-reboot',
     ...(options.firmwareBoot ? [] : ['-kernel', options.kernel ?? kernel.vmlinuz, '-initrd', options.initrd ?? '', '-append', options.append]),
     ...(options.drives ?? []).flatMap((d) => ['-drive', d]),

@@ -1,0 +1,29 @@
+// What every tool boots in the benchmark: one busybox root whose init
+// reports when it started, from when the kernel ran /init, and the RAM
+// left, then powers off. As a disk (ext4, for the seed scripts' modes) and
+// as a live CD that holds the same squashfs where each tool looks for it.
+
+import { makeGuestDisk, makeIso, makeSquashfs } from '../vm/guest';
+
+// The kernel's "Run /init" time comes from the ring buffer, so the console can stay quiet.
+const ROOT_INIT = `#!/bin/sh
+up=$(cut -d' ' -f1 /proc/uptime)
+echo "BENCH init=$up run=$(dmesg | sed -n 's/^\\[ *\\([0-9.]*\\)\\] Run \\/init as init process.*/\\1/p') mem=$(awk '/MemAvailable/{print $2}' /proc/meminfo)"
+[ -f /run/initramfs/init.log ] && grep -o 'stage [a-z-]*: done in [0-9]* ms' /run/initramfs/init.log
+poweroff -f
+`;
+
+export const CD_LABEL = 'BENCHCD';
+// systemd's initrd switches only into an OS tree, which it tells by this file.
+const OS_RELEASE = 'NAME=bench\nID=bench\n';
+
+export function benchDisk(): string {
+  return makeGuestDisk('bench-root', { init: ROOT_INIT, files: { '/etc/os-release': OS_RELEASE } });
+}
+
+/** The CD: the squashfs at /live/filesystem.squashfs (cowboot, live-boot) and /LiveOS/squashfs.img (dracut). */
+export function benchCd(): string {
+  const squashfs = makeSquashfs('bench-live', { init: ROOT_INIT, files: { '/etc/hostname': 'bench\n', '/etc/os-release': OS_RELEASE } });
+  return makeIso('bench-live', CD_LABEL, { '/live/filesystem.squashfs': squashfs, '/LiveOS/squashfs.img': squashfs });
+}
+

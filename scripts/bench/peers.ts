@@ -1,0 +1,108 @@
+// The peers' initramfs images, for the benchmark: Debian's dracut with its
+// dmsquash-live module (with systemd in the initrd, and without), and
+// Debian's live-boot on initramfs-tools. Each is built inside an mmdebstrap
+// chroot from Debian's packages, never on the host, for the test kernel's
+// version, and cached under .cache/bench/peers with how long its own build
+// command took.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { testKernel } from '../vm/kernel';
+import { PROJECT_DIR } from '../vm/project';
+
+export type Peer = 'dracut-shell' | 'dracut-systemd' | 'live-boot';
+export const PEERS: readonly Peer[] = ['dracut-shell', 'dracut-systemd', 'live-boot'];
+
+export interface PeerImage {
+  readonly peer: Peer;
+  readonly image: string;
+  /** Seconds its build command (dracut, update-initramfs) took in the chroot. */
+  readonly buildSeconds: number;
+  /** The packages' versions, as dpkg knows them in the chroot. */
+  readonly versions: string;
+  /** The kernel it was built for: a new test kernel builds the peers anew. */
+  readonly kernel: string;
+}
+
+const DIR = join(PROJECT_DIR, '.cache', 'bench', 'peers');
+
+// dracut leaves systemd out of the initrd when these modules are omitted: its
+// shell-script init (dracut's "no systemd" mode) runs instead.
+const NO_SYSTEMD = 'systemd systemd-initrd systemd-udevd systemd-journald systemd-sysusers systemd-tmpfiles dracut-systemd systemd-ask-password';
+
+/** A command in the chroot, timed: its seconds go to /tmp/NAME.seconds. */
+function timed(name: string, command: string): string {
+  return `chroot "$1" sh -c 'start=$(date +%s.%N); ${command} >/tmp/${name}.build-log 2>&1 || { cat /tmp/${name}.build-log; exit 1; }; end=$(date +%s.%N); echo "$end - $start" | bc > /tmp/${name}.seconds'`;
+}
+
+interface Recipe {
+  readonly packages: readonly string[];
+  /** name: the command that writes /tmp/NAME.img in the chroot. */
+  readonly builds: Readonly<Partial<Record<Peer, string>>>;
+  readonly versionsOf: readonly string[];
+}
+
+const RECIPES: readonly Recipe[] = [
+  {
+    packages: ['linux-image-amd64', 'dracut', 'dracut-live', 'systemd-sysv', 'udev', 'bc', 'zstd'],
+    builds: {
+      'dracut-systemd': 'dracut --no-hostonly --force --kver "$(ls /lib/modules)" -a dmsquash-live /tmp/dracut-systemd.img',
+      'dracut-shell': `dracut --no-hostonly --force --kver "$(ls /lib/modules)" -a dmsquash-live -o "${NO_SYSTEMD}" /tmp/dracut-shell.img`,
+    },
+    versionsOf: ['dracut', 'dracut-live', 'systemd'],
+  },
+  {
+    packages: ['linux-image-amd64', 'initramfs-tools', 'live-boot', 'bc', 'zstd'],
+    builds: { 'live-boot': 'update-initramfs -c -k "$(ls /lib/modules)" -b /tmp && mv /tmp/initrd.img-* /tmp/live-boot.img' },
+    versionsOf: ['live-boot', 'initramfs-tools'],
+  },
+];
+
+function imagePath(peer: Peer): string {
+  return join(DIR, `${peer}.img`);
+}
+
+function build(recipe: Recipe): void {
+  const names = Object.keys(recipe.builds) as Peer[];
+  const work = join(DIR, `build-${process.pid}`);
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const hooks = [
+    // The chroot's kernel must be the one the benchmark boots.
+    `--customize-hook=test "$(ls "$1"/lib/modules)" = "${testKernel().version}" || { echo "the chroot has Linux $(ls "$1"/lib/modules), the test kernel is ${testKernel().version}: run scripts/setup.mjs again"; exit 1; }`,
+    ...names.map((name) => `--customize-hook=${timed(name, recipe.builds[name]!)}`),
+    `--customize-hook=chroot "$1" dpkg-query -W ${recipe.versionsOf.join(' ')} > "$1/tmp/versions"`,
+    `--customize-hook=copy-out ${names.flatMap((n) => [`/tmp/${n}.img`, `/tmp/${n}.seconds`]).join(' ')} /tmp/versions ${work}`,
+  ];
+  process.stderr.write(`bench: building ${names.join(', ')} in an mmdebstrap chroot (${recipe.packages.join(', ')})\n`);
+  execFileSync('mmdebstrap', ['--quiet', '--variant=minbase', '--format=null', `--include=${recipe.packages.join(',')}`, ...hooks, 'bookworm', '/dev/null'], { stdio: 'inherit' });
+  const versions = readFileSync(join(work, 'versions'), 'utf8').trim().replace(/\s+/g, ' ');
+  for (const name of names) {
+    renameSync(join(work, `${name}.img`), imagePath(name));
+    const info: Omit<PeerImage, 'image'> = { peer: name, buildSeconds: Number(readFileSync(join(work, `${name}.seconds`), 'utf8')), versions, kernel: testKernel().version };
+    writeFileSync(join(DIR, `${name}.json`), `${JSON.stringify(info)}\n`);
+  }
+  rmSync(work, { recursive: true, force: true });
+}
+
+function current(peer: Peer): boolean {
+  try {
+    return existsSync(imagePath(peer)) && (JSON.parse(readFileSync(join(DIR, `${peer}.json`), 'utf8')) as PeerImage).kernel === testKernel().version;
+  } catch {
+    return false;
+  }
+}
+
+/** The peers' images, built once and then taken from the cache (for this kernel). */
+export function peerImages(): PeerImage[] {
+  mkdirSync(DIR, { recursive: true });
+  for (const recipe of RECIPES) {
+    if ((Object.keys(recipe.builds) as Peer[]).some((p) => !current(p))) build(recipe);
+  }
+  return PEERS.map((peer) => {
+    const info = JSON.parse(readFileSync(join(DIR, `${peer}.json`), 'utf8')) as Omit<PeerImage, 'image'>;
+    if (statSync(imagePath(peer)).size === 0) throw new Error(`${imagePath(peer)} is empty`);
+    return { ...info, image: imagePath(peer) };
+  });
+}
