@@ -203,7 +203,8 @@ function svgChart(rows: readonly Row[]): string {
     const y = 40 + i * (barH + 6);
     const toInit = median(row.samples.map((s) => s.toInit));
     const handoff = median(row.samples.map((s) => s.handoff));
-    parts.push(`<text x="10" y="${y + barH - 5}" font-size="12">${row.subject.mode}: ${row.subject.tool}</text>`);
+    const label = row.subject.group === 'disk' ? `disk, ${row.subject.mode}` : row.subject.group;
+    parts.push(`<text x="10" y="${y + barH - 5}" font-size="12">${label}: ${row.subject.tool}</text>`);
     parts.push(`<rect x="${left}" y="${y}" width="${x(toInit)}" height="${barH}" fill="#bbb"/>`);
     parts.push(`<rect x="${left + x(toInit)}" y="${y}" width="${x(handoff)}" height="${barH}" fill="${row.subject.tool === 'cowboot' ? '#2b7bb9' : '#d98b2b'}"/>`);
     parts.push(`<text x="${left + x(toInit + handoff) + 6}" y="${y + barH - 5}" font-size="12">${(toInit + handoff).toFixed(2)} s</text>`);
