@@ -14,7 +14,7 @@ import { COW_DIR, DM_STORE_NAME, HANDOVER_DIR, LAYER_FOLDER, LAYER_RECORD, PERSI
 import { formatBytes } from '../size';
 import { attachLoop, sectors, sysfsName } from '../storage/block';
 import { createDmDevice } from '../storage/device-mapper';
-import { identify, mountFilesystem } from '../storage/filesystem';
+import { identify, lookingOptions, mountFilesystem } from '../storage/filesystem';
 import { describeSeen, findDevice } from '../storage/find-device';
 import { decodeHeader, encodeHeader, type LayerRecord, mismatch, parseRecord, rootIdentity, STORE_OFFSET } from './record';
 import { type PersistSpec, parsePersistSpec, showPersistSpec } from './spec';
@@ -67,7 +67,7 @@ async function layerDevice(ctx: Context, services: Services, spec: PersistSpec, 
   }
   if (spec.file === null) return { device: found.path, filesystems: [] };
   const host = await identify(ctx, services, found.path, null, `persist=${showPersistSpec(spec)}`);
-  await mountFilesystem(ctx, host, PERSIST_HOST_DIR, writable ? 'rw' : 'ro');
+  await mountFilesystem(ctx, host, PERSIST_HOST_DIR, writable ? 'rw' : lookingOptions(host.type));
   steps.push(['umount', PERSIST_HOST_DIR]);
   const image = `${PERSIST_HOST_DIR}${spec.file}`;
   if (ctx.sys.lstat(image)?.kind !== 'file') {
@@ -121,9 +121,10 @@ async function folderFilesystem(ctx: Context, services: Services, device: string
 const LAYER = `${PERSIST_DIR}/${LAYER_FOLDER}`;
 const RECORD = `${LAYER}/${LAYER_RECORD}`;
 
-/** The record of the layer folder, from the filesystem mounted read-only (a clean one is not written by that). */
+/** The record of the layer folder, from the filesystem mounted read-only, its journal left as it is. */
 async function readFolderRecord(ctx: Context, services: Services, device: string, overlay: string, steps: string[][]): Promise<Found> {
-  await mountFilesystem(ctx, await folderFilesystem(ctx, services, device, overlay), PERSIST_DIR, 'ro');
+  const fs = await folderFilesystem(ctx, services, device, overlay);
+  await mountFilesystem(ctx, fs, PERSIST_DIR, lookingOptions(fs.type));
   steps.push(['umount', PERSIST_DIR]);
   if (ctx.sys.lstat(LAYER) === null) return 'none';
   try {

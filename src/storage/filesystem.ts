@@ -56,6 +56,11 @@ export async function identify(ctx: Context, services: Services, device: string,
   return { device, type, detected, module, typeSource, given: given !== null, needsRecovery: journalNeedsRecovery(head) };
 }
 
+/** Options to look at a filesystem without writing it: noload leaves a journal that needs replaying as it is. */
+export function lookingOptions(type: string): string {
+  return type === 'ext3' || type === 'ext4' ? 'ro,noload' : 'ro';
+}
+
 export async function mountFilesystem(ctx: Context, fs: Filesystem, target: string, options: string): Promise<void> {
   try {
     await mountOnce(ctx, { type: fs.type, source: fs.device, target, options });

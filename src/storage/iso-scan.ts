@@ -11,21 +11,16 @@ import { exec } from '../exec';
 import { requireModules } from '../kmod/services';
 import { ISO_SCAN_DIR } from '../paths';
 import { attachLoop, setReadOnly } from './block';
-import { identify, mountFilesystem } from './filesystem';
+import { identify, lookingOptions, mountFilesystem } from './filesystem';
 import { describeSeen, waitForDevice } from './find-device';
 
 // Filesystems that hold no files a user copies an ISO to.
 const NOT_HOLDERS = new Set(['swap', 'squashfs', 'erofs']);
 
-// noload: a journal left to replay is not replayed, so that looking writes nothing.
-function readOnlyOptions(type: string): string {
-  return type === 'ext3' || type === 'ext4' ? 'ro,noload' : 'ro';
-}
-
 /** Mounts `device` on ISO_SCAN_DIR and keeps it there if it holds `path`. */
 async function holds(ctx: Context, services: Services, device: string, path: string): Promise<boolean> {
   const fs = await identify(ctx, services, device, null, 'findiso=');
-  await mountFilesystem(ctx, fs, ISO_SCAN_DIR, readOnlyOptions(fs.type));
+  await mountFilesystem(ctx, fs, ISO_SCAN_DIR, lookingOptions(fs.type));
   if (ctx.sys.lstat(`${ISO_SCAN_DIR}${path}`)?.kind === 'file') return true;
   await exec(ctx, ['umount', ISO_SCAN_DIR]);
   return false;

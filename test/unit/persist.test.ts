@@ -56,10 +56,10 @@ test('overlayfs, a new layer: its filesystem read-write, the record written, the
   const sys = machine('overlay=overlayfs persist=/dev/vdb');
   await bootFake(sys);
   const c = commands(sys);
-  const from = c.indexOf('run mount -t ext4 -o ro /dev/vdb /run/initramfs/persist');
+  const from = c.indexOf('run mount -t ext4 -o ro,noload /dev/vdb /run/initramfs/persist');
   assert.ok(from > 0, c.join('\n'));
   assert.equal(c.slice(from, from + 6), [
-    'run mount -t ext4 -o ro /dev/vdb /run/initramfs/persist',
+    'run mount -t ext4 -o ro,noload /dev/vdb /run/initramfs/persist',
     'run umount /run/initramfs/persist',
     'run mount -t ext4 -o rw /dev/vdb /run/initramfs/persist',
     `write ${LAYER}/layer.json`,
@@ -151,7 +151,7 @@ test('an image file on a FAT stick: the stick read-write, the file on a loop dev
     // Looked at read-only, then used read-write.
     'run mount -t vfat -o ro /dev/vdb /run/initramfs/persist-host',
     'run losetup -r -f /run/initramfs/persist-host/keep.img',
-    'run mount -t ext4 -o ro /dev/loop0 /run/initramfs/persist',
+    'run mount -t ext4 -o ro,noload /dev/loop0 /run/initramfs/persist',
     'run umount /run/initramfs/persist',
     'run losetup -d /dev/loop0',
     'run umount /run/initramfs/persist-host',
