@@ -12,7 +12,7 @@ import { mountedTargets, perform } from '../mount';
 import type { OverlayKind } from '../mounts';
 import { COW_DIR, DM_STORE_NAME, HANDOVER_DIR, LAYER_FOLDER, LAYER_RECORD, PERSIST_DIR, PERSIST_HOST_DIR, UPPER_DIR, WORK_DIR } from '../paths';
 import { formatBytes } from '../size';
-import { attachLoop, sectors, sysfsName } from '../storage/block';
+import { attachLoop, isReadOnly, sectors, sysfsName } from '../storage/block';
 import { createDmDevice } from '../storage/device-mapper';
 import { identify, lookingOptions, mountFilesystem } from '../storage/filesystem';
 import { describeSeen, findDevice } from '../storage/find-device';
@@ -35,49 +35,44 @@ export interface KeptLayer {
 const FOLDER_FILESYSTEMS = ['ext2', 'ext3', 'ext4'];
 const SECTOR = 512;
 
-/** What was set up, undone in reverse when the layer is let go. */
-type Undo = readonly string[][];
-
-async function undo(ctx: Context, steps: Undo): Promise<void> {
+/** Undoes what was set up (commands, in reverse) when the layer is let go. */
+async function undo(ctx: Context, steps: readonly string[][]): Promise<void> {
   for (const argv of [...steps].reverse()) {
     const result = await ctx.sys.run(argv);
     if (result.status !== 0) ctx.log.warn(`persist: could not undo ${showCommand(argv)}: ${result.stderr.trim()}`);
   }
 }
 
-function readOnly(ctx: Context, name: string): boolean {
-  try {
-    return ctx.sys.readText(`/sys/class/block/${name}/ro`).trim() === '1';
-  } catch {
-    return false;
+/** The device persist= names, found once for both looking at the layer and using it. */
+async function findLayerDevice(ctx: Context, services: Services, spec: PersistSpec): Promise<string> {
+  const found = await findDevice(ctx, services, spec.device, ctx.config.rootdelay * 1000);
+  if (found.path === null) throw new BootError(`no such device within ${ctx.config.rootdelay} s`, { hint: `block devices seen: ${describeSeen(found.seen)}` });
+  // The root's device, the medium and what holds an ISO were set read-only by the root stage.
+  if (isReadOnly(ctx, found.path)) {
+    throw new BootError(`${found.path} is read-only: it holds the root or the boot medium, which are never written`, { hint: 'keep the changes on another partition or device' });
   }
+  return found.path;
 }
 
 /**
- * The device persist= names, or a loop device on its image file; read-only
- * to look at the layer, read-write to use it. `steps` learns what to undo.
+ * The layer's device: `found` itself, or a loop device on the image file on
+ * it; read-only to look at the layer, read-write to use it. `steps` learns
+ * what to undo.
  */
-async function layerDevice(ctx: Context, services: Services, spec: PersistSpec, writable: boolean, steps: string[][]): Promise<{ device: string; filesystems: KeptLayer['filesystems'] }> {
-  const found = await findDevice(ctx, services, spec.device, ctx.config.rootdelay * 1000);
-  if (found.path === null) throw new BootError(`no such device within ${ctx.config.rootdelay} s`, { hint: `block devices seen: ${describeSeen(found.seen)}` });
-  const name = sysfsName(found.path);
-  // The root's device, the medium and what holds an ISO were set read-only by the root stage.
-  if (readOnly(ctx, name)) {
-    throw new BootError(`${found.path} is read-only: it holds the root or the boot medium, which are never written`, { hint: 'keep the changes on another partition or device' });
-  }
-  if (spec.file === null) return { device: found.path, filesystems: [] };
-  const host = await identify(ctx, services, found.path, null, `persist=${showPersistSpec(spec)}`);
+async function layerDevice(ctx: Context, services: Services, spec: PersistSpec, found: string, writable: boolean, steps: string[][]): Promise<{ device: string; filesystems: KeptLayer['filesystems'] }> {
+  if (spec.file === null) return { device: found, filesystems: [] };
+  const host = await identify(ctx, services, found, null, `persist=${showPersistSpec(spec)}`);
   await mountFilesystem(ctx, host, PERSIST_HOST_DIR, writable ? 'rw' : lookingOptions(host.type));
   steps.push(['umount', PERSIST_HOST_DIR]);
   const image = `${PERSIST_HOST_DIR}${spec.file}`;
   if (ctx.sys.lstat(image)?.kind !== 'file') {
-    throw new BootError(`no file ${spec.file} on ${found.path} (${host.type})`, { hint: 'make it first, for example: truncate -s 1G FILE && mkfs.ext4 -L persist FILE (README, "Keeping changes")' });
+    throw new BootError(`no file ${spec.file} on ${found} (${host.type})`, { hint: 'make it first, for example: truncate -s 1G FILE && mkfs.ext4 -L persist FILE (README, "Keeping changes")' });
   }
   await loadModule(ctx, services, 'loop', 'the image file of persist=');
   const device = await attachLoop(ctx, image, !writable);
   steps.push(['losetup', '-d', device]);
   if (writable) ctx.log.info(`persist: ${image} attached to ${device}`);
-  return { device, filesystems: [{ name, type: host.type }] };
+  return { device, filesystems: [{ name: sysfsName(found), type: host.type }] };
 }
 
 function recordFor(ctx: Context, root: RootFound, overlay: OverlayKind): LayerRecord {
@@ -90,6 +85,9 @@ type Found = LayerRecord | 'none' | 'unreadable';
 
 /** What to do with the layer: make it, use it, or take it over (persist.reset, persist.adopt). */
 type Verdict = 'new' | 'ours' | 'reset' | 'adopted';
+
+/** Whether the layer holds earlier boots' changes, for the log. */
+const keptBefore = (verdict: Verdict) => verdict === 'ours' || verdict === 'adopted';
 
 const OVERRIDES = 'boot with persist.adopt to use it anyway, or persist.reset to start it over';
 
@@ -152,7 +150,7 @@ async function openFolders(ctx: Context, services: Services, device: string, wan
   }
   ctx.sys.mkdirp(UPPER_DIR);
   ctx.sys.mkdirp(WORK_DIR);
-  ctx.log.info(`persist: changes go to ${LAYER} on ${device} (${fs.type}), ${verdict === 'ours' || verdict === 'adopted' ? 'kept from earlier boots' : 'a new layer'}`);
+  ctx.log.info(`persist: changes go to ${LAYER} on ${device} (${fs.type}), ${keptBefore(verdict) ? 'kept from earlier boots' : 'a new layer'}`);
   return { name: sysfsName(fs.device), type: fs.type };
 }
 
@@ -190,7 +188,7 @@ async function openStore(ctx: Context, services: Services, device: string, wante
   const offset = STORE_OFFSET / SECTOR;
   const store = await createDmDevice(ctx, DM_STORE_NAME, `0 ${sectors(ctx, device) - offset} linear ${device} ${offset}`, { what: 'store', readOnly: false, hint: 'the dm_mod module must be loaded' });
   steps.push(['dmsetup', '--noudevsync', 'remove', DM_STORE_NAME]);
-  ctx.log.info(`persist: the snapshot's changes go to ${device} past its first MiB, ${verdict === 'ours' || verdict === 'adopted' ? 'kept from earlier boots' : 'a new store'}`);
+  ctx.log.info(`persist: the snapshot's changes go to ${device} past its first MiB, ${keptBefore(verdict) ? 'kept from earlier boots' : 'a new store'}`);
   return store;
 }
 
@@ -208,11 +206,12 @@ export async function openKeptLayer(ctx: Context, services: Services, root: Root
   try {
     const wanted = recordFor(ctx, root, overlay);
     // First read-only: a layer that is refused is left exactly as it was.
-    const look = await layerDevice(ctx, services, spec, false, steps);
-    const found = form === 'store' ? readStoreRecord(ctx, look.device) : await readFolderRecord(ctx, services, look.device, overlay, steps);
-    const verdict = judge(ctx, found, wanted, showPersistSpec(spec));
+    const found = await findLayerDevice(ctx, services, spec);
+    const look = await layerDevice(ctx, services, spec, found, false, steps);
+    const record = form === 'store' ? readStoreRecord(ctx, look.device) : await readFolderRecord(ctx, services, look.device, overlay, steps);
+    const verdict = judge(ctx, record, wanted, showPersistSpec(spec));
     await undo(ctx, steps.splice(0));
-    const { device, filesystems } = await layerDevice(ctx, services, spec, true, steps);
+    const { device, filesystems } = await layerDevice(ctx, services, spec, found, true, steps);
     if (form === 'store') return { store: await openStore(ctx, services, device, wanted, verdict, steps), filesystems };
     return { store: null, filesystems: [...filesystems, await openFolders(ctx, services, device, wanted, verdict, steps)] };
   } catch (error) {

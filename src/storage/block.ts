@@ -16,6 +16,15 @@ export function sectors(ctx: Context, device: string): number {
   return value;
 }
 
+/** Whether the kernel refuses writes to the device (blockdev --setro, or read-only hardware), from sysfs. */
+export function isReadOnly(ctx: Context, device: string): boolean {
+  try {
+    return ctx.sys.readText(`/sys/class/block/${sysfsName(device)}/ro`).trim() === '1';
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Attaches a file to a free loop device and returns the device. busybox
  * losetup does not print the device it chose, so it is found by its backing
