@@ -214,7 +214,7 @@ function svgChart(rows: readonly Row[]): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, 'wall-runs': { type: 'string', default: '2' }, ram: { type: 'boolean', default: true }, 'no-ram': { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, 'wall-runs': { type: 'string', default: '2' }, 'no-ram': { type: 'boolean', default: false } } });
   const runs = Number(values.runs);
   const wallRuns = Number(values['wall-runs']);
   const started = performance.now();
@@ -258,7 +258,7 @@ async function main(): Promise<void> {
       row.wall.push(s);
     }
   }
-  if (values.ram && !values['no-ram']) {
+  if (!values['no-ram']) {
     for (const row of rows) {
       row.ram = await leastRam(row.subject, media);
       process.stderr.write(`${row.subject.group} ${row.subject.mode} ${row.subject.tool}: least RAM ${row.ram ?? '> 512'} MiB\n`);
