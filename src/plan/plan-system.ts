@@ -185,7 +185,7 @@ export function planSystem(cmdline: string, imageConfig: string | null): System 
       }
     }
   }
-  imaginePersistence(paramOf('persist') ?? lastParam(parsed, 'rd.live.overlay')?.value ?? null, paramOf('overlay') === 'dm', initial, assumptions);
+  imaginePersistence(lastParam(parsed, 'persist', 'rd.live.overlay')?.value ?? null, paramOf('overlay') === 'dm', initial, assumptions);
   const machine = memoryMachine(initial);
 
   const run = (argv: readonly string[]): RunResult => {
