@@ -19,9 +19,11 @@ async function mountsTmpfs(ctx: Context): Promise<void> {
   await mountOnce(ctx, { type: 'tmpfs', source: 'cow-mounts', target: MOUNTS_DIR, options: `mode=0755,size=${cowBytes(ctx, 'RAM for the changes to the other filesystems')}` });
 }
 
-/** Where dmsetup is needed at shutdown: a snapshot, or devices the root stage made (verity, a journal replay). */
+/**
+ * Where dmsetup is needed at shutdown: a snapshot's store (made just before),
+ * or devices the root stage made (verity, a journal replay).
+ */
 function usesDeviceMapper(ctx: Context): boolean {
-  if (UNION_KINDS[ctx.config.overlay].persists === 'store') return true;
   try {
     return ctx.sys.readdir('/dev/mapper').some((name) => name.startsWith('cowboot-'));
   } catch {
