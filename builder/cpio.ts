@@ -138,6 +138,15 @@ export function entryKind(mode: number): 'dir' | 'file' | 'symlink' | 'chardev' 
 
 /** Reads an uncompressed newc archive up to its trailer. */
 export function readCpio(archive: Uint8Array): ReadEntry[] {
+  return walkCpio(archive).entries;
+}
+
+/** The bytes of an uncompressed newc archive, up to the end of its trailer. */
+export function archiveLength(archive: Uint8Array): number {
+  return walkCpio(archive).length;
+}
+
+function walkCpio(archive: Uint8Array): { entries: ReadEntry[]; length: number } {
   const buf = Buffer.from(archive.buffer, archive.byteOffset, archive.byteLength);
   const entries: ReadEntry[] = [];
   let at = 0;
@@ -148,7 +157,7 @@ export function readCpio(archive: Uint8Array): ReadEntry[] {
     const size = field(6);
     const name = buf.toString('utf8', at + 110, at + 110 + nameSize - 1);
     const dataStart = at + 110 + nameSize + pad4(110 + nameSize);
-    if (name === TRAILER) return entries;
+    if (name === TRAILER) return { entries, length: dataStart + size + pad4(size) };
     entries.push({
       path: name,
       ino: field(0),

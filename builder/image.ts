@@ -7,18 +7,31 @@ import { basename, join, relative } from 'node:path';
 import { type Runtime, runtimePath } from './bundle';
 import { type CpioEntry, normalizePath } from './cpio';
 import { BuildError, findTool, requireStaticBusybox, sharedLibraries, TOOLS } from './host';
-import { API_MOUNTS, IMAGE_CONFIG, INIT, KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUN_BY_PATH, SHELL, SHUTDOWN_TOOLS, type ShutdownTools, TOOL_DIRS } from '../src/image-layout';
+import { configFromText, mergeConfig } from '../src/config';
+import { API_MOUNTS, IMAGE_CONFIG, INIT, INIT_BUNDLE, KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUN_BY_PATH, RUNTIME_DIR, RUNTIME_IMAGE, SHUTDOWN_TOOLS, type ShutdownTools, TOOL_DIRS } from '../src/image-layout';
 import { matchModaliases, parseAliasRules } from '../src/kmod/alias';
-import { moduleName, parseModuleDb } from '../src/kmod/loader';
+import { type ModuleDb, moduleName, parseModuleDb } from '../src/kmod/loader';
 import { readModaliases, type SysfsReader } from '../src/kmod/modaliases';
 import { UNION_MODULES } from '../src/mounts';
 import { filterMetadata, selectModules } from './kmod';
+import { preInitScript } from './pre-init';
 
 export type Part = 'init' | 'runtime' | 'tools' | 'modules' | 'base' | 'added';
 
-interface PartEntry {
+/**
+ * How the runtime goes into the image: `squashfs`, an image read on demand
+ * through a loop device (only the pages that run are decompressed, the rest
+ * takes no RAM); `cpio`, the binary among the other files, all unpacked
+ * into RAM before /init starts.
+ */
+export const RUNTIME_PACKS = ['squashfs', 'cpio'] as const;
+export type RuntimePack = (typeof RUNTIME_PACKS)[number];
+
+export interface PartEntry {
   readonly part: Part;
   readonly entry: CpioEntry;
+  /** In the image's first segment, uncompressed: an image that is compressed already and read in place. */
+  readonly stored?: true;
 }
 
 interface ImageInputs {
@@ -31,6 +44,9 @@ interface ImageInputs {
   readonly kmoddir: string;
   readonly configJson: string;
   readonly runtime: Runtime;
+  readonly pack: RuntimePack;
+  /** The runtime as a squashfs image, for pack squashfs. */
+  readonly runtimeImage: () => string;
   /** Only the modules this machine's devices use (and those every boot needs), like booster's default. */
   readonly hostOnly: boolean;
   /** --add-module: more modules, with what they need. */
@@ -104,19 +120,19 @@ function skel(dir: string): PartEntry[] {
   return entries;
 }
 
-function withLibraries(part: Part, binaries: readonly { path: string; source: string }[], seen: Set<string>): PartEntry[] {
-  const ldd = findTool(TOOLS.ldd);
+function libraries(part: Part, binary: string, seen: Set<string>): PartEntry[] {
   const entries: PartEntry[] = [];
-  for (const { path, source } of binaries) {
-    entries.push({ part, entry: file(path, source, 0o755) });
-    for (const lib of sharedLibraries(ldd, source)) {
-      if (seen.has(lib)) continue;
-      seen.add(lib);
-      // The real file under the name the loader looks for: no symlink chains to carry.
-      entries.push({ part, entry: file(lib, realpathSync(lib), 0o755) });
-    }
+  for (const lib of sharedLibraries(findTool(TOOLS.ldd), binary)) {
+    if (seen.has(lib)) continue;
+    seen.add(lib);
+    // The real file under the name the loader looks for: no symlink chains to carry.
+    entries.push({ part, entry: file(lib, realpathSync(lib), 0o755) });
   }
   return entries;
+}
+
+function withLibraries(part: Part, binaries: readonly { path: string; source: string }[], seen: Set<string>): PartEntry[] {
+  return binaries.flatMap(({ path, source }) => [{ part, entry: file(path, source, 0o755) }, ...libraries(part, source, seen)]);
 }
 
 function busybox(): PartEntry[] {
@@ -132,12 +148,20 @@ function busybox(): PartEntry[] {
   return entries;
 }
 
-function modules(inputs: ImageInputs): PartEntry[] {
-  const { kmoddir, kernelVersion } = inputs;
-  const read = (name: string) => (existsSync(join(kmoddir, name)) ? readFileSync(join(kmoddir, name), 'utf8') : '');
-  const depText = read(MODULES_DEP);
+function readModuleFile(kmoddir: string, name: string): string {
+  return existsSync(join(kmoddir, name)) ? readFileSync(join(kmoddir, name), 'utf8') : '';
+}
+
+function moduleDb(kmoddir: string): ModuleDb {
+  const depText = readModuleFile(kmoddir, MODULES_DEP);
   if (!depText) throw new BuildError(`no ${MODULES_DEP} in ${kmoddir}; run depmod for that kernel or give --kmoddir (see README)`);
-  const db = parseModuleDb(depText, read(MODULES_BUILTIN));
+  return parseModuleDb(depText, readModuleFile(kmoddir, MODULES_BUILTIN));
+}
+
+function modules(inputs: ImageInputs, db: ModuleDb): PartEntry[] {
+  const { kmoddir, kernelVersion } = inputs;
+  const read = (name: string) => readModuleFile(kmoddir, name);
+  const depText = read(MODULES_DEP);
   const aliasText = read(MODULES_ALIAS);
   const aliases = parseAliasRules(aliasText);
   const storage = inputs.hostOnly ? matchModaliases(aliases, readModaliases(hostSysfs)) : [...STORAGE_MODULES];
@@ -166,21 +190,49 @@ function modules(inputs: ImageInputs): PartEntry[] {
   return entries;
 }
 
-// Bun aborts when it starts without /proc, and the kernel starts /init with
-// none: under Bun, /init is a shell script that mounts it and becomes Bun,
-// still as PID 1.
-const BUN_BUNDLE = '/lib/cowboot/init.js';
-const BUN_INIT = `#!${SHELL}
-/bin/mount -t proc -o nosuid,nodev,noexec proc /proc
-exec ${runtimePath('bun')} ${BUN_BUNDLE} "$@"
-`;
+/** The modules `names` need loaded, dependencies first, as insmod takes them; built-in ones left out. */
+function loadOrder(names: readonly string[], db: ModuleDb, kernelVersion: string): { name: string; path: string }[] {
+  const order: { name: string; path: string }[] = [];
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    if (seen.has(name) || db.builtin.has(name)) return;
+    seen.add(name);
+    const path = db.paths.get(name);
+    if (path === undefined) throw new BuildError(`the runtime's image needs the ${name} module, which this kernel has neither as a module nor built in`);
+    for (const dep of [...(db.deps.get(name) ?? [])].reverse()) visit(dep);
+    order.push({ name, path: `${modulesDir(kernelVersion)}/${path}` });
+  };
+  for (const name of names) visit(name);
+  return order;
+}
 
-function initEntries(inputs: ImageInputs): PartEntry[] {
-  if (inputs.runtime === 'node') return [{ part: 'init', entry: file(INIT, inputs.bundlePath, 0o755) }];
+// Under Node packed in the cpio, /init is the bundle and the kernel runs Node
+// through its shebang. Otherwise /init is a script that readies what the
+// runtime needs (pre-init.ts): the squashfs image's mount, or for Bun, which
+// aborts without it, /proc.
+function runtimeEntries(inputs: ImageInputs, db: ModuleDb, seen: Set<string>): PartEntry[] {
+  const runtime = runtimePath(inputs.runtime);
+  const bundle = (path: string, mode: number): PartEntry => ({ part: 'init', entry: file(path, inputs.bundlePath, mode) });
+  if (inputs.pack === 'cpio') {
+    const binary = withLibraries('runtime', [{ path: runtime, source: inputs.runtimeBinary }], seen);
+    if (inputs.runtime === 'node') return [bundle(INIT, 0o755), ...binary];
+    return [bundle(INIT_BUNDLE, 0o644), ...binary, preInit(inputs, runtime, null)];
+  }
+  const inImage = `${RUNTIME_DIR}/${inputs.runtime}`;
+  const modules = loadOrder(['loop', 'squashfs'], db, inputs.kernelVersion);
   return [
-    { part: 'init', entry: { kind: 'file', path: INIT, mode: 0o755, data: Buffer.from(BUN_INIT) } },
-    { part: 'init', entry: file(BUN_BUNDLE, inputs.bundlePath, 0o644) },
+    bundle(INIT_BUNDLE, 0o644),
+    preInit(inputs, runtime, { modules }),
+    { part: 'runtime', entry: file(RUNTIME_IMAGE, inputs.runtimeImage(), 0o644), stored: true },
+    { part: 'runtime', entry: { kind: 'dir', path: RUNTIME_DIR, mode: 0o755 } },
+    { part: 'runtime', entry: { kind: 'symlink', path: runtime, target: inImage } },
+    ...libraries('runtime', inputs.runtimeBinary, seen),
   ];
+}
+
+function preInit(inputs: ImageInputs, runtime: string, runtimeImage: Parameters<typeof preInitScript>[0]['runtimeImage']): PartEntry {
+  const config = mergeConfig(configFromText(inputs.configJson, IMAGE_CONFIG).values);
+  return { part: 'init', entry: { kind: 'file', path: INIT, mode: 0o755, data: Buffer.from(preInitScript({ runtime, runtimeImage, config })) } };
 }
 
 // Checked here because a missing one (a busybox built without switch_root)
@@ -200,20 +252,20 @@ function shutdownTools(dmsetup: string): PartEntry {
 export function collectImage(inputs: ImageInputs): PartEntry[] {
   const libs = new Set<string>();
   const dmsetup = findTool(TOOLS.dmsetup);
+  const db = moduleDb(inputs.kmoddir);
   inputs.progress('collecting files');
   const parts: PartEntry[] = [
     ...base(),
     ...skel(inputs.skelDir),
-    ...initEntries(inputs),
     { part: 'base', entry: { kind: 'file', path: IMAGE_CONFIG, mode: 0o644, data: Buffer.from(inputs.configJson) } },
-    ...withLibraries('runtime', [{ path: runtimePath(inputs.runtime), source: inputs.runtimeBinary }], libs),
+    ...runtimeEntries(inputs, db, libs),
     ...busybox(),
     ...withLibraries('tools', [
       { path: 'usr/bin/unionfs', source: findTool(TOOLS.unionfs) },
       { path: 'usr/sbin/dmsetup', source: dmsetup },
     ], libs),
     shutdownTools(dmsetup),
-    ...modules(inputs),
+    ...modules(inputs, db),
     ...inputs.extraFiles.map(({ source, dest }): PartEntry => {
       if (!existsSync(source)) throw new BuildError(`--add-file ${source}:${dest}: ${source} does not exist`);
       return { part: 'added', entry: file(dest, source) };

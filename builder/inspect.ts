@@ -2,8 +2,8 @@
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { entryKind, readCpio, type ReadEntry } from './cpio';
-import { COMPRESSIONS, detectFormat, FORMATS } from './formats';
+import { archiveLength, entryKind, readCpio, type ReadEntry } from './cpio';
+import { type Compression, COMPRESSIONS, detectFormat, FORMATS } from './formats';
 import { BuildError, findTool } from './host';
 
 const hex = (bytes: readonly number[]) => bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ');
@@ -16,25 +16,72 @@ function expectedFormats(): string {
   return `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
 }
 
-/** The image's cpio entries, whichever format the builder wrote it in, told by its first bytes. */
-export function readImage(path: string): ReadEntry[] {
+/** One archive of an image: the kernel unpacks them in turn, each compressed its own way or not at all. */
+export interface Segment {
+  readonly format: Compression;
+  readonly offset: number;
+  /** The archive, decompressed. */
+  readonly cpio: Uint8Array;
+}
+
+// An uncompressed archive ends at its trailer; a compressed one runs to the
+// end of the file (the builder writes at most one, last).
+export function imageSegments(path: string): Segment[] {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
   } catch (error) {
     throw new BuildError(`${path}: ${(error as Error).message}`);
   }
-  const name = detectFormat(bytes);
-  if (name === undefined) {
-    throw new BuildError(`${path} is not an initramfs: it starts with ${hex([...bytes.subarray(0, 6)])}; expected ${expectedFormats()}`);
+  const segments: Segment[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    // Archives are padded with zeros, as the kernel allows between them.
+    if (bytes[at] === 0) {
+      at++;
+      continue;
+    }
+    const rest = bytes.subarray(at);
+    const name = detectFormat(rest);
+    if (name === undefined) {
+      const what = at === 0 ? 'it starts with' : `at byte ${at} it has`;
+      throw new BuildError(`${path} is not an initramfs: ${what} ${hex([...rest.subarray(0, 6)])}; expected ${expectedFormats()}`);
+    }
+    const format = FORMATS[name];
+    if (format.kind === 'compressed') {
+      segments.push({ format: name, offset: at, cpio: execFileSync(findTool(format.tool), format.decompressArgs, { input: rest, maxBuffer: 1 << 30 }) });
+      break;
+    }
+    const length = cpioLength(rest, path, at);
+    segments.push({ format: name, offset: at, cpio: rest.subarray(0, length) });
+    at += length;
   }
-  const format = FORMATS[name];
-  if (format.kind === 'compressed') bytes = execFileSync(findTool(format.tool), format.decompressArgs, { input: bytes, maxBuffer: 1 << 30 });
+  return segments;
+}
+
+function cpioLength(archive: Buffer, path: string, offset: number): number {
   try {
-    return readCpio(bytes);
+    return archiveLength(archive);
   } catch (error) {
-    throw new BuildError(`${path} is not an initramfs (a newc cpio${format.kind === 'compressed' ? ` in ${name}` : ''}): ${(error as Error).message}`);
+    throw new BuildError(`${path} is not an initramfs (a newc cpio at byte ${offset}): ${(error as Error).message}`);
   }
+}
+
+/** The image's cpio entries, in the order the kernel unpacks them, whichever formats the builder wrote. */
+export function readImage(path: string): ReadEntry[] {
+  return imageSegments(path).flatMap((segment) => {
+    try {
+      return readCpio(segment.cpio);
+    } catch (error) {
+      const how = segment.format === 'none' ? '' : ` in ${segment.format}`;
+      throw new BuildError(`${path} is not an initramfs (a newc cpio${how} at byte ${segment.offset}): ${(error as Error).message}`);
+    }
+  });
+}
+
+/** The bytes the kernel unpacks: each archive, decompressed. */
+export function unpackedSize(path: string): number {
+  return imageSegments(path).reduce((sum, segment) => sum + segment.cpio.length, 0);
 }
 
 export function listing(entries: readonly ReadEntry[]): string {

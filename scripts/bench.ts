@@ -14,19 +14,18 @@
 // - Live CD: cowboot (overlayfs) against Debian's dracut (dmsquash-live; with
 //   systemd in the initrd and without) and Debian's live-boot, built in
 //   mmdebstrap chroots (scripts/bench/peers.ts).
+// - cowboot as it was before its runtime's image (--pack-runtime cpio), on the
+//   disk (overlayfs) and the CD: what reading Node on demand changed.
 
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runtimePath } from '../builder/bundle';
 import { compressFile } from '../builder/compress';
 import { type CpioEntry, entryKind, normalizePath, writeCpio } from '../builder/cpio';
-import { detectFormat, FORMATS } from '../builder/formats';
-import { findTool } from '../builder/host';
-import { readImage } from '../builder/inspect';
+import { readImage, unpackedSize } from '../builder/inspect';
 import { eventsIn } from '../src/events';
-import { IMAGE_CONFIG, INIT, KERNEL_STAMP } from '../src/image-layout';
+import { IMAGE_CONFIG, INIT, INIT_BUNDLE, KERNEL_STAMP, RUNTIME_DIR, RUNTIME_IMAGE } from '../src/image-layout';
 import { benchCd, benchDisk, CD_LABEL } from './bench/media';
 import { type PeerImage, peerImages } from './bench/peers';
 import { median, spread } from './stats';
@@ -37,6 +36,8 @@ import { boot, cdrom } from './vm/qemu';
 const DISK_MODES = ['unionfs', 'dm', 'overlayfs'] as const;
 type DiskMode = (typeof DISK_MODES)[number];
 const OUR_PARAMS: Record<DiskMode, string> = { unionfs: 'overlay=unionfs', dm: 'overlay=dm cow=ram cowsize=64M', overlayfs: 'overlay=overlayfs' };
+
+const IN_CPIO = 'cowboot, runtime in the cpio';
 
 /** One thing to boot: a tool's image with its command line, on the disk or the CD. */
 interface Subject {
@@ -63,7 +64,7 @@ interface Sample {
 
 /** Our image's files with the seed's script as /init and no Node: the same busybox, tools and modules. */
 function referenceImage(ours: string, mode: DiskMode): string {
-  const drop = new Set([INIT, runtimePath('node'), IMAGE_CONFIG, KERNEL_STAMP].map(normalizePath));
+  const drop = new Set([INIT, INIT_BUNDLE, runtimePath('node'), RUNTIME_IMAGE, RUNTIME_DIR, IMAGE_CONFIG, KERNEL_STAMP].map(normalizePath));
   const entries: CpioEntry[] = [];
   for (const e of readImage(ours)) {
     if (drop.has(e.path)) continue;
@@ -80,31 +81,6 @@ function referenceImage(ours: string, mode: DiskMode): string {
   const image = join(VM_CACHE, `reference-${mode}.img`);
   compressFile('zstd', cpio, image);
   return image;
-}
-
-/** The bytes the kernel unpacks: uncompressed cpio segments (early microcode, say) as they are, the rest decompressed. */
-function unpackedBytes(image: string): number {
-  const bytes = readFileSync(image);
-  let at = 0;
-  let total = 0;
-  while (at < bytes.length) {
-    if (bytes[at] === 0) {
-      at++;
-      continue;
-    }
-    const rest = bytes.subarray(at);
-    const name = detectFormat(rest);
-    if (name === undefined) throw new Error(`${image}: unknown data at byte ${at}`);
-    const format = FORMATS[name];
-    if (format.kind === 'compressed') return total + execFileSync(findTool(format.tool), format.decompressArgs, { input: rest, maxBuffer: 1 << 30 }).length;
-    // An uncompressed newc archive: up to its trailer, padded to 512 bytes as dracut and the kernel do.
-    const end = rest.indexOf('TRAILER!!!');
-    if (end === -1) throw new Error(`${image}: a cpio without a trailer at byte ${at}`);
-    const length = Math.ceil((end + 11) / 4) * 4;
-    total += length;
-    at += length;
-  }
-  return total;
 }
 
 function drives(subject: Subject, disk: string, cd: string): { drives: string[]; devices: string[] } {
@@ -206,7 +182,7 @@ function svgChart(rows: readonly Row[]): string {
     const label = row.subject.group === 'disk' ? `disk, ${row.subject.mode}` : row.subject.group;
     parts.push(`<text x="10" y="${y + barH - 5}" font-size="12">${label}: ${row.subject.tool}</text>`);
     parts.push(`<rect x="${left}" y="${y}" width="${x(toInit)}" height="${barH}" fill="#bbb"/>`);
-    parts.push(`<rect x="${left + x(toInit)}" y="${y}" width="${x(handoff)}" height="${barH}" fill="${row.subject.tool === 'cowboot' ? '#2b7bb9' : '#d98b2b'}"/>`);
+    parts.push(`<rect x="${left + x(toInit)}" y="${y}" width="${x(handoff)}" height="${barH}" fill="${row.subject.tool.startsWith('cowboot') ? '#2b7bb9' : '#d98b2b'}"/>`);
     parts.push(`<text x="${left + x(toInit + handoff) + 6}" y="${y + barH - 5}" font-size="12">${(toInit + handoff).toFixed(2)} s</text>`);
   });
   const height = 60 + rows.length * (barH + 6);
@@ -221,11 +197,16 @@ async function main(): Promise<void> {
   const buildStart = performance.now();
   const ours = buildImage('bench');
   const ourBuild = (performance.now() - buildStart) / 1000;
+  // Today's layout before the runtime's image, for the same modes: Node among the files the kernel unpacks.
+  const cpioStart = performance.now();
+  const inCpio = buildImage('bench-cpio', ['--pack-runtime', 'cpio']);
+  const cpioBuild = (performance.now() - cpioStart) / 1000;
   const peers: PeerImage[] = peerImages();
   const media = { disk: benchDisk(), cd: benchCd() };
   const subjects: Subject[] = [];
   for (const mode of DISK_MODES) {
     subjects.push({ group: 'disk', mode, tool: 'cowboot', image: ours, on: 'disk', append: `root=/dev/vda ${OUR_PARAMS[mode]}`, buildSeconds: ourBuild });
+    if (mode === 'overlayfs') subjects.push({ group: 'disk', mode, tool: IN_CPIO, image: inCpio, on: 'disk', append: `root=/dev/vda ${OUR_PARAMS[mode]}`, buildSeconds: cpioBuild });
     subjects.push({ group: 'disk', mode, tool: 'seed script', image: referenceImage(ours, mode), on: 'disk', append: 'root=/dev/vda', buildSeconds: null });
   }
   // dracut snapshots a squashfs root only through overlayfs. With systemd, its
@@ -237,10 +218,12 @@ async function main(): Promise<void> {
     'dracut-systemd': `root=live:CDLABEL=${CD_LABEL} rd.live.image rd.live.overlay.overlayfs`,
     'live-boot': 'boot=live',
   };
-  subjects.push({ group: 'live CD', mode: 'overlayfs', tool: 'cowboot', image: ours, on: 'cd', append: `root=LABEL=${CD_LABEL} loop=/live/filesystem.squashfs overlay=overlayfs`, buildSeconds: ourBuild });
+  const cdParams = `root=LABEL=${CD_LABEL} loop=/live/filesystem.squashfs overlay=overlayfs`;
+  subjects.push({ group: 'live CD', mode: 'overlayfs', tool: 'cowboot', image: ours, on: 'cd', append: cdParams, buildSeconds: ourBuild });
+  subjects.push({ group: 'live CD', mode: 'overlayfs', tool: IN_CPIO, image: inCpio, on: 'cd', append: cdParams, buildSeconds: cpioBuild });
   for (const peer of peers) subjects.push({ group: 'live CD', mode: 'overlayfs', tool: peer.peer, image: peer.image, on: 'cd', append: PEER_PARAMS[peer.peer], buildSeconds: peer.buildSeconds });
 
-  const rows: Row[] = subjects.map((subject) => ({ subject, samples: [], wall: [], ram: null, imageBytes: statSync(subject.image).size, unpackedBytes: unpackedBytes(subject.image) }));
+  const rows: Row[] = subjects.map((subject) => ({ subject, samples: [], wall: [], ram: null, imageBytes: statSync(subject.image).size, unpackedBytes: unpackedSize(subject.image) }));
   // Rounds over every subject, so a slow stretch of the host falls on all of them.
   for (let run = 0; run < runs; run++) {
     for (const row of rows) {

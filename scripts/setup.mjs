@@ -110,7 +110,7 @@ const DEBIAN_ROOTS = {
   // users to install first (the builder's tools, and libatomic1 for Node).
   bootable: [
     'systemd-sysv', 'udev', 'dbus', 'e2fsprogs', 'linux-image-amd64', 'grub-pc-bin', 'grub2-common',
-    'busybox-static', 'unionfs-fuse', 'dmsetup', 'zstd', 'libatomic1',
+    'busybox-static', 'unionfs-fuse', 'dmsetup', 'zstd', 'libatomic1', 'binutils', 'squashfs-tools',
   ],
 };
 

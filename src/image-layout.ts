@@ -32,3 +32,9 @@ export interface ShutdownTools {
   readonly busybox: string;
   readonly dmsetup: readonly string[];
 }
+/** The bundle, run by the runtime when /init is the first step's script rather than the bundle itself. */
+export const INIT_BUNDLE = '/lib/cowboot/init.js';
+/** The runtime's read-only image (--pack-runtime squashfs), in the image's first, uncompressed segment. */
+export const RUNTIME_IMAGE = '/lib/cowboot/runtime.squashfs';
+/** Where the first step mounts RUNTIME_IMAGE; the handoff lets it go before switch_root. */
+export const RUNTIME_DIR = '/usr/lib/cowboot/runtime';

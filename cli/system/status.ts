@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readImage } from '../../builder/inspect';
-import { IMAGE_CONFIG, INIT, KERNEL_STAMP, MODULES_DEP, modulesDir } from '../../src/image-layout';
+import { IMAGE_CONFIG, INIT_BUNDLE, KERNEL_STAMP, MODULES_DEP, modulesDir, RUNTIME_IMAGE } from '../../src/image-layout';
 import { COW_DIR, DM_NAME, MOUNTS_DIR } from '../../src/paths';
 import { formatMiB as mib } from '../../src/size';
-import { INSTALLED_MARKER } from '../assets';
+import { INSTALLED_MARKER, RUNTIME_IMAGE_FILE } from '../assets';
 import type { HostFacts, RootFacts } from './facts';
 import { cowbootImages } from './install';
 import { BOOT_DIR, CONFIG_FILE, ENTRY_SUFFIX, imagePath, kernelOfImage, LIB_DIR } from './layout';
@@ -22,6 +22,7 @@ export interface ImageFacts {
   readonly kernel: string | null;
   readonly init: string | null;
   readonly config: string | null;
+  /** The runtime's squashfs image, as a digest. */
   readonly node: string | null;
   readonly mtimeMs: number;
 }
@@ -87,8 +88,9 @@ function readImageFacts(path: string): ImageFacts | null | 'unreadable' {
       const data = file(p);
       return data ? Buffer.from(data).toString().trim() : null;
     };
-    const node = file('/usr/bin/node');
-    const init = file(INIT);
+    // The installed copy builds with the runtime as a squashfs image (image.ts), the bundle beside it.
+    const node = file(RUNTIME_IMAGE);
+    const init = file(INIT_BUNDLE);
     return { kernel: text(KERNEL_STAMP), init: init && sha(init), config: text(IMAGE_CONFIG), node: node && sha(node), mtimeMs: statSync(path).mtimeMs };
   } catch {
     return 'unreadable';
@@ -125,7 +127,7 @@ export function status(facts: HostFacts): string {
   else {
     const config = readFileSync(CONFIG_FILE, 'utf8').trim();
     lines.push(`cowboot is installed in ${LIB_DIR}; image defaults (${CONFIG_FILE}): ${JSON.stringify(JSON.parse(config))}`);
-    const wanted: Wanted = { init: sha(readFileSync(join(LIB_DIR, 'init.js'))), config, node: sha(readFileSync(join(LIB_DIR, 'node'))) };
+    const wanted: Wanted = { init: sha(readFileSync(join(LIB_DIR, 'init.js'))), config, node: sha(readFileSync(join(LIB_DIR, RUNTIME_IMAGE_FILE))) };
     for (const kernel of facts.kernels) {
       const modules = `${modulesDir(kernel)}/${MODULES_DEP}`;
       const state = imageState(kernel, readImageFacts(imagePath(kernel)), wanted, existsSync(modules) ? statSync(modules).mtimeMs : 0);

@@ -1,6 +1,7 @@
 import type { Context, Stage } from '../context';
 import { BootError } from '../errors';
-import { NEW_ROOT, SWITCH_ROOT } from '../image-layout';
+import { NEW_ROOT, RUNTIME_DIR, SWITCH_ROOT } from '../image-layout';
+import { mountedTargets } from '../mount';
 import { HANDOVER_DIR, LOG_FILE } from '../paths';
 import { UNION_KINDS } from '../mounts';
 import { resolveInRoot } from '../resolve-in-root';
@@ -30,6 +31,18 @@ function restoreDevkmsg(ctx: Context, value: string): void {
   }
 }
 
+// The runtime's image (--pack-runtime squashfs) is detached, not unmounted:
+// this process runs from it until the execve, and the kernel frees it, its
+// loop device and the file it reads when that mapping goes. Left mounted, it
+// would stay in RAM under the new root for good, as switch_root only deletes
+// the files of the initramfs.
+async function releaseRuntime(ctx: Context): Promise<void> {
+  if (!mountedTargets(ctx).has(RUNTIME_DIR)) return;
+  const argv = ['umount', '-l', RUNTIME_DIR];
+  const result = await ctx.sys.run(argv);
+  if (result.status !== 0) ctx.log.warn(`${argv.join(' ')} failed (${result.stderr.trim()}): the runtime's image keeps its RAM after the handoff`);
+}
+
 // switch_root deletes the initramfs, so everything that can fail is checked
 // first; after the execve there is no way back.
 export const handoff: Stage<'handoff'> = {
@@ -41,6 +54,7 @@ export const handoff: Stage<'handoff'> = {
     const argv = ['switch_root', NEW_ROOT, ctx.config.init, ...before.config.initArgs];
     ctx.log.info(`handing over: ${argv.join(' ')}`);
     if (before.config.devkmsgBefore !== null) restoreDevkmsg(ctx, before.config.devkmsgBefore);
+    await releaseRuntime(ctx);
     // Written last so it holds the lines above; execve flushes nothing, and every write here is synchronous.
     ctx.sys.mkdirp(`${NEW_ROOT}${HANDOVER_DIR}`);
     ctx.sys.writeText(`${NEW_ROOT}${LOG_FILE}`, ctx.log.text());

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { compressFile } from '../../builder/compress';
 import { type CpioEntry, writeCpio } from '../../builder/cpio';
 import { COMPRESSIONS, detectFormat } from '../../builder/formats';
-import { fileContent, listing, readImage } from '../../builder/inspect';
+import { fileContent, imageSegments, listing, readImage, unpackedSize } from '../../builder/inspect';
 
 const ENTRIES: CpioEntry[] = [
   { kind: 'file', path: 'etc/motd', mode: 0o644, data: Buffer.from('hello\n'.repeat(100)) },
@@ -40,6 +40,31 @@ for (const name of COMPRESSIONS) {
     });
   });
 }
+
+test('an uncompressed archive then a compressed one, as the builder stores the runtime: both read, in order', () => {
+  inTempDir((dir) => {
+    const stored = Buffer.concat(writeCpio([{ kind: 'file', path: 'lib/cowboot/runtime.squashfs', mode: 0o644, data: Buffer.from('hsqs') }], 0));
+    const cpio = join(dir, 'rest.cpio');
+    writeFileSync(cpio, Buffer.concat(writeCpio(ENTRIES, 0)));
+    compressFile('zstd', cpio, join(dir, 'rest.zst'));
+    const image = join(dir, 'image');
+    writeFileSync(image, Buffer.concat([stored, readFileSync(join(dir, 'rest.zst'))]));
+    const segments = imageSegments(image);
+    assert.equal(segments.map((s) => [s.format, s.offset]), [['none', 0], ['zstd', stored.length]]);
+    assert.is(unpackedSize(image), stored.length + readFileSync(cpio).length);
+    const entries = readImage(image);
+    assert.equal(entries.map((e) => e.path), ['lib', 'lib/cowboot', 'lib/cowboot/runtime.squashfs', 'bin', 'bin/sh', 'etc', 'etc/motd']);
+    assert.is(Buffer.from(fileContent(entries, '/lib/cowboot/runtime.squashfs')).toString(), 'hsqs');
+  });
+});
+
+test('garbage after an archive is named with its place', () => {
+  inTempDir((dir) => {
+    const image = join(dir, 'image');
+    writeFileSync(image, Buffer.concat([...writeCpio(ENTRIES, 0), Buffer.from('PK\x03\x04')]));
+    assert.throws(() => readImage(image), (error: Error) => error.message.startsWith(`${image} is not an initramfs: at byte ${readFileSync(image).length - 4} it has 50 4b 03 04;`));
+  });
+});
 
 test('an unknown format is refused, naming the formats expected', () => {
   inTempDir((dir) => {

@@ -33,13 +33,15 @@ test('--add-file, --add-module, --config; list and cat show them; the summary na
   const image = out('builder.img');
   const result = cowboot('build', '-o', image, '--kmoddir', testKernel().kmoddir, '--compress', 'gzip', '--add-file', `${motd}:/etc/motd`, '--add-module', 'vfat', '--config', config);
   assert.is(result.status, 0, result.stderr);
-  assert.match(result.stderr, /wrote .*builder\.img: [\d.]+ MiB compressed; uncompressed by part: .*runtime [\d.]+ MiB, tools [\d.]+ MiB, modules [\d.]+ MiB, added 0\.0 MiB/);
+  assert.match(result.stderr, /wrote .*builder\.img: [\d.]+ MiB compressed; uncompressed by part: .*runtime [\d.]+ MiB, tools [\d.]+ MiB, modules [\d.]+ MiB, added 0\.0 MiB; stored as it is, in its own segment: \/?lib\/cowboot\/runtime\.squashfs \([\d.]+ MiB\)/);
   const listing = cowboot('list', image).stdout;
   assert.match(listing, /^file +0644 \/etc\/motd \(23 bytes\)$/m);
   assert.match(listing, /^file +0644 \/lib\/modules\/.*\/vfat\.ko /m);
   assert.match(listing, /^chardev 0600 \/dev\/console \(char 5,1\)$/m);
   assert.is(cowboot('cat', image, '/etc/motd').stdout, 'hello from the builder\n');
   assert.is(cowboot('cat', image, '/etc/cowboot.json').stdout, '{\n  "overlay": "overlayfs",\n  "rd.shell": false\n}\n');
+  // The first step, which has no Node to read the config, carries its defaults for a failure.
+  assert.match(cowboot('cat', image, '/init').stdout, '\nshell=0 emergency=reboot panic= password=0 why=\n');
   assert.match(cowboot('cat', image, '/nope').stderr, '/nope: not in the image');
 });
 
@@ -53,6 +55,7 @@ test('two builds from the same inputs are byte-identical', () => {
 test('bad options name the option, the value and what is valid; a missing tool names its package', () => {
   assert.match(cowboot('build', '-o', out('x.img'), '--compress', 'lz5').stderr, '--compress lz5 is not valid: expected one of zstd, gzip, xz, lz4, none');
   assert.match(cowboot('build', '-o', out('x.img'), '--runtime', 'deno').stderr, '--runtime deno is not valid: expected one of node, bun');
+  assert.match(cowboot('build', '-o', out('x.img'), '--pack-runtime', 'zip').stderr, '--pack-runtime zip is not valid: expected one of squashfs, cpio');
   assert.match(cowboot('build', '-o', out('x.img'), '--add-file', 'nocolon').stderr, '--add-file nocolon is not valid: expected SRC:DEST');
   assert.match(cowboot('build').stderr, '-o FILE is required');
   assert.match(cowboot('build', '-o', out('x.img'), '--compress', 'gzip', '--compress-level', '12').stderr, '--compress-level 12 is not valid for gzip: expected 1 to 9');

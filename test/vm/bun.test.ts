@@ -24,9 +24,10 @@ test('plan mode prints the same plan under Bun as under Node', () => {
   assert.match(underBun, /snapshot \/dev\/sda1 \/dev\/ram0 PO 8/);
 });
 
-test('--runtime bun: Bun as PID 1 boots the root over unionfs', async () => {
+test('--runtime bun: Bun, from its squashfs image, as PID 1 boots the root over unionfs', async () => {
   const listing = execFileSync(process.execPath, ['bin/cowboot.mjs', 'list', image], { cwd: PROJECT_DIR, encoding: 'utf8' });
-  assert.match(listing, /^file +0755 \/usr\/bin\/bun /m);
+  assert.match(listing, /^symlink 0777 \/usr\/bin\/bun -> \/usr\/lib\/cowboot\/runtime\/bun$/m);
+  assert.match(listing, /^file +0644 \/lib\/cowboot\/runtime\.squashfs /m);
   assert.not.match(listing, /\/usr\/bin\/node/);
   const disk = makeGuestDisk('bun-root', { init: REPORTING_INIT });
   const booted = await bootMedium({ name: 'bun', image, medium: { disks: [disk] }, append: 'root=LABEL=bun-root panic=5' });

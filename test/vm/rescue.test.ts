@@ -2,11 +2,14 @@
 // answer what the test types) or, with rd.shell=0, bring the VM down by
 // itself; never in a kernel panic.
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { writeCpio } from '../../builder/cpio';
+import { imageSegments } from '../../builder/inspect';
+import { RUNTIME_IMAGE } from '../../src/image-layout';
 import { makeGuestDisk, REPORTING_INIT } from '../../scripts/vm/guest';
 import { buildImage } from '../../scripts/vm/image';
 import { VM_CACHE } from '../../scripts/vm/project';
@@ -100,6 +103,49 @@ test('rd.shell=0: no shell; the VM reboots by itself after panic= seconds', asyn
   const booted = await bootMedium({ name: 'rescue-noshell', image, medium: { disks: [disk] }, append: 'root=/dev/vdz rootdelay=2 rd.shell=0 panic=2', finishes: false, timeoutMs: 120_000 });
   assert.not.ok(booted.result.timedOut, `the VM did not go down by itself, see ${booted.result.logFile}`);
   assert.match(booted.console, /rd.shell=0 allows no shell; reboot in 2 s/);
+  assert.not.match(booted.console, /cowboot rescue shell/);
+  assert.match(booted.console, /reboot: Restarting system/);
+});
+
+// The image with its runtime's squashfs replaced by random bytes: the first
+// step (a shell script) finds it cannot mount it, before there is any Node.
+function damagedRuntimeImage(): string {
+  const [stored, packed] = imageSegments(image);
+  assert.is(stored?.format, 'none', 'the image should start with its uncompressed runtime segment');
+  const damaged = join(VM_CACHE, 'damaged-runtime.img');
+  const garbage = Buffer.concat(writeCpio([{ kind: 'file', path: RUNTIME_IMAGE, mode: 0o644, data: randomBytes(4 << 20) }], 0));
+  writeFileSync(damaged, Buffer.concat([garbage, readFileSync(image).subarray(packed!.offset)]));
+  return damaged;
+}
+
+test('damaged runtime image: the first step names it, its shell answers, exit tries again', async () => {
+  const damaged = damagedRuntimeImage();
+  const booted = await bootMedium({
+    name: 'rescue-runtime',
+    image: damaged,
+    medium: { disks: [disk] },
+    append: 'root=/dev/vda',
+    finishes: false,
+    dialogue: [
+      { waitFor: /before the runtime[\s\S]*?# /, send: 'echo ANSWER-$((6*7))\n' },
+      { waitFor: /ANSWER-42[\s\S]*?# /, send: 'exit\n' },
+      { waitFor: /before the runtime[\s\S]*?# /, send: 'poweroff -f\n' },
+    ],
+    timeoutMs: 150_000,
+  });
+  assertRescued(booted);
+  // Both tries fail at the image itself: what the first one mounted is not mounted again.
+  const reasons = booted.console.match(/^cowboot: [^\n]*; the runtime cannot start/gm) ?? [];
+  assert.is(reasons.length, 2, reasons.join('\n'));
+  assert.ok(reasons.every((r) => r.includes('could not mount the runtime image')), reasons.join('\n'));
+  assert.match(booted.console, /cowboot: could not mount the runtime image \/lib\/cowboot\/runtime.squashfs on \/usr\/lib\/cowboot\/runtime \(it may be damaged: rebuild the image\); the runtime cannot start/);
+  assert.not.match(booted.console, /Kernel panic/);
+});
+
+test('damaged runtime image with rd.shell=0: no shell; the VM reboots by itself', async () => {
+  const booted = await bootMedium({ name: 'rescue-runtime-noshell', image: damagedRuntimeImage(), medium: { disks: [disk] }, append: 'root=/dev/vda rd.shell=0 panic=2', finishes: false, timeoutMs: 120_000 });
+  assert.not.ok(booted.result.timedOut, `the VM did not go down by itself, see ${booted.result.logFile}`);
+  assert.match(booted.console, /rd.shell=0 or a rescue password allows no shell; reboot in 2 s/);
   assert.not.match(booted.console, /cowboot rescue shell/);
   assert.match(booted.console, /reboot: Restarting system/);
 });

@@ -1,0 +1,102 @@
+// The image's /init when the runtime cannot be /init itself: a busybox sh
+// script that prepares what the runtime needs, then becomes it, still as
+// PID 1. Bun aborts without /proc; a runtime packed as a squashfs image
+// (--pack-runtime squashfs) needs /dev, the loop and squashfs modules, and
+// its mount. If sh exits, the kernel panics, so every failure ends as the
+// bundle's own do: the reason on the console and in the kernel log, then a
+// shell (exit tries again), or rd.emergency where no shell is allowed. The
+// rescue password is checked only by the bundle, so with one set this
+// script offers no shell at all.
+
+import type { Config } from '../src/config';
+import { INIT_BUNDLE, RUNTIME_DIR, RUNTIME_IMAGE, SHELL, TOOL_DIRS } from '../src/image-layout';
+
+export interface PreInitFacts {
+  /** The runtime's path in the image, as the bundle's shebang names it. */
+  readonly runtime: string;
+  /** Present when the runtime is packed as an image: the modules to load for it, dependencies first. */
+  readonly runtimeImage: { readonly modules: readonly { readonly name: string; readonly path: string }[] } | null;
+  /** The image's defaults for what a failure does; the kernel command line overrides them, as in the bundle. */
+  readonly config: Pick<Config, 'shell' | 'emergency' | 'panic' | 'rescuePassword'>;
+}
+
+// Quoted for sh: the builder's own paths and names only, but quoted all the same.
+const q = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
+
+function mountRuntime(facts: PreInitFacts): string {
+  if (facts.runtimeImage === null) return '';
+  const modules = facts.runtimeImage.modules
+    .map(({ name, path }) => `  grep -q '^${name} ' /proc/modules || insmod ${q(path)} || { why="could not load the ${name} module the runtime's image needs"; return 1; }`)
+    .join('\n');
+  return `  mounted /dev || mount -t devtmpfs -o mode=0755,nosuid devtmpfs /dev || { why='could not mount /dev'; return 1; }
+${modules}
+  mounted ${RUNTIME_DIR} || mount -t squashfs -o ro,loop ${RUNTIME_IMAGE} ${RUNTIME_DIR} || { why='could not mount the runtime image ${RUNTIME_IMAGE} on ${RUNTIME_DIR} (it may be damaged: rebuild the image)'; return 1; }
+`;
+}
+
+export function preInitScript(facts: PreInitFacts): string {
+  const { config } = facts;
+  return `#!${SHELL}
+# cowboot's first step, written by cowboot build: readies what the runtime
+# needs, then becomes it as PID 1. It must never exit: the kernel panics.
+export PATH=${TOOL_DIRS.join(':')}
+shell=${config.shell ? 1 : 0} emergency=${config.emergency} panic=${config.panic ?? ''} password=${config.rescuePassword === null ? 0 : 1} why=
+
+say() {
+  echo "cowboot: $*"
+  echo "<3>cowboot: $*" 2>/dev/null >/dev/kmsg
+}
+
+# The settings the bundle would read, from the kernel command line.
+read_cmdline() {
+  [ -r /proc/cmdline ] || return 0
+  set -f
+  for word in $(cat /proc/cmdline); do
+    case "$word" in
+      rd.shell|rd.shell=1) shell=1 ;;
+      rd.shell=0) shell=0 ;;
+      rd.emergency=reboot|rd.emergency=poweroff|rd.emergency=halt) emergency=\${word#*=} ;;
+      rd.rescue-password=*) password=1 ;;
+      panic=*) panic=\${word#panic=} ;;
+    esac
+  done
+  set +f
+}
+
+# Debian's busybox has no mountpoint applet.
+mounted() {
+  grep -q "^[^ ]* $1 " /proc/mounts
+}
+
+start() {
+  [ -e /proc/mounts ] || mount -t proc -o nosuid,nodev,noexec proc /proc || { why='could not mount /proc'; return 1; }
+${mountRuntime(facts)}  # A failed exec would end the shell, and with it the boot.
+  [ -x ${facts.runtime} ] || { why='the runtime ${facts.runtime} is missing or not executable'; return 1; }
+}
+
+rescue() {
+  say "$why; the runtime cannot start, so the boot stops here"
+  read_cmdline
+  if [ "$shell" = 1 ] && [ "$password" = 0 ]; then
+    printf '\\n*** cowboot rescue shell (before the runtime) ***\\n%s\\nFix what is wrong, then type "exit": cowboot tries again.\\n\\n' "$why"
+    setsid cttyhack ${SHELL} -l || sleep 5
+    return
+  fi
+  case "$panic" in
+    0) say "rd.shell=0 or a rescue password allows no shell; panic=0: waiting for ever"; while :; do sleep 3600; done ;;
+    ''|*[!0-9-]*) delay=5 ;;
+    -*) delay=0 ;;
+    *) delay=$panic ;;
+  esac
+  say "rd.shell=0 or a rescue password allows no shell; $emergency in $delay s (rd.emergency=$emergency, panic=\${panic:-unset})"
+  sleep "$delay"
+  sync
+  "$emergency" -f
+  say "$emergency -f did not take effect; waiting for ever"
+  while :; do sleep 3600; done
+}
+
+until start; do rescue; done
+exec ${facts.runtime} ${INIT_BUNDLE} "$@"
+`;
+}

@@ -1,0 +1,60 @@
+// npm run bench:runtime-image [-- --runs N]: how to compress the runtime's
+// squashfs image (--pack-runtime squashfs), against Node unpacked from the
+// cpio (--pack-runtime cpio). Each variant is our image with only its
+// runtime segment swapped. Instruction-counted boots (see bench.ts) of the
+// overlayfs disk mode; guest seconds, medians. The kernel decompresses what
+// Node runs during the handoff, so a variant's cost shows there, and its
+// gain in the time to /init.
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { writeCpio } from '../builder/cpio';
+import { currentAssets } from '../cli/assets';
+import { imageSegments } from '../builder/inspect';
+import { squashRuntime } from '../builder/runtime-image';
+import { RUNTIME_IMAGE } from '../src/image-layout';
+import { benchDisk } from './bench/media';
+import { median, spread } from './stats';
+import { buildImage } from './vm/image';
+import { VM_CACHE } from './vm/project';
+import { boot } from './vm/qemu';
+
+const VARIANTS: Readonly<Record<string, readonly string[]>> = {
+  'zstd -19, 1 MiB blocks (the default)': ['-comp', 'zstd', '-Xcompression-level', '19', '-b', '1M'],
+  'zstd -19, 128 KiB blocks': ['-comp', 'zstd', '-Xcompression-level', '19', '-b', '128K'],
+  'xz with the x86 filter, 1 MiB blocks': ['-comp', 'xz', '-Xbcj', 'x86', '-b', '1M'],
+  'lz4 -Xhc, 128 KiB blocks': ['-comp', 'lz4', '-Xhc', '-b', '128K'],
+};
+const IN_CPIO = 'Node in the cpio (--pack-runtime cpio)';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
+const ours = buildImage('bench-runtime');
+const packed = readFileSync(ours).subarray(imageSegments(ours)[1]!.offset);
+const node = currentAssets().runtimeBinary('node', (line) => process.stderr.write(`${line}\n`));
+const images: Record<string, { image: string; packSeconds: number | null }> = { [IN_CPIO]: { image: buildImage('bench-runtime-cpio', ['--pack-runtime', 'cpio']), packSeconds: null } };
+for (const [name, compression] of Object.entries(VARIANTS)) {
+  const squashfs = join(VM_CACHE, 'bench-runtime.squashfs');
+  const started = performance.now();
+  squashRuntime(node, 'node', squashfs, compression);
+  const packSeconds = (performance.now() - started) / 1000;
+  const image = join(VM_CACHE, `bench-runtime-${Object.keys(images).length}.img`);
+  writeFileSync(image, Buffer.concat([...writeCpio([{ kind: 'file', path: RUNTIME_IMAGE, mode: 0o644, data: readFileSync(squashfs) }], 0), packed]));
+  images[name] = { image, packSeconds };
+}
+const disk = benchDisk();
+const samples = new Map<string, { total: number; toInit: number }[]>(Object.keys(images).map((name) => [name, []]));
+for (let run = 0; run < Number(values.runs); run++) {
+  for (const [name, { image }] of Object.entries(images)) {
+    const result = await boot({ name: `bench-runtime-${run}`, initrd: image, drives: [`file=${disk},if=virtio,format=raw`], devices: [], append: 'console=ttyS0 quiet panic=-1 root=/dev/vda overlay=overlayfs', icount: true, memoryMiB: 1024, marks: [/BENCH init=/], timeoutMs: 240_000 });
+    const m = /BENCH init=([\d.]+) run=([\d.]+)/.exec(result.console);
+    if (!m) throw new Error(`${name} did not reach its root's init; see ${result.logFile}`);
+    samples.get(name)!.push({ total: Number(m[1]), toInit: Number(m[2]) });
+  }
+}
+const fmt = (xs: number[]) => `${median(xs).toFixed(2)} (${spread(xs)[0].toFixed(2)}–${spread(xs)[1].toFixed(2)})`;
+const rows = Object.entries(images).map(([name, { image, packSeconds }]) => {
+  const s = samples.get(name)!;
+  return `| ${name} | ${(readFileSync(image).length / 1048576).toFixed(1)} | ${packSeconds?.toFixed(1) ?? '—'} | ${fmt(s.map((x) => x.toInit))} | ${fmt(s.map((x) => x.total - x.toInit))} | ${fmt(s.map((x) => x.total))} |`;
+});
+process.stdout.write(['| runtime | image (MiB) | mksquashfs (s) | kernel → /init (s) | handoff (s) | power-on → root init (s) |', '|---|---|---|---|---|---|', ...rows, ''].join('\n'));
