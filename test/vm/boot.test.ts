@@ -23,6 +23,8 @@ test('unionfs: the root init runs as PID 1 with 5 on a writable fuse.unionfs roo
   assert.equal(booted.report('writable'), ['yes']);
   assert.equal(booted.report('mounted'), ['/dev', '/dev/pts', '/proc', '/sys', '/run', '/run/initramfs/ro', '/run/initramfs/cow']);
   assert.equal(booted.report('initlog'), ['yes']);
+  // Detached before switch_root, the runtime's squashfs let go of its loop device when Node's execve dropped it.
+  assert.equal(booted.report('loop'), [], "the runtime's image is still attached to a loop device");
   const [daemon] = booted.report('daemon');
   assert.match(daemon ?? '', /^\d+ @unionfs\b.*\/newroot/, 'the unionfs daemon runs with argv[0] @unionfs');
   assert.equal(booted.report('omit'), [daemon?.split(' ')[0]], 'its pid is in /run/sendsigs.omit.d');
