@@ -97,6 +97,9 @@ rescue() {
 }
 
 until start; do rescue; done
+# The runtime gets the kernel's environment as the kernel gave it, for the
+# root's init after it: not what sh adds.
+unset PATH PWD OLDPWD SHLVL
 exec ${facts.runtime} ${INIT_BUNDLE} "$@"
 `;
 }
