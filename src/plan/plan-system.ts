@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { parseRootSpec, type RootSpec } from '../blkid/root-spec';
 import { lastParam, parseCmdline } from '../cmdline';
-import { IMAGE_CONFIG, SHUTDOWN_TOOLS, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUNTIME_DIR } from '../image-layout';
+import { IMAGE_CONFIG, SHUTDOWN_TOOLS, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUNTIME_DIR, RUNTIME_IMAGE } from '../image-layout';
 import { commandOf } from '../mount-op';
 import { ISO_SCAN_DIR, MEDIUM_DIR, PERSIST_HOST_DIR } from '../paths';
 import { parsePersistSpec } from '../persist/spec';
@@ -186,8 +186,8 @@ export function planSystem(cmdline: string, imageConfig: string | null): System 
     }
   }
   imaginePersistence(lastParam(parsed, 'persist', 'rd.live.overlay')?.value ?? null, paramOf('overlay') === 'dm', initial, assumptions);
-  const machine = memoryMachine(initial);
-  // What /init's script does before the bundle runs, with the default --pack-runtime.
+  // What /init's script does before the bundle runs, with the default --pack-runtime: its loop device is the first.
+  const machine = memoryMachine({ ...initial, '/sys/block/loop0/loop/backing_file': `${RUNTIME_IMAGE}\n` });
   machine.mounts.push('/proc', '/dev', RUNTIME_DIR);
   assumptions.push(`the image's first step has mounted /proc, /dev and the runtime's image on ${RUNTIME_DIR}`);
 
