@@ -62,6 +62,11 @@ interface Sample {
   readonly wall: number | null;
 }
 
+/** The subject as a file name, for its logs and QEMU's monitor socket (whose option a comma would cut). */
+function slug(subject: Subject): string {
+  return `${subject.tool}-${subject.group}-${subject.mode}`.replace(/[^A-Za-z0-9.]+/g, '-');
+}
+
 /** Our image's files with the seed's script as /init and no Node: the same busybox, tools and modules. */
 function referenceImage(ours: string, mode: DiskMode): string {
   const drop = new Set([INIT, INIT_BUNDLE, runtimePath('node'), RUNTIME_IMAGE, RUNTIME_DIR, IMAGE_CONFIG, KERNEL_STAMP].map(normalizePath));
@@ -110,7 +115,7 @@ async function sample(subject: Subject, name: string, media: { disk: string; cd:
 /** The least -m (in 16 MiB steps, up to 512) the subject reaches its root's init with; null: not even 512. */
 async function leastRam(subject: Subject, media: { disk: string; cd: string }): Promise<number | null> {
   // A boot that runs short of RAM panics (panic=-1 restarts, and QEMU stops), or waits in a shell: 90 s is ample.
-  const boots = async (mib: number) => (await sample(subject, `bench-ram-${subject.tool}-${subject.group.replace(' ', '-')}-${subject.mode}-${mib}`, media, { icount: true, memoryMiB: mib, timeoutMs: 90_000 })) !== null;
+  const boots = async (mib: number) => (await sample(subject, `bench-ram-${slug(subject)}-${mib}`, media, { icount: true, memoryMiB: mib, timeoutMs: 90_000 })) !== null;
   let lo = 64; // assumed too little for every tool
   let hi = 512;
   if (!(await boots(hi))) return null;
@@ -228,7 +233,7 @@ async function main(): Promise<void> {
   for (let run = 0; run < runs; run++) {
     for (const row of rows) {
       const { subject } = row;
-      const s = await sample(subject, `bench-${subject.tool}-${subject.group.replace(' ', '-')}-${subject.mode}-${run}`, media, { icount: true });
+      const s = await sample(subject, `bench-${slug(subject)}-${run}`, media, { icount: true });
       if (s === null) throw new Error(`${subject.tool} (${subject.group}, ${subject.mode}) did not reach its root's init; see .cache/vm/logs`);
       row.samples.push(s);
       process.stderr.write(`${subject.group} ${subject.mode} ${subject.tool} run ${run + 1}: power-on → root init ${s.total.toFixed(3)} s, /init at ${s.toInit.toFixed(3)} s, handoff ${s.handoff.toFixed(3)} s, MemAvailable ${s.memKiB} KiB\n`);
@@ -236,7 +241,7 @@ async function main(): Promise<void> {
   }
   for (let run = 0; run < wallRuns; run++) {
     for (const row of rows.filter((r) => r.subject.group === 'disk')) {
-      const s = await sample(row.subject, `bench-wall-${row.subject.tool}-${row.subject.mode}-${run}`, media, { icount: false });
+      const s = await sample(row.subject, `bench-wall-${slug(row.subject)}-${run}`, media, { icount: false });
       if (s === null) throw new Error(`${row.subject.tool} (${row.subject.mode}) did not reach its root's init under plain TCG`);
       row.wall.push(s);
     }
