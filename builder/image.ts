@@ -206,6 +206,19 @@ function loadOrder(names: readonly string[], db: ModuleDb, kernelVersion: string
   return order;
 }
 
+// A kernel that cannot read the runtime's image would stop every boot at the
+// first step, so its config is read where one is found: /boot beside the
+// modules (a kernel package unpacked elsewhere, as the tests have it), or
+// this machine's /boot.
+function requireSquashfsZstd(inputs: ImageInputs): void {
+  const candidates = [join(inputs.kmoddir, '..', '..', '..', 'boot', `config-${inputs.kernelVersion}`), `/boot/config-${inputs.kernelVersion}`];
+  const config = candidates.find((path) => existsSync(path));
+  if (config === undefined) return;
+  if (!/^CONFIG_SQUASHFS_ZSTD=y$/m.test(readFileSync(config, 'utf8'))) {
+    throw new BuildError(`${config}: this kernel reads no zstd squashfs (CONFIG_SQUASHFS_ZSTD), so it could not read the runtime's image; build with --pack-runtime cpio`);
+  }
+}
+
 // Under Node packed in the cpio, /init is the bundle and the kernel runs Node
 // through its shebang. Otherwise /init is a script that readies what the
 // runtime needs (pre-init.ts): the squashfs image's mount, or for Bun, which
@@ -218,6 +231,7 @@ function runtimeEntries(inputs: ImageInputs, db: ModuleDb, seen: Set<string>): P
     if (inputs.runtime === 'node') return [bundle(INIT, 0o755), ...binary];
     return [bundle(INIT_BUNDLE, 0o644), ...binary, preInit(inputs, runtime, null)];
   }
+  requireSquashfsZstd(inputs);
   const inImage = `${RUNTIME_DIR}/${inputs.runtime}`;
   const modules = loadOrder(['loop', 'squashfs'], db, inputs.kernelVersion);
   return [

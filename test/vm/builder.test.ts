@@ -2,7 +2,7 @@
 // reproducibility. (In the VM suite because it packs the test kernel's modules.)
 
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -60,6 +60,19 @@ test('bad options name the option, the value and what is valid; a missing tool n
   assert.match(cowboot('build').stderr, '-o FILE is required');
   assert.match(cowboot('build', '-o', out('x.img'), '--compress', 'gzip', '--compress-level', '12').stderr, '--compress-level 12 is not valid for gzip: expected 1 to 9');
   assert.throws(() => findTool({ name: 'unionfs', candidates: ['/nonexistent/unionfs'], debianPackage: 'unionfs-fuse' }), /unionfs not found \(looked in \/nonexistent\/unionfs\); install it with: apt-get install unionfs-fuse/);
+});
+
+test('a kernel whose config reads no zstd squashfs is refused before anything is packed, naming --pack-runtime cpio', () => {
+  const { kmoddir, version } = testKernel();
+  const root = out('no-zstd-kernel');
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(join(root, 'lib', 'modules'), { recursive: true });
+  mkdirSync(join(root, 'boot'));
+  symlinkSync(kmoddir, join(root, 'lib', 'modules', version));
+  writeFileSync(join(root, 'boot', `config-${version}`), 'CONFIG_SQUASHFS=m\n# CONFIG_SQUASHFS_ZSTD is not set\n');
+  const result = cowboot('build', '-o', out('no-zstd.img'), '--kmoddir', join(root, 'lib', 'modules', version));
+  assert.is.not(result.status, 0, result.stderr);
+  assert.match(result.stderr, `config-${version}: this kernel reads no zstd squashfs (CONFIG_SQUASHFS_ZSTD), so it could not read the runtime's image; build with --pack-runtime cpio`);
 });
 
 test('cowboot verity writes a hash tree that veritysetup verifies, and that a flipped byte fails', () => {
