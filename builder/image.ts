@@ -14,7 +14,7 @@ import { type ModuleDb, moduleName, parseModuleDb } from '../src/kmod/loader';
 import { readModaliases, type SysfsReader } from '../src/kmod/modaliases';
 import { UNION_MODULES } from '../src/mounts';
 import { filterMetadata, selectModules } from './kmod';
-import { preInitScript } from './pre-init';
+import { type PreInitFacts, preInitScript } from './pre-init';
 
 export type Part = 'init' | 'runtime' | 'tools' | 'modules' | 'base' | 'added';
 
@@ -244,7 +244,7 @@ function runtimeEntries(inputs: ImageInputs, db: ModuleDb, seen: Set<string>): P
   ];
 }
 
-function preInit(inputs: ImageInputs, runtime: string, runtimeImage: Parameters<typeof preInitScript>[0]['runtimeImage']): PartEntry {
+function preInit(inputs: ImageInputs, runtime: string, runtimeImage: PreInitFacts['runtimeImage']): PartEntry {
   const config = mergeConfig(configFromText(inputs.configJson, IMAGE_CONFIG).values);
   return { part: 'init', entry: { kind: 'file', path: INIT, mode: 0o755, data: Buffer.from(preInitScript({ runtime, runtimeImage, config })) } };
 }
