@@ -152,16 +152,16 @@ function readModuleFile(kmoddir: string, name: string): string {
   return existsSync(join(kmoddir, name)) ? readFileSync(join(kmoddir, name), 'utf8') : '';
 }
 
-function moduleDb(kmoddir: string): ModuleDb {
+/** The kernel's modules.dep, as text (the image carries it cut down) and parsed. */
+function moduleDb(kmoddir: string): { readonly depText: string; readonly db: ModuleDb } {
   const depText = readModuleFile(kmoddir, MODULES_DEP);
   if (!depText) throw new BuildError(`no ${MODULES_DEP} in ${kmoddir}; run depmod for that kernel or give --kmoddir (see README)`);
-  return parseModuleDb(depText, readModuleFile(kmoddir, MODULES_BUILTIN));
+  return { depText, db: parseModuleDb(depText, readModuleFile(kmoddir, MODULES_BUILTIN)) };
 }
 
-function modules(inputs: ImageInputs, db: ModuleDb): PartEntry[] {
+function modules(inputs: ImageInputs, { depText, db }: ReturnType<typeof moduleDb>): PartEntry[] {
   const { kmoddir, kernelVersion } = inputs;
   const read = (name: string) => readModuleFile(kmoddir, name);
-  const depText = read(MODULES_DEP);
   const aliasText = read(MODULES_ALIAS);
   const aliases = parseAliasRules(aliasText);
   const storage = inputs.hostOnly ? matchModaliases(aliases, readModaliases(hostSysfs)) : [...STORAGE_MODULES];
@@ -266,20 +266,20 @@ function shutdownTools(dmsetup: string): PartEntry {
 export function collectImage(inputs: ImageInputs): PartEntry[] {
   const libs = new Set<string>();
   const dmsetup = findTool(TOOLS.dmsetup);
-  const db = moduleDb(inputs.kmoddir);
+  const kernelModules = moduleDb(inputs.kmoddir);
   inputs.progress('collecting files');
   const parts: PartEntry[] = [
     ...base(),
     ...skel(inputs.skelDir),
     { part: 'base', entry: { kind: 'file', path: IMAGE_CONFIG, mode: 0o644, data: Buffer.from(inputs.configJson) } },
-    ...runtimeEntries(inputs, db, libs),
+    ...runtimeEntries(inputs, kernelModules.db, libs),
     ...busybox(),
     ...withLibraries('tools', [
       { path: 'usr/bin/unionfs', source: findTool(TOOLS.unionfs) },
       { path: 'usr/sbin/dmsetup', source: dmsetup },
     ], libs),
     shutdownTools(dmsetup),
-    ...modules(inputs, db),
+    ...modules(inputs, kernelModules),
     ...inputs.extraFiles.map(({ source, dest }): PartEntry => {
       if (!existsSync(source)) throw new BuildError(`--add-file ${source}:${dest}: ${source} does not exist`);
       return { part: 'added', entry: file(dest, source) };
