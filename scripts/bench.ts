@@ -24,14 +24,13 @@ import { runtimePath } from '../builder/bundle';
 import { compressFile } from '../builder/compress';
 import { type CpioEntry, entryKind, normalizePath, writeCpio } from '../builder/cpio';
 import { readImage, unpackedSize } from '../builder/inspect';
-import { eventsIn } from '../src/events';
 import { IMAGE_CONFIG, INIT, INIT_BUNDLE, KERNEL_STAMP, RUNTIME_DIR, RUNTIME_IMAGE } from '../src/image-layout';
-import { benchCd, benchDisk, CD_LABEL } from './bench/media';
+import { benchCd, benchDisk, bootToRootInit, CD_LABEL, type Sample } from './bench/media';
 import { type PeerImage, peerImages } from './bench/peers';
 import { median, spread } from './stats';
 import { buildImage } from './vm/image';
 import { PROJECT_DIR, VM_CACHE } from './vm/project';
-import { boot, cdrom } from './vm/qemu';
+import { cdrom } from './vm/qemu';
 
 const DISK_MODES = ['unionfs', 'dm', 'overlayfs'] as const;
 type DiskMode = (typeof DISK_MODES)[number];
@@ -48,18 +47,6 @@ interface Subject {
   readonly on: 'disk' | 'cd';
   readonly append: string;
   readonly buildSeconds: number | null;
-}
-
-interface Sample {
-  /** Guest seconds from the kernel's start to the root's init. */
-  readonly total: number;
-  /** Guest seconds from the kernel's start to "Run /init". */
-  readonly toInit: number;
-  readonly handoff: number;
-  readonly memKiB: number;
-  readonly stages: Record<string, number>;
-  /** Host seconds from QEMU's start to the root's init (plain TCG boots only). */
-  readonly wall: number | null;
 }
 
 /** The subject as a file name, for its logs and QEMU's monitor socket (whose option a comma would cut). */
@@ -92,24 +79,8 @@ function drives(subject: Subject, disk: string, cd: string): { drives: string[];
   return subject.on === 'disk' ? { drives: [`file=${disk},if=virtio,format=raw`], devices: [] } : { drives: [], devices: cdrom(cd) };
 }
 
-async function sample(subject: Subject, name: string, media: { disk: string; cd: string }, options: { icount: boolean; memoryMiB?: number; timeoutMs?: number }): Promise<Sample | null> {
-  const result = await boot({
-    name,
-    initrd: subject.image,
-    ...drives(subject, media.disk, media.cd),
-    append: `console=ttyS0 quiet panic=-1 ${subject.append}`,
-    icount: options.icount,
-    memoryMiB: options.memoryMiB ?? 1024,
-    marks: [/BENCH init=/],
-    timeoutMs: options.timeoutMs ?? 240_000,
-  });
-  const match = /BENCH init=([\d.]+) run=([\d.]+) mem=(\d+)/.exec(result.console);
-  if (!match) return null;
-  const stages: Record<string, number> = {};
-  for (const event of eventsIn(result.console, 'stage-done')) stages[event.stage] = event.ms;
-  const total = Number(match[1]);
-  const toInit = Number(match[2]);
-  return { total, toInit, handoff: total - toInit, memKiB: Number(match[3]), stages, wall: options.icount ? null : (result.marks[0] ?? 0) / 1000 };
+function sample(subject: Subject, name: string, media: { disk: string; cd: string }, options: { icount: boolean; memoryMiB?: number; timeoutMs?: number }): Promise<Sample | null> {
+  return bootToRootInit({ name, initrd: subject.image, ...drives(subject, media.disk, media.cd), append: subject.append, icount: options.icount, memoryMiB: options.memoryMiB ?? 1024, timeoutMs: options.timeoutMs ?? 240_000 });
 }
 
 /** The least -m (in 16 MiB steps, up to 512) the subject reaches its root's init with; null: not even 512. */

@@ -3,7 +3,9 @@
 // left, then powers off. As a disk (ext4, for the seed scripts' modes) and
 // as a live CD that holds the same squashfs where each tool looks for it.
 
+import { eventsIn } from '../../src/events';
 import { makeGuestDisk, makeIso, makeSquashfs } from '../vm/guest';
+import { boot, type BootOptions } from '../vm/qemu';
 
 // The kernel's "Run /init" time comes from the ring buffer, so the console can stay quiet.
 const ROOT_INIT = `#!/bin/sh
@@ -27,3 +29,28 @@ export function benchCd(): string {
   return makeIso('bench-live', CD_LABEL, { '/live/filesystem.squashfs': squashfs, '/LiveOS/squashfs.img': squashfs });
 }
 
+
+/** One boot up to the root's init, as ROOT_INIT reports it. */
+export interface Sample {
+  /** Guest seconds from the kernel's start to the root's init. */
+  readonly total: number;
+  /** Guest seconds from the kernel's start to "Run /init". */
+  readonly toInit: number;
+  readonly handoff: number;
+  readonly memKiB: number;
+  readonly stages: Record<string, number>;
+  /** Host seconds from QEMU's start to the root's init (plain TCG boots only). */
+  readonly wall: number | null;
+}
+
+/** Boots `initrd` quietly to the benchmark root's init; null if it never got there. */
+export async function bootToRootInit(options: Omit<BootOptions, 'marks'>): Promise<Sample | null> {
+  const result = await boot({ ...options, append: `console=ttyS0 quiet panic=-1 ${options.append}`, marks: [/BENCH init=/] });
+  const match = /BENCH init=([\d.]+) run=([\d.]+) mem=(\d+)/.exec(result.console);
+  if (!match) return null;
+  const stages: Record<string, number> = {};
+  for (const event of eventsIn(result.console, 'stage-done')) stages[event.stage] = event.ms;
+  const total = Number(match[1]);
+  const toInit = Number(match[2]);
+  return { total, toInit, handoff: total - toInit, memKiB: Number(match[3]), stages, wall: options.icount ? null : (result.marks[0] ?? 0) / 1000 };
+}
