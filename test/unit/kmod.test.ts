@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { filterMetadata, selectModules } from '../../builder/kmod';
-import { matchModaliases, parseAliasRules } from '../../src/kmod/alias';
+import { globMatch, matchModaliases, parseAliasRules } from '../../src/kmod/alias';
 import { type LoadOne, ModuleLoader, moduleName, parseModuleDb } from '../../src/kmod/loader';
 
 const DEP = `kernel/fs/ext4/ext4.ko: kernel/lib/crc16.ko kernel/fs/mbcache.ko kernel/fs/jbd2/jbd2.ko
@@ -42,6 +42,31 @@ test('modaliases match shell-style wildcards, character classes included', () =>
   assert.equal(matchModaliases(aliases, ['usb:v0BDAp0129d0100dc00dsc00dp00ic7isc06ip50in00']), ['rtsx_usb']);
   assert.equal(matchModaliases(aliases, ['usb:v0BDAp0129d0100dc00dsc00dp00icFFisc06ip50in00']), []);
   assert.equal(matchModaliases(aliases, ['pci:v00001234d00001111sv00001AF4sd00001100bc03sc00i00']), []);
+});
+
+test('wildcards as fnmatch: * backtracks, ? takes one, classes take ranges and !, a lone [ is itself', () => {
+  const cases: [string, string, boolean][] = [
+    ['pci:v*d*sv*sd*bc01sc06i01*', 'pci:v00008086d00002922sv00001AF4sd00001100bc01sc06i01', true],
+    ['pci:v*d*sv*sd*bc01sc06i01*', 'pci:v00008086d00002922sv00001AF4sd00001100bc01sc06i02', false],
+    ['a*b*c', 'abxbyc', true],
+    ['a*b*c', 'abxbycd', false],
+    ['a*', 'a', true],
+    ['*', '', true],
+    ['', 'a', false],
+    ['a?c', 'abc', true],
+    ['a?c', 'ac', false],
+    ['d0[0-2]*', 'd01x', true],
+    ['d0[0-2]*', 'd03x', false],
+    ['ic[!7]', 'ic8', true],
+    ['ic[!7]', 'ic7', false],
+    ['x[ab-d]', 'xc', true],
+    ['x[ab-d]', 'xe', false],
+    ['a[b', 'a[b', true],
+    ['a[b', 'ab', false],
+    ['a.b+(c)', 'a.b+(c)', true],
+    ['a.b', 'axb', false],
+  ];
+  for (const [glob, text, expected] of cases) assert.is(globMatch(glob, text), expected, `${glob} against ${text}`);
 });
 
 test('selection: dependencies come along, aliases bring every provider, built-in and missing apart', () => {
