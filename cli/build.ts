@@ -13,7 +13,7 @@ import { compressFile } from '../builder/compress';
 import { writeCpio } from '../builder/cpio';
 import { type Compression, COMPRESSIONS, FORMATS, isCompression } from '../builder/formats';
 import { BuildError } from '../builder/host';
-import { collectImage, defaultKernelVersion, type Part, type PartEntry, RUNTIME_PACKS, type RuntimePack } from '../builder/image';
+import { collectImage, defaultKernelVersion, type Part, type PartEntry, RUNTIME_PACK_NAMES, type RuntimePack } from '../builder/image';
 import type { Assets } from './assets';
 
 export function progress(line: string): void {
@@ -60,7 +60,7 @@ function parseAddFile(spec: string): { source: string; dest: string } {
 
 export const BUILD_USAGE = `cowboot build -o FILE [--kernel-version VER] [--kmoddir DIR] [--compress ${COMPRESSIONS.join('|')}] [--compress-level N]
               [--config FILE] [--host-only] [--add-module NAME]... [--add-file SRC:DEST]... [--runtime node|bun]
-              [--pack-runtime ${RUNTIME_PACKS.join('|')}]`;
+              [--pack-runtime ${RUNTIME_PACK_NAMES.join('|')}]`;
 
 /** What to pack: the command's options, checked. */
 export interface BuildRequest {
@@ -101,8 +101,8 @@ export function parseBuildArgs(args: string[]): BuildRequest {
   if (!isCompression(compress)) throw new BuildError(`--compress ${compress} is not valid: expected one of ${COMPRESSIONS.join(', ')}`);
   const runtime = RUNTIMES.find((r) => r === values.runtime);
   if (!runtime) throw new BuildError(`--runtime ${values.runtime} is not valid: expected one of ${RUNTIMES.join(', ')}`);
-  const pack = RUNTIME_PACKS.find((p) => p === values['pack-runtime']);
-  if (!pack) throw new BuildError(`--pack-runtime ${values['pack-runtime']} is not valid: expected one of ${RUNTIME_PACKS.join(', ')}`);
+  const pack = RUNTIME_PACK_NAMES.find((p) => p === values['pack-runtime']);
+  if (!pack) throw new BuildError(`--pack-runtime ${values['pack-runtime']} is not valid: expected one of ${RUNTIME_PACK_NAMES.join(', ')}`);
   const kernelVersion = values['kernel-version'] ?? defaultKernelVersion(values.kmoddir, release());
   return {
     output: resolve(values.output),
@@ -126,7 +126,7 @@ export async function buildImage(assets: Assets, request: BuildRequest): Promise
     skelDir: assets.skelDir,
     bundlePath: await assets.initBundle(request.runtime),
     runtimeBinary: assets.runtimeBinary(request.runtime, progress),
-    runtimeImage: () => assets.runtimeImage(request.runtime, progress),
+    runtimeImage: (compression) => assets.runtimeImage(request.runtime, compression, progress),
     progress,
   });
   progress(`writing cpio (${parts.length} entries)`);

@@ -15,7 +15,8 @@
 //   systemd in the initrd and without) and Debian's live-boot, built in
 //   mmdebstrap chroots (scripts/bench/peers.ts).
 // - cowboot as it was before its runtime's image (--pack-runtime cpio), on the
-//   disk (overlayfs) and the CD: what reading Node on demand changed.
+//   disk (overlayfs) and the CD: what reading Node on demand changed; and with
+//   the runtime's image in lz4 (--pack-runtime squashfs-lz4), on the disk.
 
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,6 +38,7 @@ type DiskMode = (typeof DISK_MODES)[number];
 const OUR_PARAMS: Record<DiskMode, string> = { unionfs: 'overlay=unionfs', dm: 'overlay=dm cow=ram cowsize=64M', overlayfs: 'overlay=overlayfs' };
 
 const IN_CPIO = 'cowboot, runtime in the cpio';
+const IN_LZ4 = 'cowboot, runtime in lz4';
 
 /** One thing to boot: a tool's image with its command line, on the disk or the CD. */
 interface Subject {
@@ -177,12 +179,18 @@ async function main(): Promise<void> {
   const cpioStart = performance.now();
   const inCpio = buildImage('bench-cpio', ['--pack-runtime', 'cpio']);
   const cpioBuild = (performance.now() - cpioStart) / 1000;
+  const lz4Start = performance.now();
+  const inLz4 = buildImage('bench-lz4', ['--pack-runtime', 'squashfs-lz4']);
+  const lz4Build = (performance.now() - lz4Start) / 1000;
   const peers: PeerImage[] = peerImages();
   const media = { disk: benchDisk(), cd: benchCd() };
   const subjects: Subject[] = [];
   for (const mode of DISK_MODES) {
     subjects.push({ group: 'disk', mode, tool: 'cowboot', image: ours, on: 'disk', append: `root=/dev/vda ${OUR_PARAMS[mode]}`, buildSeconds: ourBuild });
-    if (mode === 'overlayfs') subjects.push({ group: 'disk', mode, tool: IN_CPIO, image: inCpio, on: 'disk', append: `root=/dev/vda ${OUR_PARAMS[mode]}`, buildSeconds: cpioBuild });
+    if (mode === 'overlayfs') {
+      subjects.push({ group: 'disk', mode, tool: IN_CPIO, image: inCpio, on: 'disk', append: `root=/dev/vda ${OUR_PARAMS[mode]}`, buildSeconds: cpioBuild });
+      subjects.push({ group: 'disk', mode, tool: IN_LZ4, image: inLz4, on: 'disk', append: `root=/dev/vda ${OUR_PARAMS[mode]}`, buildSeconds: lz4Build });
+    }
     subjects.push({ group: 'disk', mode, tool: 'seed script', image: referenceImage(ours, mode), on: 'disk', append: 'root=/dev/vda', buildSeconds: null });
   }
   // dracut snapshots a squashfs root only through overlayfs. With systemd, its

@@ -5,7 +5,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMPRESSIONS } from '../../builder/formats';
-import { RUNTIME_PACKS } from '../../builder/image';
 import { modulesDir } from '../../src/image-layout';
 import { type Assets, INSTALLED_MARKER, installedAssets } from '../assets';
 import { buildImage, progress } from '../build';
@@ -49,7 +48,7 @@ function imageChange(kernel: string, configPath: string): Change {
         level: undefined,
         configJson: readFileSync(configPath, 'utf8'),
         runtime: 'node',
-        pack: RUNTIME_PACKS[0],
+        pack: 'squashfs',
         hostOnly: false,
         extraModules: [],
         extraFiles: [],

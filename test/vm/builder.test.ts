@@ -55,24 +55,27 @@ test('two builds from the same inputs are byte-identical', () => {
 test('bad options name the option, the value and what is valid; a missing tool names its package', () => {
   assert.match(cowboot('build', '-o', out('x.img'), '--compress', 'lz5').stderr, '--compress lz5 is not valid: expected one of zstd, gzip, xz, lz4, none');
   assert.match(cowboot('build', '-o', out('x.img'), '--runtime', 'deno').stderr, '--runtime deno is not valid: expected one of node, bun');
-  assert.match(cowboot('build', '-o', out('x.img'), '--pack-runtime', 'zip').stderr, '--pack-runtime zip is not valid: expected one of squashfs, cpio');
+  assert.match(cowboot('build', '-o', out('x.img'), '--pack-runtime', 'zip').stderr, '--pack-runtime zip is not valid: expected one of squashfs, squashfs-lz4, cpio');
   assert.match(cowboot('build', '-o', out('x.img'), '--add-file', 'nocolon').stderr, '--add-file nocolon is not valid: expected SRC:DEST');
   assert.match(cowboot('build').stderr, '-o FILE is required');
   assert.match(cowboot('build', '-o', out('x.img'), '--compress', 'gzip', '--compress-level', '12').stderr, '--compress-level 12 is not valid for gzip: expected 1 to 9');
   assert.throws(() => findTool({ name: 'unionfs', candidates: ['/nonexistent/unionfs'], debianPackage: 'unionfs-fuse' }), /unionfs not found \(looked in \/nonexistent\/unionfs\); install it with: apt-get install unionfs-fuse/);
 });
 
-test('a kernel whose config reads no zstd squashfs is refused before anything is packed, naming --pack-runtime cpio', () => {
+test('a kernel whose config reads no zstd (or lz4) squashfs is refused before anything is packed, naming --pack-runtime cpio', () => {
   const { kmoddir, version } = testKernel();
   const root = out('no-zstd-kernel');
   rmSync(root, { recursive: true, force: true });
   mkdirSync(join(root, 'lib', 'modules'), { recursive: true });
   mkdirSync(join(root, 'boot'));
   symlinkSync(kmoddir, join(root, 'lib', 'modules', version));
-  writeFileSync(join(root, 'boot', `config-${version}`), 'CONFIG_SQUASHFS=m\n# CONFIG_SQUASHFS_ZSTD is not set\n');
+  writeFileSync(join(root, 'boot', `config-${version}`), 'CONFIG_SQUASHFS=m\n# CONFIG_SQUASHFS_ZSTD is not set\n# CONFIG_SQUASHFS_LZ4 is not set\n');
   const result = cowboot('build', '-o', out('no-zstd.img'), '--kmoddir', join(root, 'lib', 'modules', version));
   assert.is.not(result.status, 0, result.stderr);
   assert.match(result.stderr, `config-${version}: this kernel reads no zstd squashfs (CONFIG_SQUASHFS_ZSTD), so it could not read the runtime's image; build with --pack-runtime cpio`);
+  const lz4 = cowboot('build', '-o', out('no-zstd.img'), '--kmoddir', join(root, 'lib', 'modules', version), '--pack-runtime', 'squashfs-lz4');
+  assert.is.not(lz4.status, 0, lz4.stderr);
+  assert.match(lz4.stderr, `config-${version}: this kernel reads no lz4 squashfs (CONFIG_SQUASHFS_LZ4), so it could not read the runtime's image; build with --pack-runtime cpio`);
 });
 
 test('cowboot verity writes a hash tree that veritysetup verifies, and that a flipped byte fails', () => {
