@@ -1,8 +1,13 @@
 // cowboot install's checks and status's judgements, against HostFacts as
 // data: every error names what is wrong and what to do.
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { SQUASHFS_COMPRESSIONS } from '../../builder/runtime-image';
+import { INSTALLED_MARKER, installedAssets, RUNTIME_IMAGE_FILE } from '../../cli/assets';
 import { entryCmdline, freezableRoot, type InstallOptions, installProblems, unknownKernels } from '../../cli/system/checks';
 import type { HostFacts } from '../../cli/system/facts';
 import { grubScript, kernelOfImage, manualEntries, shQuote } from '../../cli/system/layout';
@@ -139,6 +144,21 @@ test('frozen now, and how full the RAM layer is', () => {
     frozenLine({ kind: 'frozen', union: 'overlayfs' }, [{ what: "the root's changes", used: 1048576, total: 4194304 }]),
     "frozen now (overlay=overlayfs), changes in RAM; the root's changes: 1.0 MiB of 4.0 MiB (25%)",
   );
+});
+
+test('the installed copy gives its zstd runtime image, and names the clone for lz4', () => {
+  const home = mkdtempSync(join(tmpdir(), 'cowboot-installed-'));
+  try {
+    writeFileSync(join(home, INSTALLED_MARKER), JSON.stringify({ version: '1.0.0' }));
+    const assets = installedAssets(home);
+    assert.is(assets.runtimeImage('node', SQUASHFS_COMPRESSIONS.zstd, () => {}), join(home, RUNTIME_IMAGE_FILE));
+    assert.throws(
+      () => assets.runtimeImage('node', SQUASHFS_COMPRESSIONS.lz4, () => {}),
+      (error: Error) => error.message === `--pack-runtime squashfs-lz4: the installed copy in ${home} carries the runtime's image in zstd only; build from a clone of the repository for lz4`,
+    );
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
 });
 
 test.run();
