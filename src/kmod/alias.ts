@@ -46,8 +46,15 @@ export function globMatch(glob: string, text: string): boolean {
       starText = t;
       continue;
     }
-    if (c === '?' || (c === '[' ? classAt(glob, g, text[t]!) : c === text[t])) {
-      g = c === '[' ? closing(glob, g) + 1 : g + 1;
+    if (c === '[') {
+      const end = closing(glob, g);
+      if (end === g ? text[t] === '[' : inClass(glob, g + 1, end, text[t]!)) {
+        g = end + 1;
+        t++;
+        continue;
+      }
+    } else if (c === '?' || c === text[t]) {
+      g++;
       t++;
       continue;
     }
@@ -59,15 +66,10 @@ export function globMatch(glob: string, text: string): boolean {
   return g === glob.length;
 }
 
-/** The ] that ends the class opened at `open`; -1 if none, and the [ is then a plain character. */
+/** The ] that ends the class opened at `open`; `open` itself if none, and the [ is then a plain character. */
 function closing(glob: string, open: number): number {
   const end = glob.indexOf(']', open + 1);
   return end === -1 ? open : end;
-}
-
-function classAt(glob: string, open: number, ch: string): boolean {
-  const end = closing(glob, open);
-  return end === open ? ch === '[' : inClass(glob, open + 1, end, ch);
 }
 
 export function parseAliasRules(text: string): AliasIndex {
