@@ -6,17 +6,14 @@
 // Node runs during the handoff, so a variant's cost shows there, and its
 // gain in the time to /init.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { writeCpio } from '../builder/cpio';
 import { currentAssets } from '../cli/assets';
-import { imageSegments } from '../builder/inspect';
 import { SQUASHFS_COMPRESSIONS, squashRuntime } from '../builder/runtime-image';
-import { RUNTIME_IMAGE } from '../src/image-layout';
 import { benchDisk, bootToRootInit, type Sample } from './bench/media';
 import { median, spread } from './stats';
-import { buildImage } from './vm/image';
+import { buildImage, withRuntimeImage } from './vm/image';
 import { VM_CACHE } from './vm/project';
 
 const VARIANTS: Readonly<Record<string, readonly string[]>> = {
@@ -29,7 +26,6 @@ const IN_CPIO = 'Node in the cpio (--pack-runtime cpio)';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
 const ours = buildImage('bench-runtime');
-const packed = readFileSync(ours).subarray(imageSegments(ours)[1]!.offset);
 const node = currentAssets().runtimeBinary('node', (line) => process.stderr.write(`${line}\n`));
 const images: Record<string, { image: string; packSeconds: number | null }> = { [IN_CPIO]: { image: buildImage('bench-runtime-cpio', ['--pack-runtime', 'cpio']), packSeconds: null } };
 for (const [name, compression] of Object.entries(VARIANTS)) {
@@ -37,8 +33,7 @@ for (const [name, compression] of Object.entries(VARIANTS)) {
   const started = performance.now();
   squashRuntime(node, 'node', squashfs, compression);
   const packSeconds = (performance.now() - started) / 1000;
-  const image = join(VM_CACHE, `bench-runtime-${Object.keys(images).length}.img`);
-  writeFileSync(image, Buffer.concat([...writeCpio([{ kind: 'file', path: RUNTIME_IMAGE, mode: 0o644, data: readFileSync(squashfs) }], 0), packed]));
+  const image = withRuntimeImage(ours, readFileSync(squashfs), join(VM_CACHE, `bench-runtime-${Object.keys(images).length}.img`));
   images[name] = { image, packSeconds };
 }
 const disk = benchDisk();

@@ -1,6 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeCpio } from '../../builder/cpio';
+import { imageSegments } from '../../builder/inspect';
+import { RUNTIME_IMAGE } from '../../src/image-layout';
 import { testKernel } from './kernel';
 import { PROJECT_DIR, VM_CACHE } from './project';
 
@@ -12,5 +15,17 @@ export function buildImage(name: string, extraArgs: readonly string[] = []): str
   execFileSync(process.execPath, [join(PROJECT_DIR, 'bin', 'cowboot.mjs'), 'build', '-o', output, '--kmoddir', kernel.kmoddir, ...extraArgs], {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+  return output;
+}
+
+/**
+ * Writes `output`: `image` (a --pack-runtime squashfs build) with its first,
+ * uncompressed segment, the runtime's image, replaced by one holding `squashfs`.
+ */
+export function withRuntimeImage(image: string, squashfs: Uint8Array, output: string): string {
+  const [stored, packed] = imageSegments(image);
+  if (stored?.format !== 'none' || packed === undefined) throw new Error(`${image} should start with its uncompressed runtime segment, then the rest`);
+  const segment = writeCpio([{ kind: 'file', path: RUNTIME_IMAGE, mode: 0o644, data: squashfs }], 0);
+  writeFileSync(output, Buffer.concat([...segment, readFileSync(image).subarray(packed.offset)]));
   return output;
 }

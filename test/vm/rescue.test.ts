@@ -2,16 +2,13 @@
 // answer what the test types) or, with rd.shell=0, bring the VM down by
 // itself; never in a kernel panic.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { writeCpio } from '../../builder/cpio';
-import { imageSegments } from '../../builder/inspect';
-import { RUNTIME_IMAGE } from '../../src/image-layout';
 import { makeGuestDisk, REPORTING_INIT } from '../../scripts/vm/guest';
-import { buildImage } from '../../scripts/vm/image';
+import { buildImage, withRuntimeImage } from '../../scripts/vm/image';
 import { VM_CACHE } from '../../scripts/vm/project';
 import { type Booted, bootMedium } from './harness';
 
@@ -110,12 +107,7 @@ test('rd.shell=0: no shell; the VM reboots by itself after panic= seconds', asyn
 // The image with its runtime's squashfs replaced by random bytes: the first
 // step (a shell script) finds it cannot mount it, before there is any Node.
 function damagedRuntimeImage(): string {
-  const [stored, packed] = imageSegments(image);
-  assert.is(stored?.format, 'none', 'the image should start with its uncompressed runtime segment');
-  const damaged = join(VM_CACHE, 'damaged-runtime.img');
-  const garbage = Buffer.concat(writeCpio([{ kind: 'file', path: RUNTIME_IMAGE, mode: 0o644, data: randomBytes(4 << 20) }], 0));
-  writeFileSync(damaged, Buffer.concat([garbage, readFileSync(image).subarray(packed!.offset)]));
-  return damaged;
+  return withRuntimeImage(image, randomBytes(4 << 20), join(VM_CACHE, 'damaged-runtime.img'));
 }
 
 test('damaged runtime image: the first step names it, its shell answers, exit tries again', async () => {
