@@ -5,7 +5,7 @@
 // Plain Node (no npm packages): it runs before `npm ci`.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -46,6 +46,30 @@ function run(cmd, args, options = {}) {
   say(`${cmd} ${args.join(' ')}`);
   const result = spawnSync(cmd, args, { stdio: 'inherit', ...options });
   if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (status ${result.status ?? result.signal})`);
+}
+
+// A run from nothing leaves about 6 GiB under .cache (the kernel, the Debian
+// roots, the VM disks and images), and apt and the builds need room on the
+// way. A full disk would otherwise show as tar or mke2fs failing mid-run.
+const FIRST_RUN_BYTES = 8 * 2 ** 30;
+
+function allocatedBytes(path) {
+  const stat = lstatSync(path, { throwIfNoEntry: false });
+  if (!stat) return 0;
+  if (!stat.isDirectory()) return stat.blocks * 512;
+  return readdirSync(path).reduce((sum, name) => sum + allocatedBytes(join(path, name)), stat.blocks * 512);
+}
+
+function checkFreeSpace() {
+  const gib = (bytes) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+  const need = FIRST_RUN_BYTES - allocatedBytes(join(projectDir, '.cache'));
+  const { bavail, bsize } = statfsSync(projectDir);
+  const free = bavail * bsize;
+  if (free >= need) return;
+  throw new Error(
+    `only ${gib(free)} free on the disk that holds ${projectDir}, and this run needs about ${gib(need)} more under .cache ` +
+      `(${gib(FIRST_RUN_BYTES)} from nothing); free some space, or clone the project onto a larger disk`,
+  );
 }
 
 function installDebianPackages() {
@@ -142,6 +166,7 @@ function fetchSecondKernel() {
 }
 
 try {
+  checkFreeSpace();
   installDebianPackages();
   installNpmPackages();
   fetchKernel();
