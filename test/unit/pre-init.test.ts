@@ -15,7 +15,7 @@ function syntaxChecked(script: string): string {
 
 test('runtime image: mounts /proc, /dev, loads its modules in order, mounts the image, then becomes the runtime', () => {
   const script = syntaxChecked(preInitScript({ runtime: '/usr/bin/node', runtimeImage: { modules: [LOOP, SQUASHFS] }, config: DEFAULT_CONFIG }));
-  const steps = ['mount -t proc', 'mount -t devtmpfs', `insmod '${LOOP.path}'`, `insmod '${SQUASHFS.path}'`, 'mount -t squashfs -o ro,loop /lib/cowboot/runtime.squashfs /usr/lib/cowboot/runtime', '[ -x /usr/bin/node ]', 'until start; do rescue; done', 'unset PATH PWD OLDPWD SHLVL', 'exec /usr/bin/node /lib/cowboot/init.js "$@"'];
+  const steps = ['mount -t proc', 'mount -t devtmpfs', `insmod '${LOOP.path}'`, `insmod '${SQUASHFS.path}'`, 'mount -t squashfs -o ro,loop /lib/cowboot/runtime.squashfs /usr/lib/cowboot/runtime', '[ -x /usr/bin/node ]', '/usr/bin/node --version >/dev/null ||', 'until start; do rescue; done', 'unset PATH PWD OLDPWD SHLVL', 'exec /usr/bin/node /lib/cowboot/init.js "$@"'];
   const at = steps.map((step) => script.indexOf(step));
   assert.ok(at.every((i) => i > 0), `missing: ${steps.filter((_, i) => at[i] === -1).join(' | ')}`);
   assert.equal([...at].sort((a, b) => a - b), at, 'the steps are out of order');

@@ -2,12 +2,14 @@
 // answer what the test types) or, with rd.shell=0, bring the VM down by
 // itself; never in a kernel panic.
 
-import { writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { makeGuestDisk, REPORTING_INIT } from '../../scripts/vm/guest';
+import { SQUASHFS_COMPRESSIONS, squashRuntime } from '../../builder/runtime-image';
+import { currentAssets } from '../../cli/assets';
 import { buildImage, withRuntimeImage } from '../../scripts/vm/image';
 import { VM_CACHE } from '../../scripts/vm/project';
 import { type Booted, bootMedium } from './harness';
@@ -140,6 +142,35 @@ test('damaged runtime image with rd.shell=0: no shell; the VM reboots by itself'
   assert.match(booted.console, /rd.shell=0 or a rescue password allows no shell; reboot in 2 s/);
   assert.not.match(booted.console, /cowboot rescue shell/);
   assert.match(booted.console, /reboot: Restarting system/);
+});
+
+// A runtime image that mounts, holding a Node cut short as an interrupted
+// copy leaves it: the exec would take PID 1 down with a panic.
+function truncatedRuntimeImage(): string {
+  const node = currentAssets().runtimeBinary('node', () => {});
+  const truncated = join(VM_CACHE, 'truncated-node');
+  writeFileSync(truncated, readFileSync(node).subarray(0, 8 << 20), { mode: 0o755 });
+  const squashfs = join(VM_CACHE, 'truncated-node.squashfs');
+  squashRuntime(truncated, 'node', squashfs, SQUASHFS_COMPRESSIONS.zstd.mksquashfs);
+  return withRuntimeImage(image, readFileSync(squashfs), join(VM_CACHE, 'truncated-runtime.img'));
+}
+
+test('runtime that dies as it starts: checked before the exec, a shell instead of a panic', async () => {
+  const booted = await bootMedium({
+    name: 'rescue-runtime-truncated',
+    image: truncatedRuntimeImage(),
+    medium: { disks: [disk] },
+    append: 'root=/dev/vda',
+    finishes: false,
+    dialogue: [
+      { waitFor: /before the runtime[\s\S]*?# /, send: 'echo ANSWER-$((6*7))\n' },
+      { waitFor: /ANSWER-42[\s\S]*?# /, send: 'poweroff -f\n' },
+    ],
+    timeoutMs: 150_000,
+  });
+  assertRescued(booted);
+  assert.match(booted.console, /cowboot: the runtime \/usr\/bin\/node does not start: its --version ended with status \d+ \(it may be damaged: rebuild the image\); the runtime cannot start/);
+  assert.not.match(booted.console, /Kernel panic/);
 });
 
 test.run();
