@@ -26,8 +26,8 @@ const PROMPT = /cowboot rescue shell[\s\S]*?# /;
 const ANSWER = { waitFor: PROMPT, send: 'echo ANSWER-$((6*7))\n' };
 const POWEROFF = { waitFor: /ANSWER-42[\s\S]*?# /, send: 'poweroff -f\n' };
 
-function rescueBoot(name: string, append: string, drive = disk): Promise<Booted> {
-  return bootMedium({ name, image, medium: { disks: [drive] }, append, finishes: false, dialogue: [ANSWER, POWEROFF], timeoutMs: 150_000 });
+function rescueBoot(name: string, append: string, { drive = disk, initrd = image } = {}): Promise<Booted> {
+  return bootMedium({ name, image: initrd, medium: { disks: [drive] }, append, finishes: false, dialogue: [ANSWER, POWEROFF], timeoutMs: 150_000 });
 }
 
 function assertRescued({ result }: Booted): void {
@@ -76,7 +76,7 @@ test('unknown overlay=: names the valid values, before anything is mounted', asy
 test('corrupt medium: no known filesystem, what the kernel can mount', async () => {
   const corrupt = join(VM_CACHE, 'corrupt.img');
   writeFileSync(corrupt, randomBytes(8 << 20));
-  const booted = await rescueBoot('rescue-corrupt', 'root=/dev/vda', corrupt);
+  const booted = await rescueBoot('rescue-corrupt', 'root=/dev/vda', { drive: corrupt });
   assertRescued(booted);
   assert.match(booted.console, /no known filesystem on \/dev\/vda/);
   assert.match(booted.console, /hint: the kernel can mount: \S+/);
@@ -156,19 +156,9 @@ function truncatedRuntimeImage(): string {
 }
 
 test('runtime that dies as it starts: checked before the exec, a shell instead of a panic', async () => {
-  const booted = await bootMedium({
-    name: 'rescue-runtime-truncated',
-    image: truncatedRuntimeImage(),
-    medium: { disks: [disk] },
-    append: 'root=/dev/vda',
-    finishes: false,
-    dialogue: [
-      { waitFor: /before the runtime[\s\S]*?# /, send: 'echo ANSWER-$((6*7))\n' },
-      { waitFor: /ANSWER-42[\s\S]*?# /, send: 'poweroff -f\n' },
-    ],
-    timeoutMs: 150_000,
-  });
+  const booted = await rescueBoot('rescue-runtime-truncated', 'root=/dev/vda', { initrd: truncatedRuntimeImage() });
   assertRescued(booted);
+  assert.match(booted.console, /cowboot rescue shell \(before the runtime\)/);
   assert.match(booted.console, /cowboot: the runtime \/usr\/bin\/node does not start: its --version ended with status \d+ \(it may be damaged: rebuild the image\); the runtime cannot start/);
   assert.not.match(booted.console, /Kernel panic/);
 });
