@@ -12,7 +12,6 @@ export interface HostTool {
 
 export const TOOLS = {
   busybox: { name: 'busybox', candidates: ['/usr/bin/busybox', '/bin/busybox'], debianPackage: 'busybox-static' },
-  unionfs: { name: 'unionfs', candidates: ['/usr/bin/unionfs', '/bin/unionfs'], debianPackage: 'unionfs-fuse' },
   dmsetup: { name: 'dmsetup', candidates: ['/usr/sbin/dmsetup', '/sbin/dmsetup'], debianPackage: 'dmsetup' },
   strip: { name: 'strip', candidates: ['/usr/bin/strip'], debianPackage: 'binutils' },
   ldd: { name: 'ldd', candidates: ['/usr/bin/ldd', '/bin/ldd'], debianPackage: 'libc-bin' },

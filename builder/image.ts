@@ -8,14 +8,16 @@ import { type Runtime, runtimePath } from './bundle';
 import { type CpioEntry, normalizePath } from './cpio';
 import { BuildError, findTool, requireStaticBusybox, sharedLibraries, TOOLS } from './host';
 import { configFromText, mergeConfig } from '../src/config';
-import { API_MOUNTS, IMAGE_CONFIG, INIT, INIT_BUNDLE, KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUN_BY_PATH, RUNTIME_DIR, RUNTIME_IMAGE, SHUTDOWN_TOOLS, type ShutdownTools, TOOL_DIRS } from '../src/image-layout';
+import { API_MOUNTS, IMAGE_CONFIG, IMAGE_UNIONS, INIT, INIT_BUNDLE, KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUN_BY_PATH, RUNTIME_DIR, RUNTIME_IMAGE, SHUTDOWN_TOOLS, type ShutdownTools, TOOL_DIRS } from '../src/image-layout';
 import { matchModaliases, parseAliasRules } from '../src/kmod/alias';
 import { type ModuleDb, moduleName, parseModuleDb } from '../src/kmod/loader';
 import { readModaliases, type SysfsReader } from '../src/kmod/modaliases';
-import { UNION_MODULES } from '../src/mounts';
+import { type OverlayKind, UNION_KINDS, UNION_MODULES } from '../src/mounts';
+import { carriedText } from '../src/mounts/carried';
 import { filterMetadata, selectModules } from './kmod';
 import { type PreInitFacts, preInitScript } from './pre-init';
 import { SQUASHFS_COMPRESSIONS, type SquashfsCompression } from './runtime-image';
+import { hostCarriedKinds, imageUnions, programOnHost } from './unions';
 
 export type Part = 'init' | 'runtime' | 'tools' | 'modules' | 'base' | 'added';
 
@@ -271,21 +273,31 @@ function shutdownTools(dmsetup: string): PartEntry {
   return { part: 'base', entry: { kind: 'file', path: SHUTDOWN_TOOLS, mode: 0o644, data: Buffer.from(`${JSON.stringify(tools)}\n`) } };
 }
 
-export function collectImage(inputs: ImageInputs): PartEntry[] {
+/** The programs of the kinds this image carries, where they are on this machine. */
+function kindPrograms(kinds: readonly OverlayKind[]): { path: string; source: string }[] {
+  return kinds.flatMap((kind) => {
+    const program = UNION_KINDS[kind].program;
+    const source = program && programOnHost(program);
+    return program && source ? [{ path: program.path, source }] : [];
+  });
+}
+
+export function collectImage(request: ImageInputs): PartEntry[] {
   const libs = new Set<string>();
   const dmsetup = findTool(TOOLS.dmsetup);
+  const unions = imageUnions(request.configJson, hostCarriedKinds());
+  const inputs: ImageInputs = { ...request, configJson: unions.configJson };
   const kernelModules = moduleDb(inputs.kmoddir);
+  inputs.progress(unions.summary);
   inputs.progress('collecting files');
   const parts: PartEntry[] = [
     ...base(),
     ...skel(inputs.skelDir),
     { part: 'base', entry: { kind: 'file', path: IMAGE_CONFIG, mode: 0o644, data: Buffer.from(inputs.configJson) } },
+    { part: 'base', entry: { kind: 'file', path: IMAGE_UNIONS, mode: 0o644, data: Buffer.from(carriedText(unions.kinds)) } },
     ...runtimeEntries(inputs, kernelModules.db, libs),
     ...busybox(),
-    ...withLibraries('tools', [
-      { path: 'usr/bin/unionfs', source: findTool(TOOLS.unionfs) },
-      { path: 'usr/sbin/dmsetup', source: dmsetup },
-    ], libs),
+    ...withLibraries('tools', [...kindPrograms(unions.kinds), { path: 'usr/sbin/dmsetup', source: dmsetup }], libs),
     shutdownTools(dmsetup),
     ...modules(inputs, kernelModules),
     ...inputs.extraFiles.map(({ source, dest }): PartEntry => {

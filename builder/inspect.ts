@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { archiveLength, entryKind, readCpio, type ReadEntry } from './cpio';
 import { type Compression, COMPRESSIONS, detectFormat, FORMATS } from './formats';
 import { BuildError, findTool } from './host';
+import { IMAGE_UNIONS } from '../src/image-layout';
+import { parseCarried } from '../src/mounts/carried';
 
 const hex = (bytes: readonly number[]) => bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ');
 
@@ -94,6 +96,13 @@ export function listing(entries: readonly ReadEntry[]): string {
       return `${kind.padEnd(7)} ${mode} /${e.path}${detail}\n`;
     })
     .join('');
+}
+
+/** The last line of a listing: the overlay= kinds the image carries, from its IMAGE_UNIONS. */
+export function unionsLine(entries: readonly ReadEntry[]): string {
+  const file = entries.find((e) => `/${e.path}` === IMAGE_UNIONS);
+  const kinds = file ? parseCarried(Buffer.from(file.data).toString()) : null;
+  return `union kinds: ${kinds ? kinds.join(', ') : `unknown (no readable ${IMAGE_UNIONS})`}\n`;
 }
 
 export function fileContent(entries: readonly ReadEntry[], path: string): Uint8Array {

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bundleInit } from '../builder/bundle';
 import { BuildError } from '../builder/host';
-import { fileContent, listing, readImage } from '../builder/inspect';
+import { fileContent, listing, readImage, unionsLine } from '../builder/inspect';
+import { hostCarriedKinds, imaginedConfig } from '../builder/unions';
 import { writeVerity } from '../builder/verity';
 import { OVERLAY_KINDS } from '../src/mounts';
 import { hashPassword } from '../src/password';
@@ -51,7 +52,10 @@ const COMMANDS: Record<string, Command> = {
   list: {
     usage: 'cowboot list IMAGE',
     about: 'list what an image holds',
-    run: async (args) => listing(readImage(positionals(args, ['IMAGE'], COMMANDS.list!.usage)[0]!)),
+    run: async (args) => {
+      const entries = readImage(positionals(args, ['IMAGE'], COMMANDS.list!.usage)[0]!);
+      return listing(entries) + unionsLine(entries);
+    },
   },
   cat: {
     usage: 'cowboot cat IMAGE PATH',
@@ -75,7 +79,8 @@ const COMMANDS: Record<string, Command> = {
           throw new CommandError(`--config ${values.config}: ${(error as Error).message}`);
         }
       }
-      const result = await plan(values.cmdline, config);
+      const unions = hostCarriedKinds();
+      const result = await plan(values.cmdline, imaginedConfig(config, unions), unions);
       if (!result.ok) process.exitCode = 1;
       return result.text;
     },

@@ -2,6 +2,7 @@
 // HostFacts: each returns the problems, each a whole message.
 
 import { configFromJson, type ConfigProblem, normalizeConfigText } from '../../src/config';
+import { whyNotCarried } from '../../src/mounts/carried';
 import type { HostFacts, RootFacts } from './facts';
 import { MODULES_DEP, modulesDir } from '../../src/image-layout';
 import { BOOT_DIR, manualEntries } from './layout';
@@ -25,8 +26,11 @@ export function chosenConfig(options: InstallOptions): Record<string, string> {
 
 const asOption = (p: ConfigProblem) => `--${p.param} ${p.value} is not valid: expected ${p.expected}`;
 
-export function optionProblems(options: InstallOptions): string[] {
-  return configFromJson(chosenConfig(options), 'options').problems.map(asOption);
+/** The options as the config file takes them, and --overlay among the kinds the images built here would carry. */
+export function optionProblems(options: InstallOptions, unions: HostFacts['unions']): string[] {
+  const { values, problems } = configFromJson(chosenConfig(options), 'options');
+  const why = values.overlay === undefined ? null : whyNotCarried(values.overlay, unions, 'build machine');
+  return [...problems.map(asOption), ...(why === null ? [] : [`--overlay ${options.overlay} cannot be: ${why}`])];
 }
 
 /** The config file install writes: normalized as the builder packs it. */
@@ -59,7 +63,7 @@ export function freezableRoot(root: RootFacts): { uuid: string } | { problem: st
 }
 
 export function installProblems(facts: HostFacts, options: InstallOptions): string[] {
-  const problems = optionProblems(options);
+  const problems = optionProblems(options, facts.unions);
   if (facts.uid !== 0 && !options.dryRun) problems.push('cowboot install must run as root: it writes /boot, /etc and /usr/local (try sudo, or --dry-run to see what it would do)');
   if (!facts.hasBoot) problems.push('/boot does not exist: cowboot keeps its images beside the kernels there');
   else if (facts.kernels.length === 0) problems.push('no kernel to build for: no /boot/vmlinuz-VER with its /lib/modules/VER/modules.dep');

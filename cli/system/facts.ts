@@ -2,6 +2,8 @@
 // data: read once by host.ts, judged by the pure functions of checks.ts and
 // status.ts, so that each error has a unit test.
 
+import type { OverlayKind } from '../../src/mounts';
+
 /** The filesystem mounted at /. */
 export type RootFacts =
   /** Booted by cowboot: its union is the root (LOG_FILE exists). */
@@ -27,4 +29,6 @@ export interface HostFacts {
   readonly grub: GrubFacts | null;
   /** Debian packages the builder needs that are not installed. */
   readonly missingPackages: readonly string[];
+  /** The overlay= kinds the images built here carry (unionfs only with unionfs-fuse). */
+  readonly unions: readonly OverlayKind[];
 }

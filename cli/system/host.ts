@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 import { findTool, isStaticElf, TOOLS } from '../../builder/host';
+import { hostCarriedKinds } from '../../builder/unions';
 import { MODULES_DEP, modulesDir } from '../../src/image-layout';
 import { DETECT_BYTES, identifyFs } from '../../src/fs-detect';
 import { DM_NAME, LOG_FILE } from '../../src/paths';
@@ -96,7 +97,7 @@ function readGrub(): GrubFacts | null {
 
 function missingPackages(): string[] {
   const missing: string[] = [];
-  for (const tool of [TOOLS.busybox, TOOLS.unionfs, TOOLS.dmsetup, TOOLS.zstd, TOOLS.ldd, TOOLS.libatomic]) {
+  for (const tool of [TOOLS.busybox, TOOLS.dmsetup, TOOLS.zstd, TOOLS.ldd, TOOLS.libatomic]) {
     try {
       const path = findTool(tool);
       if (tool === TOOLS.busybox && !isStaticElf(readFileSync(path))) missing.push(tool.debianPackage);
@@ -115,5 +116,6 @@ export function readHost(): HostFacts {
     root: readRoot(),
     grub: readGrub(),
     missingPackages: missingPackages(),
+    unions: hostCarriedKinds(),
   };
 }

@@ -89,9 +89,10 @@ export async function install(facts: HostFacts, assets: Assets, options: Install
     changes.push({ kind: 'run', argv: facts.grub!.update });
   }
   const entry = `"…, with Linux VER, ${ENTRY_SUFFIX}" for ${facts.kernels.join(', ')}, booting: ${cmdline}`;
-  if (options.dryRun) return `cowboot install would:\n${changes.map((c) => `  ${describeChange(c)}`).join('\n')}\nGRUB entries: ${entry}\n`;
+  const kinds = `union kinds in the images: ${facts.unions.join(', ')}`;
+  if (options.dryRun) return `cowboot install would:\n${changes.map((c) => `  ${describeChange(c)}`).join('\n')}\nGRUB entries: ${entry}\n${kinds}\n`;
   await applyChanges(changes, progress);
-  return `installed. GRUB entries: ${entry}\n${options.makeDefault ? 'The frozen entry is the default.' : 'Choose the frozen entry in the GRUB menu; the normal entries stay the default.'}\n`;
+  return `installed. GRUB entries: ${entry}\n${kinds}\n${options.makeDefault ? 'The frozen entry is the default.' : 'Choose the frozen entry in the GRUB menu; the normal entries stay the default.'}\n`;
 }
 
 function walk(dir: string): string[] {

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readImage } from '../../builder/inspect';
-import { IMAGE_CONFIG, INIT_BUNDLE, KERNEL_STAMP, MODULES_DEP, modulesDir, RUNTIME_IMAGE } from '../../src/image-layout';
+import { IMAGE_CONFIG, IMAGE_UNIONS, INIT_BUNDLE, KERNEL_STAMP, MODULES_DEP, modulesDir, RUNTIME_IMAGE } from '../../src/image-layout';
+import { parseCarried } from '../../src/mounts/carried';
 import { COW_DIR, DM_NAME, MOUNTS_DIR } from '../../src/paths';
 import { formatMiB as mib } from '../../src/size';
 import { INSTALLED_MARKER, RUNTIME_IMAGE_FILE } from '../assets';
@@ -24,6 +25,8 @@ export interface ImageFacts {
   readonly config: string | null;
   /** The runtime's squashfs image, as a digest. */
   readonly node: string | null;
+  /** The overlay= kinds it carries, as its IMAGE_UNIONS file lists them. */
+  readonly unions: string | null;
   readonly mtimeMs: number;
 }
 
@@ -91,7 +94,15 @@ function readImageFacts(path: string): ImageFacts | null | 'unreadable' {
     // The installed copy builds with the runtime as a squashfs image (image.ts), the bundle beside it.
     const node = file(RUNTIME_IMAGE);
     const init = file(INIT_BUNDLE);
-    return { kernel: text(KERNEL_STAMP), init: init && sha(init), config: text(IMAGE_CONFIG), node: node && sha(node), mtimeMs: statSync(path).mtimeMs };
+    const unions = text(IMAGE_UNIONS);
+    return {
+      kernel: text(KERNEL_STAMP),
+      init: init && sha(init),
+      config: text(IMAGE_CONFIG),
+      node: node && sha(node),
+      unions: unions && (parseCarried(unions)?.join(', ') ?? unions),
+      mtimeMs: statSync(path).mtimeMs,
+    };
   } catch {
     return 'unreadable';
   }
@@ -130,8 +141,10 @@ export function status(facts: HostFacts): string {
     const wanted: Wanted = { init: sha(readFileSync(join(LIB_DIR, 'init.js'))), config, node: sha(readFileSync(join(LIB_DIR, RUNTIME_IMAGE_FILE))) };
     for (const kernel of facts.kernels) {
       const modules = `${modulesDir(kernel)}/${MODULES_DEP}`;
-      const state = imageState(kernel, readImageFacts(imagePath(kernel)), wanted, existsSync(modules) ? statSync(modules).mtimeMs : 0);
-      lines.push(`  ${kernel}: ${state.current ? `current (${imagePath(kernel)})` : `${state.why}; run: cowboot update ${kernel}`}`);
+      const image = readImageFacts(imagePath(kernel));
+      const state = imageState(kernel, image, wanted, existsSync(modules) ? statSync(modules).mtimeMs : 0);
+      const unions = image !== null && image !== 'unreadable' && image.unions !== null ? `; union kinds: ${image.unions}` : '';
+      lines.push(`  ${kernel}: ${state.current ? `current (${imagePath(kernel)})` : `${state.why}; run: cowboot update ${kernel}`}${unions}`);
     }
     for (const path of cowbootImages()) {
       if (!facts.kernels.includes(kernelOfImage(path.slice(BOOT_DIR.length + 1))!)) lines.push(`  ${path}: its kernel is gone; cowboot update removes it`);

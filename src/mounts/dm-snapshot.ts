@@ -40,6 +40,7 @@ export const dm: UnionKind = {
   modules: ['dm_snapshot', 'loop'],
   onDemand: ['brd'],
   rootUse: () => 'read-only device',
+  program: null,
   persists: 'store',
   // A snapshot makes a block device writable; these formats stay read-only whatever the device allows.
   refuses: {

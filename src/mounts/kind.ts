@@ -9,6 +9,19 @@ import type { KeptForm } from '../persist/open';
  */
 type RootUse = 'read-only folder' | 'read-only device' | 'writable device';
 
+/**
+ * A program of the build machine's that a kind runs from the image, and
+ * that not every release packages: an image built without it carries no
+ * such kind, and /init refuses it by name.
+ */
+export interface KindProgram {
+  /** Where the image holds it, and the build machine has it. */
+  readonly path: string;
+  readonly debianPackage: string;
+  /** Why a build machine may lack it, for the messages. */
+  readonly unpackaged: string;
+}
+
 /** One overlay= kind: everything the stages, the builder and plan mode need to know of it. */
 export interface UnionKind {
   /** Loaded in the background while the root is looked for. */
@@ -16,6 +29,8 @@ export interface UnionKind {
   /** Loaded later, where they are used, with parameters (brd and its size); the image must carry them too. */
   readonly onDemand: readonly string[];
   rootUse(config: Config): RootUse;
+  /** The program the kind runs that the image may be built without; null: every image carries what the kind needs. */
+  readonly program: KindProgram | null;
   /** Filesystems this kind cannot make writable; the root stage stops on them with this reason. */
   readonly refuses: { readonly formats: readonly string[]; readonly why: string; readonly hint: string } | null;
   /** How persist= keeps this kind's changes; null: it makes none. */

@@ -18,6 +18,7 @@ export const none: UnionKind = {
   modules: [],
   onDemand: [],
   rootUse: (config) => (config.rw ? 'writable device' : 'read-only folder'),
+  program: null,
   persists: null,
   refuses: null,
   async makeCow(ctx) {

@@ -19,6 +19,7 @@ export const overlayfs: UnionKind = {
   modules: ['overlay'],
   onDemand: [],
   rootUse: () => 'read-only folder',
+  program: null,
   persists: 'folders',
   refuses: null,
   makeCow: cowFolders,

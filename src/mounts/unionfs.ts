@@ -82,6 +82,7 @@ export const unionfs: UnionKind = {
   modules: ['fuse'],
   onDemand: [],
   rootUse: () => 'read-only folder',
+  program: { path: '/usr/bin/unionfs', debianPackage: 'unionfs-fuse', unpackaged: 'Debian 13 and later have no package for it' },
   persists: 'folders',
   refuses: null,
   makeCow: cowFolders,

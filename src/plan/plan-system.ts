@@ -6,8 +6,10 @@
 import { createHash } from 'node:crypto';
 import { parseRootSpec, type RootSpec } from '../blkid/root-spec';
 import { lastParam, parseCmdline } from '../cmdline';
-import { IMAGE_CONFIG, SHUTDOWN_TOOLS, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUNTIME_DIR, RUNTIME_IMAGE } from '../image-layout';
+import { IMAGE_CONFIG, IMAGE_UNIONS, SHUTDOWN_TOOLS, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUNTIME_DIR, RUNTIME_IMAGE } from '../image-layout';
 import { commandOf } from '../mount-op';
+import { OVERLAY_KINDS, type OverlayKind } from '../mounts';
+import { carriedText } from '../mounts/carried';
 import { ISO_SCAN_DIR, MEDIUM_DIR, PERSIST_HOST_DIR } from '../paths';
 import { parsePersistSpec } from '../persist/spec';
 import { writeSuperblock } from '../storage/verity-format';
@@ -127,17 +129,19 @@ function imaginePersistence(text: string | null, store: boolean, initial: Record
   assumptions.push(spec.file === null ? `${text} is /dev/${name}, holding ${holds}` : `${text}: /dev/${name} holds vfat with ${spec.file} on it, which holds ${holds}`);
 }
 
-export function planSystem(cmdline: string, imageConfig: string | null): System & PlanMachine {
+export function planSystem(cmdline: string, imageConfig: string | null, unions: readonly OverlayKind[]): System & PlanMachine {
   // The boot's own parser, so the imagined machine follows the same value a boot would (the last).
   const parsed = parseCmdline(cmdline);
   const paramOf = (key: string) => lastParam(parsed, key)?.value ?? null;
   const commands: { stage: string; command: string }[] = [];
   const assumptions = [`${PLAN_RAM_KIB / 1024 / 1024}G of RAM`, `the running kernel is the one the image was built for (${PLAN_KERNEL})`];
+  if (unions.length < OVERLAY_KINDS.length) assumptions.push(`the image carries the union kinds ${unions.join(', ')}`);
   let clock = 0;
 
   const initial: Record<string, string | Uint8Array | MemoryNode> = {
     '/proc/cmdline': `${cmdline}\n`,
     ...(imageConfig !== null ? { [IMAGE_CONFIG]: imageConfig } : {}),
+    [IMAGE_UNIONS]: carriedText(unions),
     '/proc/sys/kernel/printk': '4 4 1 7\n',
     '/proc/sys/kernel/printk_devkmsg': 'ratelimit\n',
     '/proc/sys/kernel/osrelease': `${PLAN_KERNEL}\n`,

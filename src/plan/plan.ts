@@ -5,6 +5,7 @@
 import { createContext } from '../boot';
 import { parseCmdline } from '../cmdline';
 import { type Failure, describeFailure, runStages } from '../machine';
+import { OVERLAY_KINDS, type OverlayKind } from '../mounts';
 import { BOOT_STAGES } from '../stages';
 import { planSystem } from './plan-system';
 
@@ -19,8 +20,9 @@ interface PlanResult {
   readonly text: string;
 }
 
-export async function plan(cmdline: string, imageConfig: string | null): Promise<PlanResult> {
-  const sys = planSystem(cmdline, imageConfig);
+/** `unions`: the kinds the image carries; `cowboot plan` gives those of an image built on this machine. */
+export async function plan(cmdline: string, imageConfig: string | null, unions: readonly OverlayKind[] = OVERLAY_KINDS): Promise<PlanResult> {
+  const sys = planSystem(cmdline, imageConfig, unions);
   const ctx = createContext(sys, parseCmdline(cmdline).initArgs, {});
   ctx.events.on((event) => {
     if (event.kind === 'stage-start') sys.stage = event.stage;

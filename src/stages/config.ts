@@ -2,8 +2,10 @@ import { parseCmdline } from '../cmdline';
 import { type Config, type ConfigProblem, configFromCmdline, configFromText, describeProblem, initArgsWithoutOurFlags, mergeConfig } from '../config';
 import type { Context, Stage } from '../context';
 import { BootError } from '../errors';
-import { IMAGE_CONFIG } from '../image-layout';
+import { IMAGE_CONFIG, IMAGE_UNIONS } from '../image-layout';
 import { mountOnce } from '../mount';
+import { OVERLAY_KINDS, type OverlayKind } from '../mounts';
+import { parseCarried, whyNotCarried } from '../mounts/carried';
 import { EARLY_MOUNTS } from './early-mounts';
 
 // The kernel rate-limits /dev/kmsg writers to a burst of 10 lines; a boot log
@@ -18,6 +20,25 @@ function readImageConfig(ctx: Context): { values: Partial<Config>; problems: Con
     return { values: {}, problems: [] };
   }
   return configFromText(text, IMAGE_CONFIG);
+}
+
+// An image without the file (the unit tests' machines) carries every kind.
+function carriedKinds(ctx: Context): readonly OverlayKind[] {
+  let text: string;
+  try {
+    text = ctx.sys.readText(IMAGE_UNIONS);
+  } catch {
+    return OVERLAY_KINDS;
+  }
+  const kinds = parseCarried(text);
+  if (kinds === null) throw new BootError(`${IMAGE_UNIONS} is not a list of overlay= kinds: ${text.trim()}`, { hint: 'the image is damaged: build it again' });
+  return kinds;
+}
+
+/** overlay= naming a kind this image was built without is invalid like any other value, with the reason. */
+function uncarriedProblem(overlay: OverlayKind, carried: readonly OverlayKind[], source: string): ConfigProblem | null {
+  const why = whyNotCarried(overlay, carried, 'image');
+  return why === null ? null : { source, param: 'overlay', value: overlay, expected: `one of ${carried.join(', ')}: ${why}` };
 }
 
 function kernelConsoleLoglevel(ctx: Context): number {
@@ -48,11 +69,13 @@ export const loadConfig: Stage<'config'> = {
     const image = readImageConfig(ctx);
     const cmdlineText = ctx.sys.readText('/proc/cmdline').trim();
     const cmdline = configFromCmdline(parseCmdline(cmdlineText));
-    const problems = [...image.problems, ...cmdline.problems];
     // The valid values count even when others are wrong: rd.shell=0 beside a
     // typo must still keep the shell closed.
     ctx.config = mergeConfig(image.values, cmdline.values);
     ctx.log.setConsolePolicy({ quiet: ctx.config.quiet, debug: ctx.config.debug, kernelEchoBelow: kernelConsoleLoglevel(ctx) });
+    const overlaySource = cmdline.values.overlay !== undefined ? 'command line' : image.values.overlay !== undefined ? IMAGE_CONFIG : 'the default';
+    const uncarried = uncarriedProblem(ctx.config.overlay, carriedKinds(ctx), overlaySource);
+    const problems = [...image.problems, ...cmdline.problems, ...(uncarried ? [uncarried] : [])];
     if (problems.length > 0) {
       throw new BootError(problems.map(describeProblem).join('\n'), { hint: `the kernel command line was: ${cmdlineText}` });
     }

@@ -22,6 +22,7 @@ const GOOD: HostFacts = {
   root: { kind: 'block', device: '/dev/vda1', fsType: 'ext4', uuid: UUID, assembled: null },
   grub: { update: ['/usr/sbin/update-grub'], defaultEntry: '0' },
   missingPackages: [],
+  unions: ['unionfs', 'dm', 'overlayfs', 'none'],
 };
 const OPTIONS: InstallOptions = { overlay: 'overlayfs', cowsize: undefined, mounts: undefined, makeDefault: false, dryRun: false, noBootloader: false };
 
@@ -65,6 +66,15 @@ test('missing packages are named with the apt-get command', () => {
   ]);
 });
 
+test('--overlay unionfs where this machine has no unionfs-fuse (Debian 13): refused with the reason and the kinds it has', () => {
+  const without = { unions: ['dm', 'overlayfs', 'none'] } as const;
+  assert.equal(problems(without, { overlay: 'unionfs' }), [
+    '--overlay unionfs cannot be: this machine has no unionfs-fuse (Debian 13 and later have no package for it), so the images it builds carry dm, overlayfs, none',
+  ]);
+  assert.equal(problems(without), []);
+  assert.equal(problems({}, { overlay: 'unionfs' }), []);
+});
+
 test('no GRUB: the error says --no-bootloader, and prints entries for GRUB and systemd-boot to add by hand', () => {
   const [message] = problems({ grub: null });
   assert.match(message!, 'no GRUB here (no /etc/grub.d with update-grub or grub-mkconfig): give --no-bootloader to install the images and the kernel hooks only, and add an entry by hand.');
@@ -106,7 +116,7 @@ test('the root mount is the last mount on / in mountinfo', () => {
 });
 
 const WANTED = { init: 'i', config: '{"overlay":"overlayfs"}', node: 'n' };
-const IMAGE: ImageFacts = { kernel: '6.1', init: 'i', config: WANTED.config, node: 'n', mtimeMs: 2000 };
+const IMAGE: ImageFacts = { kernel: '6.1', init: 'i', config: WANTED.config, node: 'n', unions: 'dm, overlayfs, none', mtimeMs: 2000 };
 
 test('an image is current only if it holds what would be packed now, and is newer than the modules', () => {
   assert.equal(imageState('6.1', IMAGE, WANTED, 1000), { current: true });
