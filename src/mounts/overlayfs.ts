@@ -7,6 +7,13 @@ import type { UnionKind } from './kind';
 import { perform } from '../mount';
 import type { MountOp } from '../mount-op';
 
+/**
+ * Filesystems overlayfs refuses as a lower layer ("filesystem on … not
+ * supported"): they compare names case-insensitively (d_hash and d_compare),
+ * which Linux 6.12's ovl_dentry_weird() rejects. An EFI system partition is vfat.
+ */
+export const REFUSED_LOWER: readonly string[] = ['vfat', 'msdos', 'exfat', 'hfsplus'];
+
 /** overlayfs's options; upper and work must be on one filesystem. */
 export function overlayOptions(lower: string, upper: string, work: string): string {
   return `lowerdir=${lower},upperdir=${upper},workdir=${work}`;

@@ -14,10 +14,10 @@ import { mountOnce } from '../mount';
 import { UNION_KINDS } from '../mounts';
 import { FSCK_ROOT, FSTAB, HANDOVER_DIR, MOUNTS_DIR } from '../paths';
 import { setReadOnly } from '../storage/block';
-import { identify, mountFilesystem, withJournalReplayed } from '../storage/filesystem';
+import { type Filesystem, identify, mountFilesystem, ramSnapshot, withJournalReplayed } from '../storage/filesystem';
 import { findDevice } from '../storage/find-device';
 import { loadModule } from '../kmod/services';
-import { overlayOptions } from '../mounts/overlayfs';
+import { overlayOptions, REFUSED_LOWER } from '../mounts/overlayfs';
 
 // The root has been found, so the disks are there; what is missing now
 // (a volume the booted system would assemble, an unplugged stick) stays so.
@@ -76,6 +76,7 @@ async function protect(ctx: Context, { services, folders }: Inputs, entry: Fstab
       ctx.log.info(`${entry.file}: ${device} (${fs.type}) mounted read-only (mounts=ro)`);
       return [commented('mounted read-only at boot (mounts=ro)', entry), fstabLine(fs.device, entry.file, fs.type, readOnly)];
     }
+    if (REFUSED_LOWER.includes(fs.type)) return await underSnapshot(ctx, services, fs, entry, target);
     const dir = `${MOUNTS_DIR}/${folderFor(entry.file, folders)}`;
     await mountFilesystem(ctx, fs, `${dir}/ro`, readOnly.join(','));
     ctx.sys.mkdirp(`${dir}/upper`);
@@ -92,6 +93,23 @@ async function protect(ctx: Context, { services, folders }: Inputs, entry: Fstab
     const options = ['ro', ...entry.options.filter((o) => o !== 'rw' && o !== 'defaults')];
     return [commented('could not be mounted at boot; left to the booted system, read-only', entry), fstabLine(entry.spec, entry.file, entry.type, options)];
   }
+}
+
+/**
+ * mounts=cow for a filesystem overlayfs takes no lower layer of (the ESP's
+ * vfat): the device under a snapshot whose changes go to RAM, mounted
+ * writable where the fstab puts it, with the fstab's options.
+ */
+async function underSnapshot(ctx: Context, services: Services, fs: Filesystem, entry: FstabEntry, target: string): Promise<string[]> {
+  const device = await ramSnapshot(ctx, services, fs, async () => MOUNTS_DIR, {
+    purpose: 'mount',
+    why: `the RAM snapshot of ${entry.file}`,
+    starting: null,
+    done: (snapshot, file) => `${entry.file}: ${fs.device} (${fs.type}) under a RAM snapshot, ${snapshot}, as overlayfs takes no ${fs.type} lower layer; changes in ${file}`,
+  });
+  const options = ['rw', ...kernelOptions(entry)];
+  await mountFilesystem(ctx, { ...fs, device }, target, options.join(','));
+  return [commented(`under a RAM snapshot (mounts=cow; overlayfs takes no ${fs.type})`, entry), fstabLine(device, entry.file, fs.type, options)];
 }
 
 async function rewrite(ctx: Context, inputs: Inputs, line: FstabLine): Promise<string[]> {

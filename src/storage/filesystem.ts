@@ -28,7 +28,7 @@ function kernelKnows(ctx: Context): string {
   return `the kernel can mount: ${kernelFilesystems(ctx).join(' ') || 'nothing yet'}`;
 }
 
-interface Filesystem {
+export interface Filesystem {
   readonly device: string;
   readonly type: string;
   /** What the superblock says, whatever the user gave. */
@@ -89,18 +89,43 @@ export async function replaySpace(ctx: Context): Promise<string> {
  */
 export async function withJournalReplayed(ctx: Context, services: Services, fs: Filesystem, space: () => Promise<string>): Promise<Filesystem> {
   if (!fs.needsRecovery) return fs;
+  const device = await ramSnapshot(ctx, services, fs, space, {
+    purpose: 'replay',
+    why: `replaying the journal of ${fs.device}`,
+    starting: `${fs.device} (${fs.type}) was not cleanly unmounted: its journal needs replaying; the replay goes into RAM, and ${fs.device} stays unchanged`,
+    done: (snapshot, file) => `${fs.device}: its journal is replayed into ${snapshot} (changes in ${file})`,
+  });
+  return { ...fs, device, needsRecovery: false };
+}
+
+interface SnapshotWords {
+  /** In its name, cowboot-PURPOSE-DEVICE, and its file's. */
+  readonly purpose: string;
+  /** Why its modules are loaded. */
+  readonly why: string;
+  /** Warned before it is made. */
+  readonly starting: string | null;
+  readonly done: (snapshot: string, file: string) => string;
+}
+
+/**
+ * A writable snapshot of the filesystem's device whose changes land in a
+ * sparse file in `space` (a folder on a tmpfs, made when first needed):
+ * sized like the device, so it never runs full, and sparse, so only the
+ * blocks written take RAM. The device itself stays read-only. A boot tried
+ * again after the rescue shell finds it made, and says nothing more.
+ */
+export async function ramSnapshot(ctx: Context, services: Services, fs: Filesystem, space: () => Promise<string>, words: SnapshotWords): Promise<string> {
   const name = sysfsName(fs.device);
-  const snapshot = `cowboot-replay-${name}`;
-  // Tried again after the rescue shell: the replay is done already.
-  if (ctx.sys.lstat(`/dev/mapper/${snapshot}`) !== null) return { ...fs, device: `/dev/mapper/${snapshot}`, needsRecovery: false };
-  ctx.log.warn(`${fs.device} (${fs.type}) was not cleanly unmounted: its journal needs replaying; the replay goes into RAM, and ${fs.device} stays unchanged`);
-  await loadModule(ctx, services, 'dm_snapshot', `replaying the journal of ${fs.device}`);
-  await loadModule(ctx, services, 'loop', `replaying the journal of ${fs.device}`);
-  // Sized like the device, so it never runs full; sparse, so only the replayed blocks take RAM.
-  const file = `${await space()}/${name}.replay`;
+  const snapshot = `cowboot-${words.purpose}-${name}`;
+  if (ctx.sys.lstat(`/dev/mapper/${snapshot}`) !== null) return `/dev/mapper/${snapshot}`;
+  if (words.starting !== null) ctx.log.warn(words.starting);
+  await loadModule(ctx, services, 'dm_snapshot', words.why);
+  await loadModule(ctx, services, 'loop', words.why);
+  const file = `${await space()}/${name}.${words.purpose}`;
   ctx.sys.createSparseFile(file, sectors(ctx, fs.device) * 512);
   const cow = await attachLoop(ctx, file, false);
   const device = await createSnapshot(ctx, snapshot, fs.device, cow, 'N');
-  ctx.log.info(`${fs.device}: its journal is replayed into ${device} (changes in ${file})`);
-  return { ...fs, device, needsRecovery: false };
+  ctx.log.info(words.done(device, file));
+  return device;
 }

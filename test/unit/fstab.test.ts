@@ -138,6 +138,36 @@ test('a data filesystem whose journal needs replaying: mounted through a RAM sna
   assert.ok(commands.indexOf('blockdev --setro /dev/vdb1') < commands.indexOf('dmsetup --noudevsync create cowboot-replay-vdb1 --table 0 131072 snapshot /dev/vdb1 /dev/loop0 N 8'));
 });
 
+/** An EFI system partition's first sector, as mkfs.vfat -F 32 writes it: volume id ABCD-1234. */
+function espSector(): string {
+  const b = Buffer.alloc(4096);
+  b.write('FAT32   ', 0x52, 'latin1');
+  b.writeUInt32LE(0xabcd1234, 0x43);
+  b[510] = 0x55;
+  b[511] = 0xaa;
+  return b.toString('latin1');
+}
+
+test('mounts=cow with an EFI system partition: overlayfs takes no vfat, so the ESP is under a RAM snapshot, mounted writable with its options', async () => {
+  const sys = frozenMachine('overlay=overlayfs', { dataDisk: false });
+  sys.files.set('/sys/class/block/vda2/size', { kind: 'file', mode: 0o444, text: '131072\n' });
+  sys.files.set('/dev/vda2', { kind: 'file', mode: 0o600, text: espSector() });
+  sys.files.set('/newroot/etc/fstab', { kind: 'file', mode: 0o644, text: `UUID=${ROOT_UUID} / ext4 errors=remount-ro 0 1\nUUID=ABCD-1234 /boot/efi vfat umask=0077 0 1\n` });
+  await bootFake(sys);
+  assert.is(sys.shells, 0);
+  const commands = runs(sys);
+  const from = commands.indexOf('blockdev --setro /dev/vda2');
+  assert.ok(from > 0, 'the ESP\'s device is set read-only');
+  const rest = commands.slice(from);
+  assert.ok(rest.some((c) => c.startsWith('dmsetup --noudevsync create cowboot-mount-vda2 --table 0 131072 snapshot /dev/vda2 /dev/loop')), `a snapshot of the ESP:\n${rest.join('\n')}`);
+  assert.ok(rest.includes('mount -t vfat -o rw,umask=0077 /dev/mapper/cowboot-mount-vda2 /newroot/boot/efi'));
+  assert.not.ok(rest.some((c) => c.includes('lowerdir=/run/initramfs/mounts/boot-efi')), 'no overlayfs over vfat');
+  assert.ok(sys.files.has('/run/initramfs/mounts/vda2.mount'), 'its changes in a sparse file on the mounts tmpfs');
+  const fstab = fstabOf(sys);
+  assert.ok(fstab.includes('# cowboot: under a RAM snapshot (mounts=cow; overlayfs takes no vfat): UUID=ABCD-1234 /boot/efi vfat umask=0077 0 1'));
+  assert.ok(fstab.includes('/dev/mapper/cowboot-mount-vda2 /boot/efi vfat rw,umask=0077 0 0'), 'pass 0: no fsck of what cowboot mounted');
+});
+
 test('a retry after the rescue shell finds the replay done and does not make it again', async () => {
   const sys = frozenMachine('overlay=overlayfs rd.break=move-mounts', { dirtyData: true });
   // The user unmounts /data in the shell at rd.break, and the stage before is not run again; so run the fstab stage's work twice by failing once.
