@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Brings a fresh Debian machine to where `npm test` and `npm run demo` can
-// run: Debian packages, npm packages, Debian's kernel for the VM tests, and
-// two real Debian roots (systemd and sysvinit) made with mmdebstrap.
+// run: Debian packages, npm packages, Debian's kernels for the VM tests
+// (trixie's and bookworm's), and real Debian roots (systemd and sysvinit, of
+// each release) made with mmdebstrap.
 // Plain Node (no npm packages): it runs before `npm ci`.
 
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,6 +37,8 @@ const PACKAGES = {
   'syslinux-common': '/usr/lib/syslinux/modules/bios/ldlinux.c32',
   libatomic1: '/usr/lib/x86_64-linux-gnu/libatomic.so.1',
   mmdebstrap: '/usr/bin/mmdebstrap',
+  // UEFI firmware for the VMs that boot through GRUB or systemd-boot from an ESP.
+  ovmf: '/usr/share/OVMF/OVMF_CODE_4M.fd',
 };
 
 function say(line) {
@@ -48,10 +51,10 @@ function run(cmd, args, options = {}) {
   if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (status ${result.status ?? result.signal})`);
 }
 
-// A run from nothing leaves about 6 GiB under .cache (the kernel, the Debian
+// A run from nothing leaves about 8 GiB under .cache (the kernels, the Debian
 // roots, the VM disks and images), and apt and the builds need room on the
 // way. A full disk would otherwise show as tar or mke2fs failing mid-run.
-const FIRST_RUN_BYTES = 8 * 2 ** 30;
+const FIRST_RUN_BYTES = 10 * 2 ** 30;
 
 function allocatedBytes(path) {
   const stat = lstatSync(path, { throwIfNoEntry: false });
@@ -93,83 +96,131 @@ function installNpmPackages() {
   run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: projectDir });
 }
 
-// Debian's generic kernel: linux-image-amd64 is a metapackage naming the real one.
-function fetchKernel() {
-  const info = join(kernelDir, 'kernel.json');
-  if (existsSync(info)) return;
-  const work = join(kernelDir, 'download');
-  rmSync(work, { recursive: true, force: true });
-  mkdirSync(work, { recursive: true });
-  const depends = () => execFileSync('apt-cache', ['depends', 'linux-image-amd64'], { encoding: 'utf8' });
-  let text = depends();
-  if (!/Depends: linux-image-\d/.test(text)) {
-    run('apt-get', ['update']);
-    text = depends();
+// Debian's packages of any release come through mmdebstrap, from the mirror
+// this machine's own apt sources name: the host's sources are never changed.
+// Trixie is the first target, bookworm the oldstable one.
+const RELEASES = ['trixie', 'bookworm'];
+
+function debianMirror() {
+  const files = ['/etc/apt/sources.list', ...readdirSync('/etc/apt/sources.list.d').filter((f) => /\.(list|sources)$/.test(f)).map((f) => `/etc/apt/sources.list.d/${f}`)];
+  for (const file of files) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    // One-line form ("deb URI suite main"), then deb822 stanzas (URIs: and Suites:).
+    for (const line of text.split('\n')) {
+      const m = /^\s*deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)\s/.exec(line);
+      if (m && !m[2].includes('security') && /\/debian\/?$/.test(m[1])) return m[1];
+    }
+    for (const stanza of text.split(/\n\s*\n/)) {
+      const uri = /^URIs:\s*(\S+)/m.exec(stanza)?.[1];
+      const suites = /^Suites:\s*(.*)$/m.exec(stanza)?.[1] ?? '';
+      if (uri && /^Types:.*\bdeb\b/m.test(stanza) && !suites.includes('security') && /\/debian\/?$/.test(uri)) return uri;
+    }
   }
-  const pkg = /Depends: (linux-image-\d\S*)/.exec(text)?.[1];
-  if (!pkg) throw new Error(`cannot tell which kernel linux-image-amd64 depends on:\n${text}`);
-  run('apt-get', ['download', pkg], { cwd: work });
-  const deb = readdirSync(work).find((f) => f.endsWith('.deb'));
-  if (!deb) throw new Error(`apt-get download ${pkg} left no .deb in ${work}`);
-  const root = join(kernelDir, 'root');
-  rmSync(root, { recursive: true, force: true });
-  run('dpkg-deb', ['-x', join(work, deb), root]);
-  const version = readdirSync(join(root, 'lib', 'modules'))[0];
-  if (!version) throw new Error(`no /lib/modules in ${deb}`);
-  run('depmod', ['-b', root, version]);
-  const kernel = { version, package: deb };
-  writeFileSync(`${info}.tmp`, `${JSON.stringify(kernel, null, 2)}\n`);
-  renameSync(`${info}.tmp`, info);
-  rmSync(work, { recursive: true, force: true });
-  say(`kernel ${version} in ${root}`);
+  throw new Error(`no Debian mirror in this machine's apt sources (${files.join(', ')}): mmdebstrap needs one to fetch ${RELEASES.join(' and ')}`);
 }
 
-// The roots users freeze: Debian bookworm as an installer leaves it, minimal,
-// with either init. The tests add their fstab and probe when they make disks.
-// The package list is in the file name, so changing it builds anew.
+/** The .deb files of `packages` and what they depend on, for `release`, downloaded into `dir` by mmdebstrap. */
+function downloadDebs(release, packages, dir) {
+  const work = `${dir}.tmp`;
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(dirname(work), { recursive: true });
+  // extract: nothing is installed or run; the downloads are kept.
+  run('mmdebstrap', ['--quiet', '--variant=extract', `--include=${packages.join(',')}`, '--skip=download/empty,cleanup/apt/cache', '--format=directory', release, work, debianMirror()]);
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(join(work, 'var', 'cache', 'apt', 'archives'), dir);
+  rmSync(work, { recursive: true, force: true });
+  for (const name of readdirSync(dir)) if (!name.endsWith('.deb')) rmSync(join(dir, name), { recursive: true, force: true });
+}
+
+/** The real kernel package among the downloads: linux-image-amd64 is a metapackage naming it. */
+function kernelDeb(dir, flavour) {
+  const deb = readdirSync(dir).find((f) => new RegExp(`^linux-image-\\d[^_]*-${flavour}_.*\\.deb$`).test(f));
+  if (!deb) throw new Error(`no linux-image-VERSION-${flavour} package among ${readdirSync(dir).join(' ')}`);
+  return join(dir, deb);
+}
+
+// Each release's generic kernel, unpacked with its modules in lib/modules
+// (trixie's package keeps them in usr/lib/modules) and depmod run.
+function fetchKernel(release) {
+  const dir = join(kernelDir, release);
+  const info = join(dir, 'kernel.json');
+  if (existsSync(info)) return;
+  const debs = join(dir, 'debs');
+  downloadDebs(release, ['linux-image-amd64'], debs);
+  const deb = kernelDeb(debs, 'amd64');
+  const root = join(dir, 'root');
+  rmSync(root, { recursive: true, force: true });
+  run('dpkg-deb', ['-x', deb, root]);
+  if (existsSync(join(root, 'usr', 'lib', 'modules'))) {
+    mkdirSync(join(root, 'lib'), { recursive: true });
+    renameSync(join(root, 'usr', 'lib', 'modules'), join(root, 'lib', 'modules'));
+  }
+  const version = readdirSync(join(root, 'lib', 'modules'))[0];
+  if (!version) throw new Error(`no modules in ${deb}`);
+  run('depmod', ['-b', root, version]);
+  const kernel = { release, version, package: deb.split('/').at(-1) };
+  writeFileSync(`${info}.tmp`, `${JSON.stringify(kernel, null, 2)}\n`);
+  renameSync(`${info}.tmp`, info);
+  rmSync(debs, { recursive: true, force: true });
+  say(`${release}'s kernel ${version} in ${root}`);
+}
+
+// The roots users freeze: Debian as an installer leaves it, minimal, with
+// either init, for each release. The tests add their fstab and probe when
+// they make disks. The package list is in the file name, so changing it
+// builds anew.
 const DEBIAN_ROOTS = {
   systemd: ['systemd-sysv', 'udev', 'dbus', 'e2fsprogs'],
   sysvinit: ['sysvinit-core', 'udev', 'e2fsprogs'],
-  // For "cowboot install": a kernel, GRUB's tools, and what the README tells
-  // users to install first (the builder's tools, and libatomic1 for Node).
+  // For "cowboot install", on trixie only: a kernel, GRUB for BIOS and UEFI,
+  // what the README tells users to install first (the builder's tools, and
+  // libatomic1 for Node), and trixie's own Node.js to run cowboot with.
+  // Trixie has no unionfs-fuse: the images made there carry no unionfs.
   bootable: [
-    'systemd-sysv', 'udev', 'dbus', 'e2fsprogs', 'linux-image-amd64', 'grub-pc-bin', 'grub2-common',
-    'busybox-static', 'unionfs-fuse', 'dmsetup', 'zstd', 'libatomic1', 'binutils', 'squashfs-tools',
+    'systemd-sysv', 'udev', 'dbus', 'e2fsprogs', 'dosfstools', 'linux-image-amd64', 'grub-pc-bin', 'grub-efi-amd64-bin', 'grub2-common',
+    'busybox-static', 'dmsetup', 'zstd', 'libatomic1', 'binutils', 'squashfs-tools', 'nodejs',
   ],
 };
+const ROOTS_OF = { trixie: ['systemd', 'sysvinit', 'bootable'], bookworm: ['systemd', 'sysvinit'] };
 
 function buildDebianRoots() {
   mkdirSync(debianDir, { recursive: true });
-  for (const [name, packages] of Object.entries(DEBIAN_ROOTS)) {
-    const tarball = join(debianDir, `bookworm-${name}-${packages.join('+')}.tar`);
-    if (existsSync(tarball)) continue;
-    // No mirror argument: mmdebstrap uses this machine's apt sources.
-    run('mmdebstrap', ['--quiet', '--variant=minbase', '--format=tar', `--include=${packages.join(',')}`, 'bookworm', `${tarball}.tmp`]);
-    renameSync(`${tarball}.tmp`, tarball);
-    say(`Debian root (${name}) in ${tarball}`);
+  for (const release of RELEASES) {
+    for (const name of ROOTS_OF[release]) {
+      const packages = DEBIAN_ROOTS[name];
+      const tarball = join(debianDir, `${release}-${name}-${packages.join('+')}.tar`);
+      if (existsSync(tarball)) continue;
+      run('mmdebstrap', ['--quiet', '--variant=minbase', '--format=tar', `--include=${packages.join(',')}`, release, `${tarball}.tmp`, debianMirror()]);
+      renameSync(`${tarball}.tmp`, tarball);
+      say(`Debian ${release} root (${name}) in ${tarball}`);
+    }
   }
 }
 
-// A second kernel for the install test's hooks: the cloud flavour of the
-// same version, installed and removed with dpkg inside the bootable root.
+// A second kernel for the install test's hooks: trixie's cloud flavour,
+// installed and removed with dpkg inside the bootable root.
 function fetchSecondKernel() {
   const dir = join(debianDir, 'second-kernel');
   if (existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.deb'))) return;
-  const pkg = /Depends: (linux-image-\d\S*)/.exec(execFileSync('apt-cache', ['depends', 'linux-image-cloud-amd64'], { encoding: 'utf8' }))?.[1];
-  if (!pkg) throw new Error('cannot tell which kernel linux-image-cloud-amd64 depends on');
-  const work = `${dir}.tmp`;
-  rmSync(work, { recursive: true, force: true });
-  mkdirSync(work, { recursive: true });
-  run('apt-get', ['download', pkg], { cwd: work });
+  const debs = `${dir}.debs`;
+  downloadDebs('trixie', ['linux-image-cloud-amd64'], debs);
+  const deb = kernelDeb(debs, 'cloud-amd64');
   rmSync(dir, { recursive: true, force: true });
-  renameSync(work, dir);
+  mkdirSync(dir, { recursive: true });
+  renameSync(deb, join(dir, deb.split('/').at(-1)));
+  rmSync(debs, { recursive: true, force: true });
 }
 
 try {
   checkFreeSpace();
   installDebianPackages();
   installNpmPackages();
-  fetchKernel();
+  for (const release of RELEASES) fetchKernel(release);
   buildDebianRoots();
   fetchSecondKernel();
 } catch (error) {

@@ -18,27 +18,39 @@ export interface Ran {
   readonly stderr: string;
 }
 
+/** A filesystem image on a zram device of its own. */
+function onZram(image: string): number {
+  if (!existsSync(`${ZRAM}/hot_add`)) throw new Error(`no ${ZRAM}: the install tests need the kernel's zram driver (modprobe zram)`);
+  const zram = Number(readFileSync(`${ZRAM}/hot_add`, 'utf8').trim());
+  writeFileSync(`/sys/block/zram${zram}/disksize`, String(statSync(image).size));
+  execFileSync('dd', [`if=${image}`, `of=/dev/zram${zram}`, 'bs=4M', 'conv=sparse', 'status=none']);
+  return zram;
+}
+
 export class MountedRoot {
   private constructor(
-    private readonly zram: number,
+    /** Each filesystem's zram device by where it is mounted inside: "/" first. */
+    private readonly zrams: ReadonlyMap<string, number>,
     readonly dir: string,
     private readonly binds: readonly string[],
   ) {}
 
-  /** `binds`: host folders seen at the same path inside (the project, so that its command runs there). */
-  static open(image: string, binds: readonly string[] = []): MountedRoot {
-    if (!existsSync(`${ZRAM}/hot_add`)) throw new Error(`no ${ZRAM}: the install test needs the kernel's zram driver (modprobe zram)`);
-    const zram = Number(readFileSync(`${ZRAM}/hot_add`, 'utf8').trim());
-    writeFileSync(`/sys/block/zram${zram}/disksize`, String(statSync(image).size));
-    execFileSync('dd', [`if=${image}`, `of=/dev/zram${zram}`, 'bs=4M', 'conv=sparse', 'status=none']);
-    const root = new MountedRoot(zram, join(VM_CACHE, `chroot-zram${zram}`), binds);
+  /**
+   * `binds`: host folders seen at the same path inside (the project, so that
+   * its command runs there); `mounts`: more filesystem images, by where they
+   * are mounted inside (an ESP on /boot/efi), each on a zram device too.
+   */
+  static open(image: string, binds: readonly string[] = [], mounts: Readonly<Record<string, string>> = {}): MountedRoot {
+    const zrams = new Map<string, number>([['/', onZram(image)]]);
+    for (const [inside, file] of Object.entries(mounts)) zrams.set(inside, onZram(file));
+    const root = new MountedRoot(zrams, join(VM_CACHE, `chroot-zram${zrams.get('/')}`), binds);
     root.mount();
     return root;
   }
 
   private mount(): void {
     mkdirSync(this.dir, { recursive: true });
-    execFileSync('mount', [`/dev/zram${this.zram}`, this.dir]);
+    for (const [inside, zram] of this.zrams) execFileSync('mount', [`/dev/zram${zram}`, join(this.dir, inside)]);
     for (const dir of [...API.map((d) => `/${d}`), ...this.binds]) {
       mkdirSync(join(this.dir, dir), { recursive: true });
       execFileSync('mount', ['--bind', dir, join(this.dir, dir)]);
@@ -47,7 +59,7 @@ export class MountedRoot {
 
   private unmount(): void {
     for (const dir of [...API.map((d) => `/${d}`), ...this.binds].reverse()) spawnSync('umount', ['-l', join(this.dir, dir)]);
-    execFileSync('umount', [this.dir]);
+    for (const inside of [...this.zrams.keys()].reverse()) execFileSync('umount', [join(this.dir, inside)]);
   }
 
   /** The host path of a path inside. */
@@ -64,11 +76,11 @@ export class MountedRoot {
     return { status: result.status, stdout: result.stdout ?? '', stderr: `${result.stderr ?? ''}${result.error ? String(result.error) : ''}` };
   }
 
-  /** Writes the disk as it is now to a file, for a VM to boot. */
-  saveTo(file: string): void {
+  /** Writes the filesystems as they are now to files, by where each is mounted inside ("/" for the root), for a VM to boot. */
+  saveTo(files: Readonly<Record<string, string>>): void {
     this.unmount();
     try {
-      execFileSync('dd', [`if=/dev/zram${this.zram}`, `of=${file}`, 'bs=4M', 'conv=sparse', 'status=none']);
+      for (const [inside, file] of Object.entries(files)) execFileSync('dd', [`if=/dev/zram${this.zrams.get(inside)}`, `of=${file}`, 'bs=4M', 'conv=sparse', 'status=none']);
     } finally {
       this.mount();
     }
@@ -97,6 +109,6 @@ export class MountedRoot {
   close(): void {
     this.unmount();
     rmdirSync(this.dir);
-    writeFileSync(`${ZRAM}/hot_remove`, String(this.zram));
+    for (const zram of [...this.zrams.values()].reverse()) writeFileSync(`${ZRAM}/hot_remove`, String(zram));
   }
 }

@@ -7,10 +7,11 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { makePartitionedDisk } from './guest';
+import type { DebianRelease } from './kernel';
 import { PROJECT_DIR, VM_CACHE } from './project';
 
 export type DebianInit = 'systemd' | 'sysvinit';
-/** The roots scripts/setup.mjs builds: one per init, and a systemd one with a kernel and GRUB for "cowboot install". */
+/** The roots scripts/setup.mjs builds: one per init, and (trixie only) a systemd one with a kernel and GRUB for "cowboot install". */
 export type DebianRoot = DebianInit | 'bootable';
 
 const INIT_OF: Record<DebianRoot, DebianInit> = { systemd: 'systemd', sysvinit: 'sysvinit', bootable: 'systemd' };
@@ -21,6 +22,8 @@ export const DEBIAN_UUIDS = {
   root: '0d1e2b3a-4c5d-4e6f-8a9b-0c1d2e3f4a5b',
   data: '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d',
   swap: '2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e',
+  /** The EFI system partition's volume id, as blkid and fstab show it. */
+  esp: 'C0B0-0E5F',
 } as const;
 
 // What the Debian installer writes, with a CD drive line as it adds one.
@@ -30,6 +33,15 @@ UUID=${DEBIAN_UUIDS.root} /               ext4    errors=remount-ro 0       1
 UUID=${DEBIAN_UUIDS.data} /data           ext4    defaults        0       2
 UUID=${DEBIAN_UUIDS.swap} none            swap    sw              0       0
 /dev/sr0        /media/cdrom0   udf,iso9660 user,noauto     0       0
+`;
+
+// What the installer writes on a UEFI machine: the ESP and swap on the root's disk.
+const UEFI_FSTAB = `# /etc/fstab: static file system information.
+# <file system> <mount point>   <type>  <options>       <dump>  <pass>
+UUID=${DEBIAN_UUIDS.root} /               ext4    errors=remount-ro 0       1
+# /boot/efi was on /dev/vda1 during installation
+UUID=${DEBIAN_UUIDS.esp}  /boot/efi       vfat    umask=0077      0       1
+UUID=${DEBIAN_UUIDS.swap} none            swap    sw              0       0
 `;
 
 /**
@@ -50,6 +62,8 @@ fi
 echo "GUEST rootfs=$(awk '$2=="/"{t=$3} END{print t}' /proc/mounts)"
 awk '$2=="/data"{print "GUEST data=" $3 " " $4}' /proc/mounts
 awk '$2=="/run"{print "GUEST run=" $4}' /proc/mounts
+awk '$2=="/boot/efi"{print "GUEST esp=" $1 " " $3 " " $4}' /proc/mounts
+grep -q ' /boot/efi ' /proc/mounts && echo frozen > /boot/efi/probe-esp && [ "$(cat /boot/efi/probe-esp)" = frozen ] && echo "GUEST esp-write=ok"
 echo "GUEST swaps=$(tail -n +2 /proc/swaps | wc -l)"
 for p in /proc/[0-9]*; do
   case "$(tr '\\0' ' ' < "$p/cmdline" 2>/dev/null)" in @unionfs*) echo "GUEST daemon-oom=$(cat "$p/oom_score_adj")";; esac
@@ -88,7 +102,7 @@ Type=simple
 ExecStart=/usr/local/sbin/cowboot-probe systemd
 `;
 
-function debianTarball(root: DebianRoot): string {
+function debianTarball(release: DebianRelease, root: DebianRoot): string {
   const dir = join(PROJECT_DIR, '.cache', 'debian');
   let names: string[] = [];
   try {
@@ -96,8 +110,8 @@ function debianTarball(root: DebianRoot): string {
   } catch {
     // Reported below.
   }
-  const found = names.find((n) => n.startsWith(`bookworm-${root}-`) && n.endsWith('.tar'));
-  if (!found) throw new Error(`no Debian ${root} root in ${dir}: run "node scripts/setup.mjs" as root (npm test does) to build it with mmdebstrap`);
+  const found = names.find((n) => n.startsWith(`${release}-${root}-`) && n.endsWith('.tar'));
+  if (!found) throw new Error(`no Debian ${release} ${root} root in ${dir}: run "node scripts/setup.mjs" as root (npm test does) to build it with mmdebstrap`);
   return join(dir, found);
 }
 
@@ -126,28 +140,62 @@ export interface DebianDisks {
   readonly second: string;
 }
 
-/** Fresh disks from the cached root. */
-export function makeDebianDisks(flavour: DebianRoot): DebianDisks {
-  const init = INIT_OF[flavour];
-  const name = `debian-${flavour}`;
+/** The cached root as an ext4 image, with `fstab`, its hostname and the probe. */
+function makeRootImage(name: string, flavour: DebianRoot, release: DebianRelease, fstab: string): string {
   const tree = join(VM_CACHE, `${name}.tree`);
   rmSync(tree, { recursive: true, force: true });
   mkdirSync(tree, { recursive: true });
   try {
     // /dev is devtmpfs at boot; its nodes in the tarball need not be made here.
-    execFileSync('tar', ['-xf', debianTarball(flavour), '-C', tree, '--exclude=./dev/*']);
-    write(tree, '/etc/fstab', FSTAB);
+    execFileSync('tar', ['-xf', debianTarball(release, flavour), '-C', tree, '--exclude=./dev/*']);
+    write(tree, '/etc/fstab', fstab);
     write(tree, '/etc/hostname', `frozen-${flavour}\n`);
-    mkdirSync(join(tree, 'data'), { recursive: true });
-    mkdirSync(join(tree, 'media/cdrom0'), { recursive: true });
-    addProbe(tree, init);
+    for (const dir of ['data', 'media/cdrom0', 'boot/efi']) mkdirSync(join(tree, dir), { recursive: true });
+    addProbe(tree, INIT_OF[flavour]);
     const root = join(VM_CACHE, `${name}-root.ext4`);
     rmSync(root, { force: true });
     execFileSync('mke2fs', ['-q', '-t', 'ext4', '-E', 'lazy_itable_init=0,lazy_journal_init=0', '-L', 'debian-root', '-U', DEBIAN_UUIDS.root, '-d', tree, root, ROOT_SIZE[flavour]]);
-    return { root, second: makeSecondDisk(name) };
+    return root;
   } finally {
     rmSync(tree, { recursive: true, force: true });
   }
+}
+
+/** Fresh disks from the cached root of a release (trixie unless told). */
+export function makeDebianDisks(flavour: DebianRoot, release: DebianRelease = 'trixie'): DebianDisks {
+  const name = `${release}-${flavour}`;
+  return { root: makeRootImage(name, flavour, release, FSTAB), second: makeSecondDisk(name) };
+}
+
+/** A UEFI machine's disk, as its partitions' images: the ESP (empty vfat), the root (trixie's bootable one) and swap. */
+export interface UefiParts {
+  readonly esp: string;
+  readonly root: string;
+  readonly swap: string;
+}
+
+export function makeUefiParts(): UefiParts {
+  const name = 'trixie-uefi';
+  const esp = join(VM_CACHE, `${name}-esp.vfat`);
+  rmSync(esp, { force: true });
+  execFileSync('mkfs.vfat', ['-C', '-F', '32', '-S', '512', '-s', '1', '-i', DEBIAN_UUIDS.esp.replace('-', ''), '-n', 'EFI', esp, String(64 * 1024)], { stdio: 'ignore' });
+  return { esp, root: makeRootImage(name, 'bootable', 'trixie', UEFI_FSTAB), swap: makeSwap(name) };
+}
+
+/** The GPT disk the installer lays out: the ESP first, then the root, then swap. */
+export function uefiDisk(parts: UefiParts): string {
+  return makePartitionedDisk('trixie-uefi', 'gpt', [
+    { image: parts.esp, fields: 'type=U, name="EFI system partition"' },
+    { image: parts.root, fields: 'type=L' },
+    { image: parts.swap, fields: 'type=S' },
+  ]);
+}
+
+function makeSwap(name: string): string {
+  const swap = join(VM_CACHE, `${name}-swap.img`);
+  writeFileSync(swap, Buffer.alloc(32 * 1024 * 1024));
+  execFileSync('mkswap', ['-q', '-U', DEBIAN_UUIDS.swap, swap]);
+  return swap;
 }
 
 function makeSecondDisk(name: string): string {
@@ -156,12 +204,10 @@ function makeSecondDisk(name: string): string {
   mkdirSync(dataTree, { recursive: true });
   writeFileSync(join(dataTree, 'hello'), 'data-partition\n');
   const data = join(VM_CACHE, `${name}-data.ext4`);
-  const swap = join(VM_CACHE, `${name}-swap.img`);
   rmSync(data, { force: true });
   execFileSync('mke2fs', ['-q', '-t', 'ext4', '-E', 'lazy_itable_init=0,lazy_journal_init=0', '-L', 'data', '-U', DEBIAN_UUIDS.data, '-d', dataTree, data, '64M']);
   rmSync(dataTree, { recursive: true, force: true });
-  writeFileSync(swap, Buffer.alloc(32 * 1024 * 1024));
-  execFileSync('mkswap', ['-q', '-U', DEBIAN_UUIDS.swap, swap]);
+  const swap = makeSwap(name);
   const disk = makePartitionedDisk(`${name}-second`, 'dos', [{ image: data, fields: 'type=83' }, { image: swap, fields: 'type=82' }]);
   rmSync(data, { force: true });
   rmSync(swap, { force: true });

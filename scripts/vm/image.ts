@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { writeCpio } from '../../builder/cpio';
 import { imageSegments } from '../../builder/inspect';
 import { RUNTIME_IMAGE } from '../../src/image-layout';
-import { testKernel } from './kernel';
+import { type DebianRelease, testKernel } from './kernel';
 import { PROJECT_DIR, VM_CACHE } from './project';
 
-/** Packs our initramfs for the test kernel with "cowboot build", as a user would. */
-export function buildImage(name: string, extraArgs: readonly string[] = []): string {
-  const kernel = testKernel();
+/** Packs our initramfs for a release's test kernel (trixie's unless told) with "cowboot build", as a user would. */
+export function buildImage(name: string, extraArgs: readonly string[] = [], release: DebianRelease = 'trixie'): string {
+  const kernel = testKernel(release);
   mkdirSync(VM_CACHE, { recursive: true });
   const output = join(VM_CACHE, `${name}.img`);
   execFileSync(process.execPath, [join(PROJECT_DIR, 'bin', 'cowboot.mjs'), 'build', '-o', output, '--kmoddir', kernel.kmoddir, ...extraArgs], {

@@ -2,7 +2,7 @@
 // these machines) and collects the serial console.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { testKernel } from './kernel';
@@ -108,6 +108,22 @@ export function qemuArgs(options: BootOptions): string[] {
 /** An ISO as a CD-ROM on a virtio-scsi controller: /dev/sr0 in the guest. */
 export function cdrom(iso: string): string[] {
   return ['-device', 'virtio-scsi-pci,id=scsi0', '-drive', `file=${iso},if=none,id=cd0,media=cdrom,format=raw`, '-device', 'scsi-cd,drive=cd0,bus=scsi0.0'];
+}
+
+const OVMF_DIR = '/usr/share/OVMF';
+
+/**
+ * UEFI firmware (Debian's ovmf) as two flash drives: its code, read-only, and
+ * a fresh copy of its variable store for this boot, kept beside the console
+ * logs, so that no boot sees what another wrote to NVRAM.
+ */
+export function uefiFirmware(name: string): string[] {
+  const code = join(OVMF_DIR, 'OVMF_CODE_4M.fd');
+  if (!existsSync(code)) throw new Error(`no ${code}: install Debian's UEFI firmware with: apt-get install ovmf`);
+  const vars = join(VM_CACHE, 'logs', `${name}.vars.fd`);
+  mkdirSync(join(VM_CACHE, 'logs'), { recursive: true });
+  copyFileSync(join(OVMF_DIR, 'OVMF_VARS_4M.fd'), vars);
+  return [`if=pflash,format=raw,unit=0,readonly=on,file=${code}`, `if=pflash,format=raw,unit=1,file=${vars}`];
 }
 
 /** Boots until the guest powers off (or the timeout kills it). */

@@ -1,33 +1,39 @@
 // A real installed Debian, frozen: roots made with mmdebstrap from Debian's
 // packages, one with systemd and one with sysvinit, each with an installer's
 // fstab and a data partition and swap on a second disk. Each boots in each
-// union; a probe at the end of boot reports and asks its init to power off.
-// No disk may change.
+// union, on trixie (stable, kernel 6.12) with its own kernel, and on
+// bookworm (oldstable, 6.1) with its; a probe at the end of boot reports and
+// asks its init to power off. No disk may change.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DEBIAN_UUIDS, type DebianDisks, type DebianInit, makeDebianDisks } from '../../scripts/vm/debian';
 import { buildImage } from '../../scripts/vm/image';
+import { type DebianRelease, testKernel } from '../../scripts/vm/kernel';
 import { type Booted, bootMedium } from './harness';
 
 const POWEROFF_LIMIT_S = 60;
+const RELEASES = ['trixie', 'bookworm'] as const;
 const INITS = ['systemd', 'sysvinit'] as const;
 const UNIONS = ['unionfs', 'overlayfs', 'dm'] as const;
 const ROOTFS = { unionfs: 'fuse.unionfs', overlayfs: 'overlay', dm: 'ext4' } as const;
 // What an init prints when storage goes wrong at boot or at shutdown.
 const STORAGE_TROUBLE = /fsck exited with status|Give root password|\[FAILED\]|failed\.|Failed unmounting|target is busy/m;
 
-let image = '';
-const disks = new Map<DebianInit, DebianDisks>();
+// Each release's kernel, with the image built for it.
+const images = new Map<DebianRelease, string>();
+const disks = new Map<string, DebianDisks>();
 const table: string[] = [];
 
 test.before(() => {
-  image = buildImage('cowboot');
-  for (const init of INITS) disks.set(init, makeDebianDisks(init));
+  for (const release of RELEASES) {
+    images.set(release, buildImage(release === 'trixie' ? 'cowboot' : `cowboot-${release}`, [], release));
+    for (const init of INITS) disks.set(`${release}-${init}`, makeDebianDisks(init, release));
+  }
 });
 
 test.after(() => {
-  console.log(['', '| init | union | end of boot | failed units | power-off (s) | disks unchanged |', '|---|---|---|---|---|---|', ...table].join('\n'));
+  console.log(['', '| release | init | union | end of boot | failed units | power-off (s) | disks unchanged |', '|---|---|---|---|---|---|---|', ...table].join('\n'));
 });
 
 /** Seconds from the probe's power-off request to the kernel powering down. */
@@ -38,41 +44,41 @@ function poweroffSeconds(console: string): number | null {
 }
 
 /** `writes`: the second disk is written, as mounts=fstab and swap ask; the root never is. */
-async function frozenBoot(init: DebianInit, name: string, append: string, writes = false): Promise<{ booted: Booted; poweroff: number }> {
-  const d = disks.get(init)!;
-  const booted = await bootMedium({ name, image, medium: { disks: [d.root, d.second] }, append: `root=UUID=${DEBIAN_UUIDS.root} ${append}`, writes: writes ? [d.second] : [], timeoutMs: 300_000 });
+async function frozenBoot(init: DebianInit, name: string, append: string, writes = false, release: DebianRelease = 'trixie'): Promise<{ booted: Booted; poweroff: number }> {
+  const d = disks.get(`${release}-${init}`)!;
+  const booted = await bootMedium({ name, image: images.get(release)!, kernel: testKernel(release).vmlinuz, medium: { disks: [d.root, d.second] }, append: `root=UUID=${DEBIAN_UUIDS.root} ${append}`, writes: writes ? [d.second] : [], timeoutMs: 300_000 });
   const poweroff = poweroffSeconds(booted.console);
   assert.ok(poweroff !== null && poweroff < POWEROFF_LIMIT_S, `power-off not reached within ${POWEROFF_LIMIT_S} s of the probe's request (${poweroff}), see ${booted.result.logFile}`);
   return { booted, poweroff };
 }
 
-for (const init of INITS) {
-  for (const overlay of UNIONS) {
-    test(`${init}, overlay=${overlay}: boots to its end with no storage failure, /data in RAM, no swap, powers off, no disk written`, async () => {
-      const { booted, poweroff } = await frozenBoot(init, `freeze-${init}-${overlay}`, `overlay=${overlay} quiet`);
-      const end = init === 'systemd' ? booted.report('state')[0] : booted.report('runlevel')[0];
-      const failed = init === 'systemd' ? (booted.report('failed')[0] ?? '').trim() : '';
-      table.push(`| ${init} | ${overlay} | ${end} | ${failed || 'none'} | ${poweroff.toFixed(1)} | yes |`);
-      if (init === 'systemd') {
-        assert.is(end, 'running');
-        assert.is(failed, '', 'no unit failed');
-        // systemd's INITRD_INTERFACE: /run as it was handed over (strictatime shows as no atime flag at all).
-        assert.match(booted.report('run')[0] ?? '', /^rw,nosuid,nodev,mode=755/);
-      } else {
-        assert.is(end, 'N 5', 'sysvinit reached runlevel 5');
-      }
-      assert.not.match(booted.console, STORAGE_TROUBLE, `an init reported a storage failure, see ${booted.result.logFile}`);
-      assert.equal(booted.report('rootfs'), [ROOTFS[overlay]]);
-      assert.match(booted.report('data')[0] ?? '', /^overlay rw,.*lowerdir=\/run\/initramfs\/mounts\/data\/ro/, '/data is under a RAM overlay');
-      assert.equal(booted.report('swaps'), ['0'], 'no swap is active');
-      assert.equal(booted.report('root-write'), ['ok']);
-      assert.equal(booted.report('data-write'), ['ok']);
-      assert.equal(booted.report('data-file'), ['data-partition']);
-      assert.equal(booted.report('initrd-release'), [], 'nothing that marks an initrd is in the new root');
-      assert.equal(booted.report('fsck-root'), ['present']);
-      assert.equal(booted.report('daemon-oom'), overlay === 'unionfs' ? ['-1000'] : []);
-    });
-  }
+const MATRIX = RELEASES.flatMap((release) => INITS.flatMap((init) => UNIONS.map((overlay) => ({ release, init, overlay }))));
+
+for (const { release, init, overlay } of MATRIX) {
+  test(`${release}, ${init}, overlay=${overlay}: boots to its end with no storage failure, /data in RAM, no swap, powers off, no disk written`, async () => {
+    const { booted, poweroff } = await frozenBoot(init, `freeze-${release}-${init}-${overlay}`, `overlay=${overlay} quiet`, false, release);
+    const end = init === 'systemd' ? booted.report('state')[0] : booted.report('runlevel')[0];
+    const failed = init === 'systemd' ? (booted.report('failed')[0] ?? '').trim() : '';
+    table.push(`| ${release} | ${init} | ${overlay} | ${end} | ${failed || 'none'} | ${poweroff.toFixed(1)} | yes |`);
+    if (init === 'systemd') {
+      assert.is(end, 'running');
+      assert.is(failed, '', 'no unit failed');
+      // systemd's INITRD_INTERFACE: /run as it was handed over (strictatime shows as no atime flag at all).
+      assert.match(booted.report('run')[0] ?? '', /^rw,nosuid,nodev,mode=755/);
+    } else {
+      assert.is(end, 'N 5', 'sysvinit reached runlevel 5');
+    }
+    assert.not.match(booted.console, STORAGE_TROUBLE, `an init reported a storage failure, see ${booted.result.logFile}`);
+    assert.equal(booted.report('rootfs'), [ROOTFS[overlay]]);
+    assert.match(booted.report('data')[0] ?? '', /^overlay rw,.*lowerdir=\/run\/initramfs\/mounts\/data\/ro/, '/data is under a RAM overlay');
+    assert.equal(booted.report('swaps'), ['0'], 'no swap is active');
+    assert.equal(booted.report('root-write'), ['ok']);
+    assert.equal(booted.report('data-write'), ['ok']);
+    assert.equal(booted.report('data-file'), ['data-partition']);
+    assert.equal(booted.report('initrd-release'), [], 'nothing that marks an initrd is in the new root');
+    assert.equal(booted.report('fsck-root'), ['present']);
+    assert.equal(booted.report('daemon-oom'), overlay === 'unionfs' ? ['-1000'] : []);
+  });
 }
 
 test('systemd, mounts=ro: /data read-only from its own device, writes to it refused, nothing else changes', async () => {

