@@ -14,7 +14,7 @@ import { type ModuleDb, moduleName, parseModuleDb } from '../src/kmod/loader';
 import { readModaliases, type SysfsReader } from '../src/kmod/modaliases';
 import { type OverlayKind, UNION_KINDS, UNION_MODULES } from '../src/mounts';
 import { carriedText } from '../src/mounts/carried';
-import { filterMetadata, selectModules } from './kmod';
+import { filterMetadata, plainModule, plainModuleDep, plainModulePath, selectModules } from './kmod';
 import { type PreInitFacts, preInitScript } from './pre-init';
 import { SQUASHFS_COMPRESSIONS, type SquashfsCompression } from './runtime-image';
 import { hostCarriedKinds, imageUnions, programOnHost } from './unions';
@@ -185,10 +185,10 @@ function modules(inputs: ImageInputs, { depText, db }: ReturnType<typeof moduleD
   const keep = new Set(selection.modules);
   const entries = selection.modules.map((name): PartEntry => {
     const rel = db.paths.get(name)!;
-    return { part: 'modules', entry: file(`${dest}/${rel}`, join(kmoddir, rel), 0o644) };
+    return { part: 'modules', entry: { kind: 'file', path: `${dest}/${plainModulePath(rel)}`, mode: 0o644, data: plainModule(join(kmoddir, rel)) } };
   });
   const metadata = (name: string, text: string): PartEntry => ({ part: 'modules', entry: { kind: 'file', path: `${dest}/${name}`, mode: 0o644, data: Buffer.from(text) } });
-  entries.push(metadata(MODULES_DEP, filterMetadata(depText, keep, (line) => (line.includes(':') ? moduleName(line.slice(0, line.indexOf(':'))) : null))));
+  entries.push(metadata(MODULES_DEP, plainModuleDep(filterMetadata(depText, keep, (line) => (line.includes(':') ? moduleName(line.slice(0, line.indexOf(':'))) : null)))));
   entries.push(metadata(MODULES_ALIAS, filterMetadata(aliasText, keep, (line) => line.trim().split(/\s+/)[2]?.replaceAll('-', '_') ?? null)));
   for (const name of MODULE_METADATA) {
     if (existsSync(join(kmoddir, name))) entries.push({ part: 'modules', entry: file(`${dest}/${name}`, join(kmoddir, name), 0o644) });
@@ -209,7 +209,7 @@ function loadOrder(names: readonly string[], db: ModuleDb, kernelVersion: string
     const path = db.paths.get(name);
     if (path === undefined) throw new BuildError(`the runtime's image needs the ${name} module, which this kernel has neither as a module nor built in`);
     for (const dep of [...(db.deps.get(name) ?? [])].reverse()) visit(dep);
-    order.push({ name, path: `${modulesDir(kernelVersion)}/${path}` });
+    order.push({ name, path: `${modulesDir(kernelVersion)}/${plainModulePath(path)}` });
   };
   for (const name of names) visit(name);
   return order;

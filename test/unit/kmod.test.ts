@@ -1,6 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { filterMetadata, selectModules } from '../../builder/kmod';
+import { filterMetadata, plainModule, plainModuleDep, plainModulePath, selectModules } from '../../builder/kmod';
 import { globMatch, matchModaliases, parseAliasRules } from '../../src/kmod/alias';
 import { type LoadOne, ModuleLoader, moduleName, parseModuleDb } from '../../src/kmod/loader';
 
@@ -122,6 +126,25 @@ test('one at a time with limit 1; a failed dependency fails what needs it', asyn
     ['nope', false, 'not in this image'],
   ]);
   assert.ok(loader.has('virtio_pci') && loader.has('ext4') && !loader.has('nope'));
+});
+
+test('compressed modules (Debian 13: .ko.xz) go into the image plain, under .ko names, and modules.dep follows', () => {
+  assert.is(plainModulePath('kernel/fs/fat/vfat.ko.xz'), 'kernel/fs/fat/vfat.ko');
+  assert.is(plainModulePath('kernel/fs/ext4/ext4.ko.zst'), 'kernel/fs/ext4/ext4.ko');
+  assert.is(plainModulePath('kernel/fs/isofs/isofs.ko'), 'kernel/fs/isofs/isofs.ko');
+  assert.is(plainModuleDep('kernel/fs/fat/vfat.ko.xz: kernel/fs/fat/fat.ko.xz\nkernel/a.ko.gz:\n'), 'kernel/fs/fat/vfat.ko: kernel/fs/fat/fat.ko\nkernel/a.ko:\n');
+  const dir = mkdtempSync(join(tmpdir(), 'cowboot-kmod-'));
+  try {
+    const elf = Buffer.concat([Buffer.from('\x7fELF', 'latin1'), Buffer.alloc(4096, 7), Buffer.from('~Module signature appended~\n')]);
+    writeFileSync(join(dir, 'm.ko'), elf);
+    execFileSync('xz', ['-k', '--check=crc32', join(dir, 'm.ko')]);
+    execFileSync('zstd', ['-q', '-k', join(dir, 'm.ko')]);
+    assert.equal(plainModule(join(dir, 'm.ko.xz')), elf);
+    assert.equal(plainModule(join(dir, 'm.ko.zst')), elf);
+    assert.equal(plainModule(join(dir, 'm.ko')), elf);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();
