@@ -16,7 +16,7 @@ import { currentAssets } from './assets';
 import { BUILD_USAGE, buildImage, parseBuildArgs } from './build';
 import { CommandError } from './errors';
 import { readHost } from './system/host';
-import { forget, install, uninstall, update } from './system/install';
+import { forget, install, kernelInstall, uninstall, update } from './system/install';
 import { status } from './system/status';
 
 interface Command {
@@ -157,6 +157,19 @@ const COMMANDS: Record<string, Command> = {
     usage: 'cowboot forget VER',
     about: 'remove the image of a removed kernel (the kernel hook)',
     run: async (args) => forget(readHost(), positionals(args, ['VER'], COMMANDS.forget!.usage)[0]!),
+  },
+  'kernel-install': {
+    usage: 'cowboot kernel-install --options OPTIONS --sort-key KEY add|remove VER ENTRY_DIR [KERNEL [INITRD]...]',
+    about: "add or remove a kernel's frozen systemd-boot entry (what the kernel-install plugin runs)",
+    run: async (args) => {
+      const usage = COMMANDS['kernel-install']!.usage;
+      const { values, positionals: rest } = options(args, { options: { type: 'string' }, 'sort-key': { type: 'string' } }, usage);
+      const [verb, kernel] = rest;
+      if ((verb !== 'add' && verb !== 'remove') || kernel === undefined || values.options === undefined || values['sort-key'] === undefined) {
+        throw new CommandError(`expected --options, --sort-key, add or remove, and a kernel version\nusage: ${usage}`);
+      }
+      return kernelInstall(readHost(), { verb, kernel, options: values.options, sortKey: values['sort-key'] }, process.env);
+    },
   },
   bundle: {
     usage: 'cowboot bundle',

@@ -202,18 +202,27 @@ function buildDebianRoots() {
   }
 }
 
-// A second kernel for the install test's hooks: trixie's cloud flavour,
-// installed and removed with dpkg inside the bootable root.
-function fetchSecondKernel() {
-  const dir = join(debianDir, 'second-kernel');
-  if (existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.deb'))) return;
-  const debs = `${dir}.debs`;
-  downloadDebs('trixie', ['linux-image-cloud-amd64'], debs);
-  const deb = kernelDeb(debs, 'cloud-amd64');
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  renameSync(deb, join(dir, deb.split('/').at(-1)));
-  rmSync(debs, { recursive: true, force: true });
+// Packages the install tests put into the bootable root with dpkg, as a user
+// would with apt: a second kernel (trixie's cloud flavour) installed and
+// removed through the hooks, and systemd-boot for the UEFI test.
+const TEST_DEBS = {
+  'second-kernel': { packages: ['linux-image-cloud-amd64'], keep: /^linux-image-\d[^_]*-cloud-amd64_/ },
+  'systemd-boot': { packages: ['systemd-boot'], keep: /^systemd-boot/ },
+};
+
+function fetchTestDebs() {
+  for (const [name, { packages, keep }] of Object.entries(TEST_DEBS)) {
+    const dir = join(debianDir, name);
+    if (existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.deb'))) continue;
+    const debs = `${dir}.debs`;
+    downloadDebs('trixie', packages, debs);
+    const kept = readdirSync(debs).filter((f) => keep.test(f));
+    if (kept.length === 0) throw new Error(`no package matching ${keep} among ${readdirSync(debs).join(' ')}`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    for (const deb of kept) renameSync(join(debs, deb), join(dir, deb));
+    rmSync(debs, { recursive: true, force: true });
+  }
 }
 
 try {
@@ -222,7 +231,7 @@ try {
   installNpmPackages();
   for (const release of RELEASES) fetchKernel(release);
   buildDebianRoots();
-  fetchSecondKernel();
+  fetchTestDebs();
 } catch (error) {
   say(`error: ${error.message}`);
   process.exit(1);

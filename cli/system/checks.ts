@@ -3,7 +3,9 @@
 
 import { configFromJson, type ConfigProblem, normalizeConfigText } from '../../src/config';
 import { whyNotCarried } from '../../src/mounts/carried';
-import type { HostFacts, RootFacts } from './facts';
+import { globMatch } from '../../src/kmod/alias';
+import { bootLoaderOf, type HostFacts, type RootFacts, type SystemdBootFacts } from './facts';
+import { entryId } from './systemd-boot';
 import { MODULES_DEP, modulesDir } from '../../src/image-layout';
 import { BOOT_DIR, manualEntries } from './layout';
 
@@ -73,12 +75,40 @@ export function installProblems(facts: HostFacts, options: InstallOptions): stri
     problems.push(`cowboot needs ${facts.missingPackages.join(', ')} to build its images; install with: apt-get install ${facts.missingPackages.join(' ')}`);
   }
   if (options.noBootloader) {
-    if (options.makeDefault) problems.push('--default makes the GRUB entry the default; with --no-bootloader there is none');
-  } else if (!facts.grub) {
-    const hand = 'uuid' in root && facts.kernels[0] ? `, and add an entry by hand.\n\n${manualEntries(facts.kernels.at(-1)!, root.uuid, entryCmdline(root.uuid, options))}` : '';
-    problems.push(`no GRUB here (no /etc/grub.d with update-grub or grub-mkconfig): give --no-bootloader to install the images and the kernel hooks only${hand}`);
-  } else if (options.makeDefault && facts.grub.defaultEntry !== '0') {
-    problems.push(`--default: GRUB_DEFAULT=${facts.grub.defaultEntry} in /etc/default/grub, so GRUB's default is not its first entry; set GRUB_DEFAULT=0, or choose the entry with grub-set-default`);
+    if (options.makeDefault) problems.push('--default makes the frozen entry the default; with --no-bootloader there is none');
+    return problems;
+  }
+  const loader = bootLoaderOf(facts);
+  switch (loader) {
+    case null: {
+      const hand = 'uuid' in root && facts.kernels[0] ? `, and add an entry by hand.\n\n${manualEntries(facts.kernels.at(-1)!, root.uuid, entryCmdline(root.uuid, options))}` : '';
+      problems.push(`no boot loader cowboot can add entries to (no GRUB: no /etc/grub.d with update-grub or grub-mkconfig; no systemd-boot that bootctl finds): give --no-bootloader to install the images and the kernel hooks only${hand}`);
+      break;
+    }
+    case 'grub':
+      if (options.makeDefault && facts.grub!.defaultEntry !== '0') {
+        problems.push(`--default: GRUB_DEFAULT=${facts.grub!.defaultEntry} in /etc/default/grub, so GRUB's default is not its first entry; set GRUB_DEFAULT=0, or choose the entry with grub-set-default`);
+      }
+      break;
+    case 'systemd-boot':
+      problems.push(...systemdBootProblems(facts.systemdBoot!, facts.kernels, options.makeDefault));
+      break;
+  }
+  return problems;
+}
+
+/** systemd-boot: type 1 entries need kernel-install's bls layout, and --default a loader.conf default that takes ours. */
+function systemdBootProblems(boot: SystemdBootFacts, kernels: readonly string[], makeDefault: boolean): string[] {
+  const problems: string[] = [];
+  if (boot.layout !== 'bls') {
+    problems.push(`kernel-install's layout is ${boot.layout}, not bls: cowboot writes Boot Loader Specification type 1 entries beside the kernels kernel-install copies to ${boot.bootRoot}`);
+  }
+  for (const kernel of kernels.filter((k) => !boot.kernelsThere.includes(k))) {
+    problems.push(`Linux ${kernel} is not on the ESP (no ${boot.bootRoot}/${boot.token}/${kernel}/linux), so no entry could boot it frozen: run kernel-install add ${kernel} /boot/vmlinuz-${kernel} first`);
+  }
+  const id = entryId(boot, kernels.at(-1) ?? 'VER');
+  if (makeDefault && boot.loaderDefault !== null && !globMatch(boot.loaderDefault, id)) {
+    problems.push(`--default: loader.conf says "default ${boot.loaderDefault}", which the frozen entries (${id}) do not match; remove that line, or make it match them`);
   }
   return problems;
 }

@@ -19,6 +19,27 @@ export interface GrubFacts {
   readonly defaultEntry: string;
 }
 
+/** systemd-boot on the ESP, as bootctl finds it and kernel-install would lay out a kernel's entry. */
+export interface SystemdBootFacts {
+  /** $BOOT: where loader/entries and the kernels' folders are (the ESP, or XBOOTLDR). */
+  readonly bootRoot: string;
+  /** kernel-install's entry token: the kernels' folders are $BOOT/TOKEN/VER. */
+  readonly token: string;
+  /** kernel-install's layout; cowboot writes type 1 entries, for "bls". */
+  readonly layout: string;
+  /** /etc/kernel/cmdline, the system's own kernel command line for its entries; null where there is none. */
+  readonly kernelCmdline: string | null;
+  /** loader.conf's default (a glob over entry file names); null where it sets none. */
+  readonly loaderDefault: string | null;
+  /** os-release's ID and PRETTY_NAME, which Debian's entries take as their sort-key and title. */
+  readonly osId: string;
+  readonly osName: string;
+  /** The kernels kernel-install has put on it ($BOOT/TOKEN/VER/linux): the frozen entries boot those. */
+  readonly kernelsThere: readonly string[];
+}
+
+export type BootLoader = 'grub' | 'systemd-boot';
+
 export interface HostFacts {
   readonly uid: number;
   readonly hasBoot: boolean;
@@ -27,8 +48,24 @@ export interface HostFacts {
   readonly root: RootFacts;
   /** null: no GRUB (no /etc/grub.d, or nothing that regenerates grub.cfg). */
   readonly grub: GrubFacts | null;
+  /** null: no systemd-boot that bootctl finds installed. */
+  readonly systemdBoot: SystemdBootFacts | null;
+  /** What the firmware says booted this system (the LoaderInfo EFI variable); null where it cannot tell. */
+  readonly bootedBy: BootLoader | null;
   /** Debian packages the builder needs that are not installed. */
   readonly missingPackages: readonly string[];
   /** The overlay= kinds the images built here carry (unionfs only with unionfs-fuse). */
   readonly unions: readonly OverlayKind[];
 }
+
+/**
+ * The boot loader install adds its entries to: the one that booted this
+ * system where the firmware says, else GRUB where it is set up (Debian's
+ * default), else systemd-boot.
+ */
+export function bootLoaderOf(facts: Pick<HostFacts, 'grub' | 'systemdBoot' | 'bootedBy'>): BootLoader | null {
+  if (facts.bootedBy === 'systemd-boot' && facts.systemdBoot) return 'systemd-boot';
+  if (facts.grub) return 'grub';
+  return facts.systemdBoot ? 'systemd-boot' : null;
+}
+

@@ -1,6 +1,7 @@
 // Reads HostFacts off the running system: /proc/self/mountinfo and sysfs for
 // the root, /boot and /lib/modules for the kernels, /etc/default/grub.
 
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 import { findTool, isStaticElf, TOOLS } from '../../builder/host';
@@ -9,7 +10,7 @@ import { MODULES_DEP, modulesDir } from '../../src/image-layout';
 import { DETECT_BYTES, identifyFs } from '../../src/fs-detect';
 import { DM_NAME, LOG_FILE } from '../../src/paths';
 import { readHead } from '../../src/read-head';
-import type { GrubFacts, HostFacts, RootFacts } from './facts';
+import type { BootLoader, GrubFacts, HostFacts, RootFacts, SystemdBootFacts } from './facts';
 import { BOOT_DIR, vmlinuzPath } from './layout';
 
 function tryRead(path: string): string | null {
@@ -95,6 +96,52 @@ function readGrub(): GrubFacts | null {
   return null;
 }
 
+function osRelease(): { id: string; name: string } {
+  const text = tryRead('/etc/os-release') ?? tryRead('/usr/lib/os-release') ?? '';
+  const field = (key: string) => new RegExp(`^${key}=(.*)$`, 'm').exec(text)?.[1]?.replace(/^(["'])(.*)\1$/, '$2') ?? null;
+  return { id: field('ID') ?? 'linux', name: field('PRETTY_NAME') ?? 'Linux' };
+}
+
+const LOADER_INFO = '/sys/firmware/efi/efivars/LoaderInfo-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f';
+
+/** The boot loader the firmware was told booted this system: an EFI variable, 4 bytes of attributes, then UTF-16. */
+function bootedBy(): BootLoader | null {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(LOADER_INFO);
+  } catch {
+    return null;
+  }
+  const info = bytes.subarray(4).toString('utf16le');
+  return info.startsWith('systemd-boot') ? 'systemd-boot' : info.startsWith('GRUB') ? 'grub' : null;
+}
+
+/**
+ * systemd-boot where bootctl finds it installed, and kernel-install's layout
+ * for the newest kernel. In a frozen system the ESP is cowboot's snapshot of
+ * its partition, which bootctl would not take for an ESP: it is told to relax.
+ */
+function readSystemdBoot(kernels: readonly string[], root: RootFacts): SystemdBootFacts | null {
+  const newest = kernels.at(-1);
+  const env = root.kind === 'frozen' ? { ...process.env, SYSTEMD_RELAX_ESP_CHECKS: '1' } : process.env;
+  if (newest === undefined || spawnSync('bootctl', ['--quiet', 'is-installed'], { env }).status !== 0) return null;
+  const inspect = spawnSync('kernel-install', ['inspect', '--json=short', newest, vmlinuzPath(newest)], { encoding: 'utf8', env });
+  if (inspect.status !== 0) return null;
+  const found = JSON.parse(inspect.stdout) as { BootRoot: string; EntryToken: string; Layout: string };
+  const loaderConf = tryRead(`${found.BootRoot}/loader/loader.conf`) ?? '';
+  const { id, name } = osRelease();
+  return {
+    bootRoot: found.BootRoot,
+    token: found.EntryToken,
+    layout: found.Layout,
+    kernelCmdline: tryRead('/etc/kernel/cmdline')?.trim() ?? null,
+    loaderDefault: /^\s*default\s+(\S+)/m.exec(loaderConf)?.[1] ?? null,
+    osId: id,
+    osName: name,
+    kernelsThere: kernels.filter((k) => existsSync(`${found.BootRoot}/${found.EntryToken}/${k}/linux`)),
+  };
+}
+
 function missingPackages(): string[] {
   const missing: string[] = [];
   for (const tool of [TOOLS.busybox, TOOLS.dmsetup, TOOLS.zstd, TOOLS.ldd, TOOLS.libatomic]) {
@@ -109,12 +156,16 @@ function missingPackages(): string[] {
 }
 
 export function readHost(): HostFacts {
+  const kernels = installedKernels();
+  const root = readRoot();
   return {
     uid: process.getuid?.() ?? 0,
     hasBoot: existsSync(BOOT_DIR),
-    kernels: installedKernels(),
-    root: readRoot(),
+    kernels,
+    root,
     grub: readGrub(),
+    systemdBoot: readSystemdBoot(kernels, root),
+    bootedBy: bootedBy(),
     missingPackages: missingPackages(),
     unions: hostCarriedKinds(),
   };

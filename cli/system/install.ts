@@ -11,12 +11,13 @@ import { buildImage, progress } from '../build';
 import { CommandError } from '../errors';
 import { type Change, applyChanges, describeChange } from './changes';
 import { configText, entryCmdline, freezableRoot, type InstallOptions, installProblems, unknownKernels } from './checks';
-import type { HostFacts } from './facts';
+import { type BootLoader, bootLoaderOf, type HostFacts, type SystemdBootFacts } from './facts';
 import { installedKernels } from './host';
 import {
   BOOT_DIR, COMMAND, COMMAND_SCRIPT, CONFIG_DIR, CONFIG_FILE, ENTRY_SUFFIX, GRUB_SCRIPTS, grubScript, imagePath, kernelOfImage, LIB_DIR,
-  POSTINST_HOOK, POSTINST_SCRIPT, POSTRM_HOOK, POSTRM_SCRIPT,
+  KERNEL_INSTALL_PLUGIN, kernelInstallPlugin, POSTINST_HOOK, POSTINST_SCRIPT, POSTRM_HOOK, POSTRM_SCRIPT,
 } from './layout';
+import { entryChanges, entryId, entryOptions, entryPath, espImagePath, sortKey } from './systemd-boot';
 
 /** What the installed copy records of itself: uninstall removes the folders install had to make. */
 interface Manifest {
@@ -70,7 +71,6 @@ export async function install(facts: HostFacts, assets: Assets, options: Install
   // A second install keeps what the first had to make.
   const earlier = readManifest()?.madeFolders ?? [];
   const manifest: Manifest = { version: assets.version, madeFolders: SHARED_FOLDERS.filter((dir) => earlier.includes(dir) || !existsSync(dir)) };
-  const grubScriptPath = options.makeDefault ? GRUB_SCRIPTS.first : GRUB_SCRIPTS.after;
   const marker = join(LIB_DIR, INSTALLED_MARKER);
   const changes: Change[] = [
     // Whole, so that an image built from it never sees a file half replaced.
@@ -82,17 +82,45 @@ export async function install(facts: HostFacts, assets: Assets, options: Install
     { kind: 'write', path: POSTRM_HOOK, text: POSTRM_SCRIPT, mode: 0o755, what: 'removes the image of each removed kernel' },
     { kind: 'write', path: COMMAND, text: COMMAND_SCRIPT, mode: 0o755, what: 'the cowboot command' },
   ];
-  if (!options.noBootloader) {
-    changes.push({ kind: 'write', path: grubScriptPath, text: grubScript(cmdline), mode: 0o755, what: `a GRUB entry per image, ${options.makeDefault ? 'first, so the default' : 'after the normal ones'}` });
-    const other = options.makeDefault ? GRUB_SCRIPTS.after : GRUB_SCRIPTS.first;
-    if (existsSync(other)) changes.push({ kind: 'remove', path: other });
-    changes.push({ kind: 'run', argv: facts.grub!.update });
-  }
-  const entry = `"…, with Linux VER, ${ENTRY_SUFFIX}" for ${facts.kernels.join(', ')}, booting: ${cmdline}`;
-  const kinds = `union kinds in the images: ${facts.unions.join(', ')}`;
-  if (options.dryRun) return `cowboot install would:\n${changes.map((c) => `  ${describeChange(c)}`).join('\n')}\nGRUB entries: ${entry}\n${kinds}\n`;
+  const loader = options.noBootloader ? null : bootLoaderOf(facts);
+  const entries = loader === null ? null : loaderEntries(loader, facts, cmdline, options.makeDefault);
+  if (entries) changes.push(...entries.changes);
+  const said = [...(entries ? [entries.says] : []), `union kinds in the images: ${facts.unions.join(', ')}`];
+  if (options.dryRun) return `cowboot install would:\n${changes.map((c) => `  ${describeChange(c)}`).join('\n')}\n${said.join('\n')}\n`;
   await applyChanges(changes, progress);
-  return `installed. GRUB entries: ${entry}\n${kinds}\n${options.makeDefault ? 'The frozen entry is the default.' : 'Choose the frozen entry in the GRUB menu; the normal entries stay the default.'}\n`;
+  const menu = loader === 'systemd-boot' ? "systemd-boot's menu" : 'the GRUB menu';
+  const after = loader === null ? '' : options.makeDefault ? 'The frozen entry is the default.\n' : `Choose the frozen entry in ${menu}; the normal entries stay the default.\n`;
+  return `installed. ${said.join('\n')}\n${after}`;
+}
+
+/** The frozen entries: a GRUB script and update-grub, or systemd-boot's plugin and an entry per kernel. */
+function loaderEntries(loader: BootLoader, facts: HostFacts, cmdline: string, makeDefault: boolean): { changes: Change[]; says: string } {
+  switch (loader) {
+    case 'grub': {
+      const path = makeDefault ? GRUB_SCRIPTS.first : GRUB_SCRIPTS.after;
+      const other = makeDefault ? GRUB_SCRIPTS.after : GRUB_SCRIPTS.first;
+      return {
+        changes: [
+          { kind: 'write', path, text: grubScript(cmdline), mode: 0o755, what: `a GRUB entry per image, ${makeDefault ? 'first, so the default' : 'after the normal ones'}` },
+          ...(existsSync(other) ? [{ kind: 'remove', path: other } as const] : []),
+          { kind: 'run', argv: facts.grub!.update },
+        ],
+        says: `GRUB entries: "…, with Linux VER, ${ENTRY_SUFFIX}" for ${facts.kernels.join(', ')}, booting: ${cmdline}`,
+      };
+    }
+    case 'systemd-boot': {
+      const boot = facts.systemdBoot!;
+      const options = entryOptions(boot, cmdline);
+      const key = sortKey(boot, makeDefault);
+      return {
+        changes: [
+          { kind: 'write', path: KERNEL_INSTALL_PLUGIN, text: kernelInstallPlugin(options, key), mode: 0o755, what: "adds and removes systemd-boot's frozen entry with each kernel" },
+          ...facts.kernels.flatMap((kernel) => entryChanges(boot, kernel, options, key)),
+        ],
+        says: `systemd-boot entries: "${boot.osName}, ${ENTRY_SUFFIX}" (${facts.kernels.map((k) => entryId(boot, k)).join(', ')}), booting: ${options}`,
+      };
+    }
+  }
 }
 
 function walk(dir: string): string[] {
@@ -106,7 +134,8 @@ export function cowbootImages(): string[] {
 
 export async function uninstall(facts: HostFacts, dryRun: boolean): Promise<string> {
   if (!dryRun) requireRoot(facts, 'uninstall');
-  const ours = [...cowbootImages(), POSTINST_HOOK, POSTRM_HOOK, GRUB_SCRIPTS.first, GRUB_SCRIPTS.after, COMMAND, CONFIG_FILE].filter((p) => existsSync(p));
+  const onEsp = facts.systemdBoot ? systemdBootFiles(facts.systemdBoot) : [];
+  const ours = [...cowbootImages(), ...onEsp, KERNEL_INSTALL_PLUGIN, POSTINST_HOOK, POSTRM_HOOK, GRUB_SCRIPTS.first, GRUB_SCRIPTS.after, COMMAND, CONFIG_FILE].filter((p) => existsSync(p));
   const lib = walk(LIB_DIR);
   if (ours.length === 0 && lib.length === 0) return 'cowboot is not installed: nothing to remove\n';
   // Without one (an install that never finished), its own folders go all the same.
@@ -121,7 +150,36 @@ export async function uninstall(facts: HostFacts, dryRun: boolean): Promise<stri
   if (facts.grub) changes.push({ kind: 'run', argv: facts.grub.update });
   if (dryRun) return `cowboot uninstall would:\n${changes.map((c) => `  ${describeChange(c)}`).join('\n')}\n`;
   await applyChanges(changes, progress);
-  return 'uninstalled: the images, the kernel hooks, the GRUB entries and the installed copy are gone\n';
+  return 'uninstalled: the images, the kernel hooks, the boot entries and the installed copy are gone\n';
+}
+
+/** What install and its plugin put on the ESP: the frozen entries, and the images beside the kernels. */
+function systemdBootFiles(boot: SystemdBootFacts): string[] {
+  const list = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
+  const entries = list(`${boot.bootRoot}/loader/entries`).filter((name) => name.endsWith('-cowboot.conf')).map((name) => `${boot.bootRoot}/loader/entries/${name}`);
+  const images = list(`${boot.bootRoot}/${boot.token}`).map((kernel) => espImagePath(boot, kernel));
+  return [...entries, ...images];
+}
+
+/**
+ * What the kernel-install plugin runs: with add, the kernel's frozen entry
+ * (its image built first where the postinst hook has not); with remove, the
+ * entry and the image go. kernel-install names $BOOT and the token.
+ */
+export async function kernelInstall(facts: HostFacts, args: { verb: string; kernel: string; options: string; sortKey: string }, env: NodeJS.ProcessEnv): Promise<string> {
+  requireRoot(facts, 'kernel-install');
+  requireInstalled();
+  const bootRoot = env.KERNEL_INSTALL_BOOT_ROOT;
+  const token = env.KERNEL_INSTALL_ENTRY_TOKEN;
+  if (!bootRoot || !token) throw new CommandError('cowboot kernel-install is run by kernel-install, which sets KERNEL_INSTALL_BOOT_ROOT and KERNEL_INSTALL_ENTRY_TOKEN');
+  if (!facts.systemdBoot) throw new CommandError('cowboot kernel-install: bootctl finds no systemd-boot installed');
+  const boot: SystemdBootFacts = { ...facts.systemdBoot, bootRoot, token };
+  const changes: Change[] =
+    args.verb === 'add'
+      ? [...(existsSync(imagePath(args.kernel)) ? [] : [imageChange(args.kernel, CONFIG_FILE)]), ...entryChanges(boot, args.kernel, args.options, args.sortKey)]
+      : [{ kind: 'remove', path: entryPath(boot, args.kernel) }, { kind: 'remove', path: espImagePath(boot, args.kernel) }];
+  await applyChanges(changes, progress);
+  return '';
 }
 
 function requireInstalled(): void {

@@ -14,6 +14,8 @@ export const POSTRM_HOOK = '/etc/kernel/postrm.d/z50-cowboot';
 /** Before 10_linux with --default, so that its first entry is GRUB's entry 0; after it otherwise. */
 export const GRUB_SCRIPTS = { first: '/etc/grub.d/09_cowboot', after: '/etc/grub.d/11_cowboot' } as const;
 export const BOOT_DIR = '/boot';
+/** After 90-loaderentry, which copies the kernel to the ESP that our entry boots. */
+export const KERNEL_INSTALL_PLUGIN = '/etc/kernel/install.d/91-cowboot.install';
 
 export const ENTRY_SUFFIX = 'frozen (changes in RAM)';
 
@@ -52,6 +54,20 @@ ${WRITTEN_BY}
 # Removes cowboot's image of the kernel being removed.
 exec ${RUN} forget "$1"
 `;
+
+/**
+ * kernel-install runs this with add VER ENTRY_DIR KERNEL [INITRD...] or
+ * remove VER ENTRY_DIR; the frozen entry's options and place are fixed at
+ * install, as the GRUB script's command line is.
+ */
+export function kernelInstallPlugin(options: string, sortKey: string): string {
+  return `#!/bin/sh
+${WRITTEN_BY}
+# A frozen systemd-boot entry beside each kernel's own, added and removed with it.
+[ "$KERNEL_INSTALL_LAYOUT" = bls ] || exit 0
+exec ${RUN} kernel-install --options ${shQuote(options)} --sort-key ${shQuote(sortKey)} "$@"
+`;
+}
 
 /** Single quotes for sh, as GRUB's own scripts quote. */
 export function shQuote(text: string): string {

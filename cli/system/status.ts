@@ -4,7 +4,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readImage } from '../../builder/inspect';
 import { IMAGE_CONFIG, IMAGE_UNIONS, INIT_BUNDLE, KERNEL_STAMP, MODULES_DEP, modulesDir, RUNTIME_IMAGE } from '../../src/image-layout';
@@ -12,7 +12,8 @@ import { parseCarried } from '../../src/mounts/carried';
 import { COW_DIR, DM_NAME, MOUNTS_DIR } from '../../src/paths';
 import { formatMiB as mib } from '../../src/size';
 import { INSTALLED_MARKER, RUNTIME_IMAGE_FILE } from '../assets';
-import type { HostFacts, RootFacts } from './facts';
+import { bootLoaderOf, type HostFacts, type RootFacts } from './facts';
+import { parseEntry, systemdBootDefault } from './systemd-boot';
 import { cowbootImages } from './install';
 import { BOOT_DIR, CONFIG_FILE, ENTRY_SUFFIX, imagePath, kernelOfImage, LIB_DIR } from './layout';
 
@@ -130,6 +131,27 @@ function ramUse(root: RootFacts): RamUse[] {
   return uses;
 }
 
+/** The default entry of the boot loader install would use. */
+function bootLoaderLine(facts: HostFacts): string {
+  const grubCfg = `${BOOT_DIR}/grub/grub.cfg`;
+  switch (bootLoaderOf(facts)) {
+    case 'systemd-boot': {
+      const boot = facts.systemdBoot!;
+      const dir = `${boot.bootRoot}/loader/entries`;
+      const entries = readdirSync(dir).filter((name) => name.endsWith('.conf')).map((name) => parseEntry(name, readFileSync(join(dir, name), 'utf8')));
+      return systemdBootDefault(entries, boot.loaderDefault, `${boot.bootRoot}/loader/loader.conf`);
+    }
+    case 'grub':
+      if (existsSync(grubCfg)) {
+        const env = existsSync(`${BOOT_DIR}/grub/grubenv`) ? readFileSync(`${BOOT_DIR}/grub/grubenv`, 'utf8') : '';
+        return grubDefault(readFileSync(grubCfg, 'utf8'), facts.grub!.defaultEntry, /^saved_entry=(.*)$/m.exec(env)?.[1] ?? null);
+      }
+      return `no GRUB configuration (${grubCfg})`;
+    case null:
+      return `no boot loader found: no GRUB configuration (${grubCfg}), no systemd-boot that bootctl finds`;
+  }
+}
+
 export function status(facts: HostFacts): string {
   const lines: string[] = [];
   const installed = existsSync(join(LIB_DIR, INSTALLED_MARKER));
@@ -150,11 +172,7 @@ export function status(facts: HostFacts): string {
       if (!facts.kernels.includes(kernelOfImage(path.slice(BOOT_DIR.length + 1))!)) lines.push(`  ${path}: its kernel is gone; cowboot update removes it`);
     }
   }
-  const grubCfg = `${BOOT_DIR}/grub/grub.cfg`;
-  if (facts.grub && existsSync(grubCfg)) {
-    const env = existsSync(`${BOOT_DIR}/grub/grubenv`) ? readFileSync(`${BOOT_DIR}/grub/grubenv`, 'utf8') : '';
-    lines.push(grubDefault(readFileSync(grubCfg, 'utf8'), facts.grub.defaultEntry, /^saved_entry=(.*)$/m.exec(env)?.[1] ?? null));
-  } else lines.push(`no GRUB configuration (${grubCfg})`);
+  lines.push(bootLoaderLine(facts));
   lines.push(frozenLine(facts.root, ramUse(facts.root)));
   return `${lines.join('\n')}\n`;
 }

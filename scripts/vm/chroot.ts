@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { formatEsp } from './debian';
 import { VM_CACHE } from './project';
 
 const ZRAM = '/sys/class/zram-control';
@@ -27,39 +28,78 @@ function onZram(image: string): number {
   return zram;
 }
 
+export const ESP_DIR = '/boot/efi';
+
+/**
+ * An EFI system partition for the chroot, on /boot/efi. These hosts' kernel
+ * has no vfat driver, so the FAT image sits on a zram device that nothing
+ * mounts, and /boot/efi is a tmpfs that bears that device's name:
+ * grub-install, which probes the device named in mountinfo with its own FAT
+ * reader, then finds an EFI partition (bootctl needs SYSTEMD_RELAX_ESP_CHECKS=1),
+ * and what they write lands in the tmpfs. mtools copies it onto the FAT
+ * image whenever the root is saved, and back into a new tmpfs when the root
+ * is mounted again.
+ */
+interface Esp {
+  readonly image: string;
+  readonly zram: number;
+}
+
 export class MountedRoot {
   private constructor(
-    /** Each filesystem's zram device by where it is mounted inside: "/" first. */
-    private readonly zrams: ReadonlyMap<string, number>,
+    private readonly zram: number,
     readonly dir: string,
     private readonly binds: readonly string[],
+    private readonly esp: Esp | null,
   ) {}
 
   /**
    * `binds`: host folders seen at the same path inside (the project, so that
-   * its command runs there); `mounts`: more filesystem images, by where they
-   * are mounted inside (an ESP on /boot/efi), each on a zram device too.
+   * its command runs there); `esp`: an empty FAT image to stand for the
+   * machine's EFI system partition on /boot/efi.
    */
-  static open(image: string, binds: readonly string[] = [], mounts: Readonly<Record<string, string>> = {}): MountedRoot {
-    const zrams = new Map<string, number>([['/', onZram(image)]]);
-    for (const [inside, file] of Object.entries(mounts)) zrams.set(inside, onZram(file));
-    const root = new MountedRoot(zrams, join(VM_CACHE, `chroot-zram${zrams.get('/')}`), binds);
-    root.mount();
+  static open(image: string, binds: readonly string[] = [], espImage: string | null = null): MountedRoot {
+    const zram = onZram(image);
+    const esp = espImage === null ? null : { image: espImage, zram: onZram(espImage) };
+    const root = new MountedRoot(zram, join(VM_CACHE, `chroot-zram${zram}`), binds, esp);
+    try {
+      root.mount();
+    } catch (error) {
+      root.close();
+      throw error;
+    }
     return root;
+  }
+
+  private mountPoints(): string[] {
+    return [...API.map((d) => `/${d}`), ...this.binds, ...(this.esp ? [ESP_DIR] : [])];
   }
 
   private mount(): void {
     mkdirSync(this.dir, { recursive: true });
-    for (const [inside, zram] of this.zrams) execFileSync('mount', [`/dev/zram${zram}`, join(this.dir, inside)]);
+    execFileSync('mount', [`/dev/zram${this.zram}`, this.dir]);
     for (const dir of [...API.map((d) => `/${d}`), ...this.binds]) {
       mkdirSync(join(this.dir, dir), { recursive: true });
       execFileSync('mount', ['--bind', dir, join(this.dir, dir)]);
     }
+    if (this.esp) {
+      mkdirSync(this.path(ESP_DIR), { recursive: true });
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'mode=0700', `/dev/zram${this.esp.zram}`, this.path(ESP_DIR)]);
+      const names = execFileSync('mdir', ['-b', '-i', this.esp.image, '::/'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+      if (names.length > 0) execFileSync('mcopy', ['-s', '-n', '-i', this.esp.image, ...names, this.path(ESP_DIR)]);
+    }
   }
 
   private unmount(): void {
-    for (const dir of [...API.map((d) => `/${d}`), ...this.binds].reverse()) spawnSync('umount', ['-l', join(this.dir, dir)]);
-    for (const inside of [...this.zrams.keys()].reverse()) execFileSync('umount', [join(this.dir, inside)]);
+    for (const dir of this.mountPoints().reverse()) spawnSync('umount', ['-l', join(this.dir, dir)]);
+    spawnSync('umount', [this.dir]);
+  }
+
+  /** Copies what was written to the ESP onto its FAT image, which then holds just that. */
+  private saveEsp(esp: Esp): void {
+    formatEsp(esp.image);
+    const names = readdirSync(this.path(ESP_DIR));
+    if (names.length > 0) execFileSync('mcopy', ['-s', '-Q', '-i', esp.image, ...names.map((n) => join(this.path(ESP_DIR), n)), '::/']);
   }
 
   /** The host path of a path inside. */
@@ -76,11 +116,12 @@ export class MountedRoot {
     return { status: result.status, stdout: result.stdout ?? '', stderr: `${result.stderr ?? ''}${result.error ? String(result.error) : ''}` };
   }
 
-  /** Writes the filesystems as they are now to files, by where each is mounted inside ("/" for the root), for a VM to boot. */
-  saveTo(files: Readonly<Record<string, string>>): void {
+  /** Writes the root as it is now to a file, and the ESP to its image, for a VM to boot. */
+  saveTo(file: string): void {
+    if (this.esp) this.saveEsp(this.esp);
     this.unmount();
     try {
-      for (const [inside, file] of Object.entries(files)) execFileSync('dd', [`if=/dev/zram${this.zrams.get(inside)}`, `of=${file}`, 'bs=4M', 'conv=sparse', 'status=none']);
+      execFileSync('dd', [`if=/dev/zram${this.zram}`, `of=${file}`, 'bs=4M', 'conv=sparse', 'status=none']);
     } finally {
       this.mount();
     }
@@ -108,7 +149,8 @@ export class MountedRoot {
 
   close(): void {
     this.unmount();
-    rmdirSync(this.dir);
-    for (const zram of [...this.zrams.values()].reverse()) writeFileSync(`${ZRAM}/hot_remove`, String(zram));
+    if (existsSync(this.dir)) rmdirSync(this.dir);
+    if (this.esp) writeFileSync(`${ZRAM}/hot_remove`, String(this.esp.zram));
+    writeFileSync(`${ZRAM}/hot_remove`, String(this.zram));
   }
 }

@@ -177,9 +177,14 @@ export interface UefiParts {
 export function makeUefiParts(): UefiParts {
   const name = 'trixie-uefi';
   const esp = join(VM_CACHE, `${name}-esp.vfat`);
-  rmSync(esp, { force: true });
-  execFileSync('mkfs.vfat', ['-C', '-F', '32', '-S', '512', '-s', '1', '-i', DEBIAN_UUIDS.esp.replace('-', ''), '-n', 'EFI', esp, String(64 * 1024)], { stdio: 'ignore' });
+  formatEsp(esp);
   return { esp, root: makeRootImage(name, 'bootable', 'trixie', UEFI_FSTAB), swap: makeSwap(name) };
+}
+
+/** An empty FAT32 ESP of 256 MiB (systemd-boot keeps kernels and initrds there) in `image`, made anew, always with the same volume id. */
+export function formatEsp(image: string): void {
+  rmSync(image, { force: true });
+  execFileSync('mkfs.vfat', ['-C', '-F', '32', '-S', '512', '-s', '1', '-i', DEBIAN_UUIDS.esp.replace('-', ''), '-n', 'EFI', image, String(64 * 1024)], { stdio: 'ignore' });
 }
 
 /** The GPT disk the installer lays out: the ESP first, then the root, then swap. */

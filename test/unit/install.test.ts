@@ -23,6 +23,8 @@ const GOOD: HostFacts = {
   grub: { update: ['/usr/sbin/update-grub'], defaultEntry: '0' },
   missingPackages: [],
   unions: ['unionfs', 'dm', 'overlayfs', 'none'],
+  systemdBoot: null,
+  bootedBy: null,
 };
 const OPTIONS: InstallOptions = { overlay: 'overlayfs', cowsize: undefined, mounts: undefined, makeDefault: false, dryRun: false, noBootloader: false };
 
@@ -77,11 +79,11 @@ test('--overlay unionfs where this machine has no unionfs-fuse (Debian 13): refu
 
 test('no GRUB: the error says --no-bootloader, and prints entries for GRUB and systemd-boot to add by hand', () => {
   const [message] = problems({ grub: null });
-  assert.match(message!, 'no GRUB here (no /etc/grub.d with update-grub or grub-mkconfig): give --no-bootloader to install the images and the kernel hooks only, and add an entry by hand.');
+  assert.match(message!, 'no boot loader cowboot can add entries to (no GRUB: no /etc/grub.d with update-grub or grub-mkconfig; no systemd-boot that bootctl finds): give --no-bootloader to install the images and the kernel hooks only, and add an entry by hand.');
   assert.match(message!, `linux /boot/vmlinuz-6.1.0-56-amd64 root=UUID=${UUID} overlay=overlayfs\n    initrd /boot/initrd.img-6.1.0-56-amd64.cowboot`);
   assert.match(message!, 'title   Linux 6.1.0-56-amd64, frozen (changes in RAM)\nlinux   /vmlinuz-6.1.0-56-amd64\ninitrd  /initrd.img-6.1.0-56-amd64.cowboot\noptions root=UUID=');
   assert.equal(problems({ grub: null }, { noBootloader: true }), []);
-  assert.equal(problems({ grub: null }, { noBootloader: true, makeDefault: true }), ['--default makes the GRUB entry the default; with --no-bootloader there is none']);
+  assert.equal(problems({ grub: null }, { noBootloader: true, makeDefault: true }), ['--default makes the frozen entry the default; with --no-bootloader there is none']);
 });
 
 test('--default needs GRUB_DEFAULT=0, since the entry becomes the first', () => {

@@ -1,20 +1,23 @@
-// The install test's UEFI twin, booted as a user's machine boots: a GPT disk
-// laid out as Debian's installer does (an EFI system partition on
-// /boot/efi, the ext4 root, swap), GRUB put on the ESP by grub-install from
-// trixie's grub-efi-amd64 packages, `cowboot install --default`, then a cold
-// boot through Debian's OVMF firmware: GRUB's menu, the frozen entry,
-// systemd running. No -kernel, no -initrd. The ESP is the user's too: it
-// must come up under its RAM snapshot, and no byte of the disk may change.
+// The install test's UEFI twins, booted as a user's machine boots: a GPT
+// disk laid out as Debian's installer does (an EFI system partition on
+// /boot/efi, the ext4 root, swap), and on it either GRUB, put on the ESP by
+// grub-install from trixie's grub-efi-amd64 packages, or systemd-boot,
+// installed as apt would (its postinst runs bootctl install and
+// kernel-install). Then `cowboot install --default`, and a cold boot through
+// Debian's OVMF firmware: the boot loader's menu, the frozen entry, systemd
+// running. No -kernel, no -initrd. The ESP is the user's too: it must come
+// up under its RAM snapshot, and no byte of the disk may change.
 
+import { existsSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MountedRoot } from '../../scripts/vm/chroot';
-import { makeUefiParts, uefiDisk } from '../../scripts/vm/debian';
+import { DEBIAN_UUIDS, makeUefiParts, uefiDisk } from '../../scripts/vm/debian';
 import { testKernel } from '../../scripts/vm/kernel';
 import { PROJECT_DIR } from '../../scripts/vm/project';
 import { uefiFirmware } from '../../scripts/vm/qemu';
-import { bootMedium } from './harness';
-import { cowbootIn, grubDefaults, ok } from './installing';
+import { type Booted, bootMedium } from './harness';
+import { cowbootIn, differences, grubDefaults, NOT_OURS, ok, testDebs } from './installing';
 
 const KERNEL = testKernel().version;
 const FROZEN_TITLE = `Debian GNU/Linux, with Linux ${KERNEL}, frozen (changes in RAM)`;
@@ -28,9 +31,40 @@ function screen(console: string): string {
     .replace(/\n{3,}/g, '\n\n');
 }
 
+/** Boots the disk cold through OVMF; prints what the console showed from the boot loader's menu to the kernel's first lines. */
+async function coldBoot(name: string, disk: string, menuTitle: string): Promise<Booted> {
+  const booted = await bootMedium({
+    name,
+    firmwareBoot: true,
+    medium: { drives: [...uefiFirmware(name), `file=${disk},if=virtio,format=raw`], devices: [], files: [disk] },
+    append: '',
+    timeoutMs: 400_000,
+  });
+  const seen = screen(booted.console);
+  const menu = seen.indexOf(menuTitle);
+  assert.ok(menu >= 0, `"${menuTitle}" on the console, see ${booted.result.logFile}`);
+  console.log(`what the console showed, from the menu to the kernel's first line:\n${seen.slice(menu, seen.indexOf('\n', seen.indexOf('Linux version', menu) + 1))}`);
+  return booted;
+}
+
+/** What a frozen UEFI boot must show: systemd running on the union, the ESP under its RAM snapshot and writable, swap off. */
+function assertFrozen(booted: Booted): string[] {
+  assert.equal(booted.report('state'), ['running']);
+  assert.equal(booted.report('failed').map((f) => f.trim()), ['']);
+  assert.equal(booted.report('rootfs'), ['overlay']);
+  assert.match(booted.report('esp')[0] ?? '', /^\/dev\/mapper\/cowboot-mount-vda1 vfat rw,.*fmask=0077,dmask=0077/, 'the ESP under its RAM snapshot, with its fstab options');
+  assert.equal(booted.report('esp-write'), ['ok']);
+  assert.equal(booted.report('swaps'), ['0'], 'the swap partition stays off');
+  assert.equal(booted.report('root-write'), ['ok']);
+  const status = booted.report('status');
+  console.log(status.join('\n'));
+  assert.ok(status.some((line) => line.startsWith('frozen now (overlay=overlayfs)')), 'status says frozen');
+  return status;
+}
+
 test('UEFI with GRUB: grub-install on the ESP, install --default, a cold boot through OVMF into the frozen entry, the ESP under its RAM snapshot, the disk unchanged', async () => {
   const parts = makeUefiParts();
-  const root = MountedRoot.open(parts.root, [PROJECT_DIR], { '/boot/efi': parts.esp });
+  const root = MountedRoot.open(parts.root, [PROJECT_DIR], parts.esp);
   try {
     // A headless machine's serial console for the kernel, and a short menu timeout.
     grubDefaults(root, { GRUB_TIMEOUT: '3', GRUB_CMDLINE_LINUX: '"console=ttyS0"' });
@@ -46,34 +80,57 @@ test('UEFI with GRUB: grub-install on the ESP, install --default, a cold boot th
     console.log(status);
     assert.match(status, `GRUB's default is "${FROZEN_TITLE}" (GRUB_DEFAULT=0): frozen`);
     assert.match(status, `${KERNEL}: current (/boot/initrd.img-${KERNEL}.cowboot); union kinds: dm, overlayfs, none`);
-    root.saveTo({ '/': parts.root, '/boot/efi': parts.esp });
+    root.saveTo(parts.root);
   } finally {
     root.close();
   }
 
-  const disk = uefiDisk(parts);
-  const booted = await bootMedium({
-    name: 'uefi-grub',
-    firmwareBoot: true,
-    medium: { drives: [...uefiFirmware('uefi-grub'), `file=${disk},if=virtio,format=raw`], devices: [], files: [disk] },
-    append: '',
-    timeoutMs: 400_000,
-  });
-  const seen = screen(booted.console);
-  const menu = seen.indexOf('GNU GRUB');
-  console.log(`what the console showed, from GRUB's menu to the kernel's first lines:\n${seen.slice(menu, seen.indexOf('\n', seen.indexOf('Linux version', menu) + 1))}`);
-  assert.ok(menu >= 0, `GRUB's menu on the console, see ${booted.result.logFile}`);
-  assert.match(seen.slice(menu), /Debian GNU\/Linux, with Linux [^\n]*frozen/, 'the frozen entry in the menu');
-  assert.equal(booted.report('state'), ['running']);
-  assert.equal(booted.report('failed').map((f) => f.trim()), ['']);
-  assert.equal(booted.report('rootfs'), ['overlay']);
-  assert.match(booted.report('esp')[0] ?? '', /^\/dev\/mapper\/cowboot-mount-vda1 vfat rw,.*fmask=0077,dmask=0077/, 'the ESP under its RAM snapshot, with its fstab options');
-  assert.equal(booted.report('esp-write'), ['ok']);
-  assert.equal(booted.report('swaps'), ['0'], 'the swap partition stays off');
-  assert.equal(booted.report('root-write'), ['ok']);
-  const frozen = booted.report('status');
-  console.log(frozen.join('\n'));
-  assert.ok(frozen.some((line) => line.startsWith('frozen now (overlay=overlayfs)')), 'status says frozen');
+  const booted = await coldBoot('uefi-grub', uefiDisk(parts), 'GNU GRUB');
+  assert.match(screen(booted.console), /Debian GNU\/Linux, with Linux [^\n]*frozen/, 'the frozen entry in the menu');
+  assertFrozen(booted);
+});
+
+// The ESP in the chroot is a tmpfs standing for the FAT image (chroot.ts): bootctl is told not to check its type.
+const RELAXED = { SYSTEMD_RELAX_ESP_CHECKS: '1' };
+const ESP = (snapshot: Map<string, string>) => new Map([...snapshot].filter(([path]) => path.startsWith('/boot/efi/')));
+
+test('UEFI with systemd-boot: installed as apt would, install --default adds the frozen entry through kernel-install, a cold boot into it; uninstall leaves the ESP as it was', async () => {
+  const parts = makeUefiParts();
+  const root = MountedRoot.open(parts.root, [PROJECT_DIR], parts.esp);
+  let disk = '';
+  try {
+    // A system moved to systemd-boot: its kernel command line in /etc/kernel/cmdline, GRUB purged, systemd-boot installed.
+    ok(root.run(['sh', '-c', `echo "root=UUID=${DEBIAN_UUIDS.root} ro console=ttyS0 quiet" > /etc/kernel/cmdline`]), 'cmdline');
+    ok(root.run(['dpkg', '--purge', 'grub-efi-amd64-bin', 'grub-pc-bin', 'grub2-common', 'grub-common']), 'purge GRUB');
+    const installed = ok(root.run(['dpkg', '-i', ...testDebs('systemd-boot')], RELAXED), 'dpkg -i systemd-boot');
+    assert.match(installed.stdout, 'Copied "/usr/lib/systemd/boot/efi/systemd-bootx64.efi.signed" to "/boot/efi/EFI/BOOT/BOOTX64.EFI"');
+    // A menu a person sees, for three seconds (Debian's loader.conf leaves it hidden).
+    ok(root.run(['sed', '-i', 's/^#timeout 3/timeout 3/', '/boot/efi/loader/loader.conf']), 'timeout');
+    const before = root.snapshot(NOT_OURS);
+
+    const cowboot = cowbootIn(root, RELAXED);
+    const done = ok(cowboot('install', '--default'), 'install --default');
+    console.log(done.stdout);
+    assert.match(done.stdout, `systemd-boot entries: "Debian GNU/Linux 13 (trixie), frozen (changes in RAM)" (debian-${KERNEL}-cowboot.conf), booting: root=UUID=${DEBIAN_UUIDS.root} overlay=overlayfs ro console=ttyS0 quiet`);
+    assert.ok(existsSync(root.path(`/boot/efi/debian/${KERNEL}/initrd.img-${KERNEL}.cowboot`)), 'the image beside the kernel on the ESP');
+    const status = ok(root.run(['cowboot', 'status'], RELAXED), 'status').stdout;
+    console.log(status);
+    assert.match(status, `systemd-boot's default is "Debian GNU/Linux 13 (trixie), frozen (changes in RAM)" (/boot/efi/loader/loader.conf: default debian-*): frozen`);
+    root.saveTo(parts.root);
+    disk = uefiDisk(parts);
+
+    const removed = ok(root.run(['cowboot', 'uninstall'], RELAXED), 'uninstall');
+    console.log(removed.stdout);
+    const after = root.snapshot(NOT_OURS);
+    assert.equal(differences(ESP(before), ESP(after)), [], 'uninstall left the ESP as it was');
+    assert.equal(differences(before, after), [], 'and the rest of the system');
+  } finally {
+    root.close();
+  }
+
+  const booted = await coldBoot('uefi-systemd-boot', disk, 'frozen (changes in RAM)');
+  const status = assertFrozen(booted);
+  assert.ok(status.some((line) => line.startsWith("systemd-boot's default is") && line.endsWith(': frozen')), "status in the frozen system reads systemd-boot's default");
 });
 
 test.run();

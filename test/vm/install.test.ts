@@ -8,7 +8,7 @@
 // image made without unionfs refuses overlay=unionfs and boots the others.
 // (grub-mkconfig prints to stdout without -o; it does not take -o -.)
 
-import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -18,17 +18,10 @@ import { makeGuestDisk, REPORTING_INIT } from '../../scripts/vm/guest';
 import { testKernel } from '../../scripts/vm/kernel';
 import { PROJECT_DIR, VM_CACHE } from '../../scripts/vm/project';
 import { bootMedium } from './harness';
-import { cowbootIn, differences, grubDefaults, NOT_OURS, ok } from './installing';
+import { cowbootIn, differences, grubDefaults, NOT_OURS, ok, testDebs } from './installing';
 
 // The bootable root's kernel is the trixie test kernel's version: both come from the same mirror.
 const KERNEL = testKernel().version;
-
-function secondKernelDeb(): string {
-  const dir = join(PROJECT_DIR, '.cache', 'debian', 'second-kernel');
-  const deb = existsSync(dir) ? readdirSync(dir).find((f) => f.endsWith('.deb')) : undefined;
-  if (!deb) throw new Error(`no second kernel package in ${dir}: run "node scripts/setup.mjs" as root (npm test does)`);
-  return join(dir, deb);
-}
 
 test('install, a kernel added and removed through the hooks, a frozen boot of what install made, uninstall', async () => {
   const disks = makeDebianDisks('bootable');
@@ -76,8 +69,9 @@ test('install, a kernel added and removed through the hooks, a frozen boot of wh
     assert.match(ok(root.run(['cowboot', 'status']), 'status').stdout, `GRUB's default is "Debian GNU/Linux, with Linux ${KERNEL}, frozen (changes in RAM)" (GRUB_DEFAULT=0): frozen`);
 
     // The kernel's own maintainer scripts run the hooks.
-    copyFileSync(secondKernelDeb(), root.path('/tmp/second-kernel.deb'));
-    const second = /^linux-image-(.*)_[^_]*_amd64\.deb$/.exec(secondKernelDeb().split('/').at(-1)!)![1]!;
+    const [secondDeb] = testDebs('second-kernel');
+    copyFileSync(secondDeb!, root.path('/tmp/second-kernel.deb'));
+    const second = /^linux-image-(.*)_[^_]*_amd64\.deb$/.exec(secondDeb!.split('/').at(-1)!)![1]!;
     ok(root.run(['dpkg', '-i', '/tmp/second-kernel.deb']), 'dpkg -i');
     assert.ok(existsSync(root.path(`/boot/initrd.img-${second}.cowboot`)), 'the hook built the new kernel\'s image');
     assert.match(readFileSync(root.path('/boot/grub/grub.cfg'), 'utf8'), `with Linux ${second}, frozen (changes in RAM)`);
@@ -92,7 +86,7 @@ test('install, a kernel added and removed through the hooks, a frozen boot of wh
     copyFileSync(root.path(`/boot/vmlinuz-${KERNEL}`), vmlinuz);
     copyFileSync(root.path(`/boot/initrd.img-${KERNEL}.cowboot`), image);
     const disk = join(VM_CACHE, 'debian-bootable-installed.ext4');
-    root.saveTo({ '/': disk });
+    root.saveTo(disk);
 
     const removed = ok(root.run(['cowboot', 'uninstall']), 'uninstall');
     console.log(removed.stdout);

@@ -2,6 +2,7 @@
 // cowboot from the clone with trixie's own Node.js, check each step, and
 // compare the root before and after.
 
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
 import type { MountedRoot, Ran } from '../../scripts/vm/chroot';
@@ -19,7 +20,18 @@ export function ok(ran: Ran, what: string): Ran {
 }
 
 /** The clone's cowboot command, run inside the root. */
-export const cowbootIn = (root: MountedRoot) => (...args: string[]) => root.run([NODE, join(PROJECT_DIR, 'bin', 'cowboot.mjs'), ...args]);
+export const cowbootIn =
+  (root: MountedRoot, env: Record<string, string> = {}) =>
+  (...args: string[]) =>
+    root.run([NODE, join(PROJECT_DIR, 'bin', 'cowboot.mjs'), ...args], env);
+
+/** The .deb files setup fetched for the install tests (scripts/setup.mjs, TEST_DEBS), by their folder's name. */
+export function testDebs(name: 'second-kernel' | 'systemd-boot'): string[] {
+  const dir = join(PROJECT_DIR, '.cache', 'debian', name);
+  const debs = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.deb')) : [];
+  if (debs.length === 0) throw new Error(`no ${name} packages in ${dir}: run "node scripts/setup.mjs" as root (npm test does)`);
+  return debs.map((deb) => join(dir, deb));
+}
 
 export function differences(before: Map<string, string>, after: Map<string, string>): string[] {
   const paths = new Set([...before.keys(), ...after.keys()]);
