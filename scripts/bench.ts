@@ -27,9 +27,10 @@ import { type CpioEntry, entryKind, normalizePath, writeCpio } from '../builder/
 import { readImage, unpackedSize } from '../builder/inspect';
 import { IMAGE_CONFIG, INIT, INIT_BUNDLE, KERNEL_STAMP, RUNTIME_DIR, RUNTIME_IMAGE } from '../src/image-layout';
 import { benchCd, benchDisk, bootToRootInit, CD_LABEL, type Sample } from './bench/media';
-import { type PeerImage, peerImages } from './bench/peers';
+import { BENCH_RELEASE, type PeerImage, peerImages } from './bench/peers';
 import { median, spread } from './stats';
 import { buildImage } from './vm/image';
+import { testKernel } from './vm/kernel';
 import { PROJECT_DIR, VM_CACHE } from './vm/project';
 import { cdrom } from './vm/qemu';
 
@@ -82,7 +83,7 @@ function drives(subject: Subject, disk: string, cd: string): { drives: string[];
 }
 
 function sample(subject: Subject, name: string, media: { disk: string; cd: string }, options: { icount: boolean; memoryMiB?: number; timeoutMs?: number }): Promise<Sample | null> {
-  return bootToRootInit({ name, initrd: subject.image, ...drives(subject, media.disk, media.cd), append: subject.append, icount: options.icount, memoryMiB: options.memoryMiB ?? 1024, timeoutMs: options.timeoutMs ?? 240_000 });
+  return bootToRootInit({ name, kernel: testKernel(BENCH_RELEASE).vmlinuz, initrd: subject.image, ...drives(subject, media.disk, media.cd), append: subject.append, icount: options.icount, memoryMiB: options.memoryMiB ?? 1024, timeoutMs: options.timeoutMs ?? 240_000 });
 }
 
 /** The least -m (in 16 MiB steps, up to 512) the subject reaches its root's init with; null: not even 512. */
@@ -170,7 +171,7 @@ function svgChart(rows: readonly Row[]): string {
 /** Our image, built with `args`, and how long cowboot build took. */
 function timedBuild(name: string, args: readonly string[] = []): { image: string; seconds: number } {
   const started = performance.now();
-  const image = buildImage(name, args);
+  const image = buildImage(name, args, BENCH_RELEASE);
   return { image, seconds: (performance.now() - started) / 1000 };
 }
 

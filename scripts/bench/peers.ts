@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { testKernel } from '../vm/kernel';
+import { type DebianRelease, testKernel } from '../vm/kernel';
 import { PROJECT_DIR } from '../vm/project';
 
 export type Peer = 'dracut-shell' | 'dracut-systemd' | 'live-boot';
@@ -26,6 +26,14 @@ export interface PeerImage {
 }
 
 const DIR = join(PROJECT_DIR, '.cache', 'bench', 'peers');
+
+/**
+ * The release the benchmark boots, for every tool alike: the peers are built
+ * in its chroots, for its kernel. Bookworm's, where the figures in the README
+ * were measured.
+ */
+export const BENCH_RELEASE: DebianRelease = 'bookworm';
+const benchKernel = () => testKernel(BENCH_RELEASE);
 
 // dracut leaves systemd out of the initrd when these modules are omitted: its
 // shell-script init (dracut's "no systemd" mode) runs instead.
@@ -70,17 +78,17 @@ function build(recipe: Recipe): void {
   mkdirSync(work, { recursive: true });
   const hooks = [
     // The chroot's kernel must be the one the benchmark boots.
-    `--customize-hook=test "$(ls "$1"/lib/modules)" = "${testKernel().version}" || { echo "the chroot has Linux $(ls "$1"/lib/modules), the test kernel is ${testKernel().version}: run scripts/setup.mjs again"; exit 1; }`,
+    `--customize-hook=test "$(ls "$1"/lib/modules)" = "${benchKernel().version}" || { echo "the chroot has Linux $(ls "$1"/lib/modules), the test kernel is ${benchKernel().version}: run scripts/setup.mjs again"; exit 1; }`,
     ...names.map((name) => `--customize-hook=${timed(name, recipe.builds[name]!)}`),
     `--customize-hook=chroot "$1" dpkg-query -W ${recipe.versionsOf.join(' ')} > "$1/tmp/versions"`,
     `--customize-hook=copy-out ${names.flatMap((n) => [`/tmp/${n}.img`, `/tmp/${n}.seconds`]).join(' ')} /tmp/versions ${work}`,
   ];
   process.stderr.write(`bench: building ${names.join(', ')} in an mmdebstrap chroot (${recipe.packages.join(', ')})\n`);
-  execFileSync('mmdebstrap', ['--quiet', '--variant=minbase', '--format=null', `--include=${recipe.packages.join(',')}`, ...hooks, 'bookworm', '/dev/null'], { stdio: 'inherit' });
+  execFileSync('mmdebstrap', ['--quiet', '--variant=minbase', '--format=null', `--include=${recipe.packages.join(',')}`, ...hooks, BENCH_RELEASE, '/dev/null'], { stdio: 'inherit' });
   const versions = readFileSync(join(work, 'versions'), 'utf8').trim().replace(/\s+/g, ' ');
   for (const name of names) {
     renameSync(join(work, `${name}.img`), imagePath(name));
-    const info: Omit<PeerImage, 'image'> = { peer: name, buildSeconds: Number(readFileSync(join(work, `${name}.seconds`), 'utf8')), versions, kernel: testKernel().version };
+    const info: Omit<PeerImage, 'image'> = { peer: name, buildSeconds: Number(readFileSync(join(work, `${name}.seconds`), 'utf8')), versions, kernel: benchKernel().version };
     writeFileSync(join(DIR, `${name}.json`), `${JSON.stringify(info)}\n`);
   }
   rmSync(work, { recursive: true, force: true });
@@ -88,7 +96,7 @@ function build(recipe: Recipe): void {
 
 function current(peer: Peer): boolean {
   try {
-    return existsSync(imagePath(peer)) && (JSON.parse(readFileSync(join(DIR, `${peer}.json`), 'utf8')) as PeerImage).kernel === testKernel().version;
+    return existsSync(imagePath(peer)) && (JSON.parse(readFileSync(join(DIR, `${peer}.json`), 'utf8')) as PeerImage).kernel === benchKernel().version;
   } catch {
     return false;
   }
