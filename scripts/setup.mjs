@@ -183,7 +183,7 @@ const DEBIAN_ROOTS = {
   // Trixie has no unionfs-fuse: the images made there carry no unionfs.
   bootable: [
     'systemd-sysv', 'udev', 'dbus', 'e2fsprogs', 'dosfstools', 'linux-image-amd64', 'grub-pc-bin', 'grub-efi-amd64-bin', 'grub2-common',
-    'busybox-static', 'dmsetup', 'zstd', 'libatomic1', 'binutils', 'squashfs-tools', 'nodejs',
+    'busybox-static', 'dmsetup', 'zstd', 'xz-utils', 'libatomic1', 'binutils', 'squashfs-tools', 'nodejs',
   ],
 };
 const ROOTS_OF = { trixie: ['systemd', 'sysvinit', 'bootable'], bookworm: ['systemd', 'sysvinit'] };
@@ -204,10 +204,12 @@ function buildDebianRoots() {
 
 // Packages the install tests put into the bootable root with dpkg, as a user
 // would with apt: a second kernel (trixie's cloud flavour) installed and
-// removed through the hooks, and systemd-boot for the UEFI test.
+// removed through the hooks; systemd-boot; and shim and the signed GRUB for
+// Secure Boot (with what they need that the root lacks).
 const TEST_DEBS = {
   'second-kernel': { packages: ['linux-image-cloud-amd64'], keep: /^linux-image-\d[^_]*-cloud-amd64_/ },
   'systemd-boot': { packages: ['systemd-boot'], keep: /^systemd-boot/ },
+  'secure-boot': { packages: ['shim-signed', 'grub-efi-amd64-signed'], keep: /^(shim-|grub-efi-amd64-signed_|mokutil_|libefiboot1|libefivar1|libkeyutils1_|openssl_|openssl-provider-legacy_)/ },
 };
 
 function fetchTestDebs() {

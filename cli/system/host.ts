@@ -144,7 +144,8 @@ function readSystemdBoot(kernels: readonly string[], root: RootFacts): SystemdBo
 
 function missingPackages(): string[] {
   const missing: string[] = [];
-  for (const tool of [TOOLS.busybox, TOOLS.dmsetup, TOOLS.zstd, TOOLS.ldd, TOOLS.libatomic]) {
+  // xz: Debian 13's kernels ship their modules as .ko.xz, which the builder unpacks.
+  for (const tool of [TOOLS.busybox, TOOLS.dmsetup, TOOLS.zstd, TOOLS.xz, TOOLS.ldd, TOOLS.libatomic]) {
     try {
       const path = findTool(tool);
       if (tool === TOOLS.busybox && !isStaticElf(readFileSync(path))) missing.push(tool.debianPackage);

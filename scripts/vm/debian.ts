@@ -65,6 +65,8 @@ awk '$2=="/run"{print "GUEST run=" $4}' /proc/mounts
 awk '$2=="/boot/efi"{print "GUEST esp=" $1 " " $3 " " $4}' /proc/mounts
 grep -q ' /boot/efi ' /proc/mounts && echo frozen > /boot/efi/probe-esp && [ "$(cat /boot/efi/probe-esp)" = frozen ] && echo "GUEST esp-write=ok"
 echo "GUEST swaps=$(tail -n +2 /proc/swaps | wc -l)"
+[ -r /sys/kernel/security/lockdown ] && echo "GUEST lockdown=$(cat /sys/kernel/security/lockdown)"
+dmesg | grep -E 'Secure boot (enabled|disabled)|locked down' | sed 's/^\\[[ 0-9.]*\\] /GUEST kernel-says=/'
 for p in /proc/[0-9]*; do
   case "$(tr '\\0' ' ' < "$p/cmdline" 2>/dev/null)" in @unionfs*) echo "GUEST daemon-oom=$(cat "$p/oom_score_adj")";; esac
 done

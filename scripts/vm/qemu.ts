@@ -113,17 +113,24 @@ export function cdrom(iso: string): string[] {
 const OVMF_DIR = '/usr/share/OVMF';
 
 /**
- * UEFI firmware (Debian's ovmf) as two flash drives: its code, read-only, and
- * a fresh copy of its variable store for this boot, kept beside the console
- * logs, so that no boot sees what another wrote to NVRAM.
+ * UEFI firmware (Debian's ovmf): its code, read-only, and a fresh copy of its
+ * variable store for this boot, kept beside the console logs, so that no
+ * boot sees what another wrote to NVRAM; as -drive values and the QEMU
+ * options the firmware needs. With Secure Boot: the build whose variables
+ * hold Microsoft's keys (which signed Debian's shim), with Secure Boot on;
+ * it needs SMM, so the q35 machine.
  */
-export function uefiFirmware(name: string): string[] {
-  const code = join(OVMF_DIR, 'OVMF_CODE_4M.fd');
+export function uefiFirmware(name: string, secureBoot = false): { drives: string[]; options: string[] } {
+  const [codeFile, varsFile] = secureBoot ? ['OVMF_CODE_4M.ms.fd', 'OVMF_VARS_4M.ms.fd'] : ['OVMF_CODE_4M.fd', 'OVMF_VARS_4M.fd'];
+  const code = join(OVMF_DIR, codeFile);
   if (!existsSync(code)) throw new Error(`no ${code}: install Debian's UEFI firmware with: apt-get install ovmf`);
   const vars = join(VM_CACHE, 'logs', `${name}.vars.fd`);
   mkdirSync(join(VM_CACHE, 'logs'), { recursive: true });
-  copyFileSync(join(OVMF_DIR, 'OVMF_VARS_4M.fd'), vars);
-  return [`if=pflash,format=raw,unit=0,readonly=on,file=${code}`, `if=pflash,format=raw,unit=1,file=${vars}`];
+  copyFileSync(join(OVMF_DIR, varsFile), vars);
+  return {
+    drives: [`if=pflash,format=raw,unit=0,readonly=on,file=${code}`, `if=pflash,format=raw,unit=1,file=${vars}`],
+    options: secureBoot ? ['-machine', 'q35,smm=on', '-global', 'driver=cfi.pflash01,property=secure,value=on'] : [],
+  };
 }
 
 /** Boots until the guest powers off (or the timeout kills it). */

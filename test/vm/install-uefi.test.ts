@@ -32,11 +32,12 @@ function screen(console: string): string {
 }
 
 /** Boots the disk cold through OVMF; prints what the console showed from the boot loader's menu to the kernel's first lines. */
-async function coldBoot(name: string, disk: string, menuTitle: string): Promise<Booted> {
+async function coldBoot(name: string, disk: string, menuTitle: string, secureBoot = false): Promise<Booted> {
+  const firmware = uefiFirmware(name, secureBoot);
   const booted = await bootMedium({
     name,
     firmwareBoot: true,
-    medium: { drives: [...uefiFirmware(name), `file=${disk},if=virtio,format=raw`], devices: [], files: [disk] },
+    medium: { drives: [...firmware.drives, `file=${disk},if=virtio,format=raw`], devices: firmware.options, files: [disk] },
     append: '',
     timeoutMs: 400_000,
   });
@@ -62,16 +63,25 @@ function assertFrozen(booted: Booted): string[] {
   return status;
 }
 
-test('UEFI with GRUB: grub-install on the ESP, install --default, a cold boot through OVMF into the frozen entry, the ESP under its RAM snapshot, the disk unchanged', async () => {
+/**
+ * GRUB on the ESP as Debian's installer puts it there, `cowboot install
+ * --default`, and a cold boot. With Secure Boot, shim-signed and
+ * grub-efi-amd64-signed are installed first, as on a machine that has it
+ * on: grub-install then puts Microsoft-signed shim first, as BOOTX64.EFI,
+ * and Debian's signed GRUB after it.
+ */
+async function grubUefi(name: string, secureBoot: boolean): Promise<Booted> {
   const parts = makeUefiParts();
   const root = MountedRoot.open(parts.root, [PROJECT_DIR], parts.esp);
   try {
     // A headless machine's serial console for the kernel, and a short menu timeout.
     grubDefaults(root, { GRUB_TIMEOUT: '3', GRUB_CMDLINE_LINUX: '"console=ttyS0"' });
+    if (secureBoot) ok(root.run(['dpkg', '-i', ...testDebs('secure-boot')]), 'dpkg -i shim-signed grub-efi-amd64-signed');
     // --removable: EFI/BOOT/BOOTX64.EFI, which the firmware boots with no NVRAM entry (a chroot cannot write one).
     // The chroot sees its root as a whole zram device, with no partition table for grub-install to find: the
-    // modules that read the real disk's GPT and ext4 are named.
-    ok(root.run(['grub-install', '--target=x86_64-efi', '--efi-directory=/boot/efi', '--removable', '--no-nvram', '--modules=part_gpt ext2']), 'grub-install');
+    // modules that read the real disk's GPT and ext4 are named (the signed GRUB has them built in).
+    const modules = secureBoot ? [] : ['--modules=part_gpt ext2'];
+    ok(root.run(['grub-install', '--target=x86_64-efi', '--efi-directory=/boot/efi', '--removable', '--no-nvram', ...modules]), 'grub-install');
     ok(root.run(['update-grub']), 'update-grub');
     const installed = ok(cowbootIn(root)('install', '--default'), 'install --default');
     console.log(installed.stdout);
@@ -84,9 +94,24 @@ test('UEFI with GRUB: grub-install on the ESP, install --default, a cold boot th
   } finally {
     root.close();
   }
-
-  const booted = await coldBoot('uefi-grub', uefiDisk(parts), 'GNU GRUB');
+  const booted = await coldBoot(name, uefiDisk(parts), 'GNU GRUB', secureBoot);
   assert.match(screen(booted.console), /Debian GNU\/Linux, with Linux [^\n]*frozen/, 'the frozen entry in the menu');
+  return booted;
+}
+
+test('UEFI with GRUB: grub-install on the ESP, install --default, a cold boot through OVMF into the frozen entry, the ESP under its RAM snapshot, the disk unchanged', async () => {
+  assertFrozen(await grubUefi('uefi-grub', false));
+});
+
+// Debian's chain verifies the kernel (shim, then GRUB through shim) and not
+// the initrd: cowboot's image boots, and the kernel, locked down, loads the
+// modules it carries because Debian signed them.
+test('UEFI with Secure Boot on (OVMF with Microsoft\'s keys): shim, signed GRUB and the signed kernel boot the frozen entry; the kernel is locked down and loads the image\'s modules', async () => {
+  const booted = await grubUefi('uefi-secure-boot', true);
+  const says = booted.report('kernel-says').join('\n');
+  assert.match(says, /Secure boot enabled/);
+  assert.match(says, /Kernel is locked down from EFI Secure Boot mode/);
+  assert.equal(booted.report('lockdown'), ['none [integrity] confidentiality']);
   assertFrozen(booted);
 });
 

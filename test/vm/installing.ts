@@ -26,7 +26,7 @@ export const cowbootIn =
     root.run([NODE, join(PROJECT_DIR, 'bin', 'cowboot.mjs'), ...args], env);
 
 /** The .deb files setup fetched for the install tests (scripts/setup.mjs, TEST_DEBS), by their folder's name. */
-export function testDebs(name: 'second-kernel' | 'systemd-boot'): string[] {
+export function testDebs(name: 'second-kernel' | 'systemd-boot' | 'secure-boot'): string[] {
   const dir = join(PROJECT_DIR, '.cache', 'debian', name);
   const debs = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.deb')) : [];
   if (debs.length === 0) throw new Error(`no ${name} packages in ${dir}: run "node scripts/setup.mjs" as root (npm test does)`);
