@@ -42,14 +42,28 @@ unmount_old() {
     [ -z "$(oldmounts)" ] && return
   done
 }
-# A filesystem's folder in sysfs goes when its last mount does; 10 s at most.
+# Where the kept layer's filesystems are still mounted outside /oldroot:
+# systemd 257 brings /run/initramfs's mounts along into the exitrd.
+ours() {
+  while read -r d m _; do
+    for n in $names; do [ "$d" = "/dev/$n" ] && [ "$m" != / ] && echo "$m"; done
+  done < /proc/mounts | sort -r
+}
+unmount_ours() {
+  for m in $(ours); do umount "$m" 2>/dev/null; done
+}
+# A filesystem's folder in sysfs goes when its last mount does, a loop
+# device's when its detach is done (the kernel does it after losetup
+# returns); 10 s at most.
 let_go() {
   n=0
   while [ -e "$1" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
 }
 watched="${watched.join(' ')}"
+names="${filesystems.map((fs) => fs.name).join(' ')}"
 sync
 unmount_old
+unmount_ours
 busy=$(oldmounts)
 if [ -n "$busy" ]; then
   # unionfs's daemon serves the old root from inside it: detached, the union
@@ -72,8 +86,10 @@ for f in /sys/block/loop*/loop/backing_file; do
   d=\${f#/sys/block/}
   losetup -d "/dev/\${d%%/*}" 2>/dev/null
 done
+for f in /sys/block/loop*/loop/backing_file; do let_go "$f"; done
 # The filesystem that holds an image file is let go once its loop device is.
 unmount_old
+unmount_ours
 for f in $watched; do
   let_go "$f"
   if [ -e "$f" ]; then say "\${f##*/} is still mounted: its filesystem will replay its journal at the next mount"; else say "\${f##*/} unmounted clean"; fi

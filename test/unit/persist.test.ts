@@ -169,6 +169,7 @@ test('an image file on a FAT stick: the stick read-write, the file on a loop dev
 test('the shutdown script: busybox sh reads it; it waits for the layer\'s filesystem and never ends', () => {
   const script = shutdownScript([{ name: 'vdb', type: 'vfat' }, { name: 'loop0', type: 'ext4' }]);
   assert.match(script, 'watched="/sys/fs/ext4/loop0"\n');
+  assert.match(script, 'names="vdb loop0"\n');
   assert.match(script, /\nwhile :; do sleep 3600; done\n$/);
   const check = spawnSync('busybox', ['sh', '-n'], { input: script, encoding: 'utf8' });
   assert.is(check.status, 0, check.stderr);
