@@ -92,7 +92,12 @@ datarootdir="/usr/share"
 . "$pkgdatadir/grub-mkconfig_lib"
 
 cowboot_cmdline=${shQuote(cmdline)}
-if [ "x\${GRUB_DISTRIBUTOR}" = x ]; then os=GNU/Linux; else os="\${GRUB_DISTRIBUTOR} GNU/Linux"; fi
+# As 10_linux names the system (trixie's GRUB_DISTRIBUTOR is "Debian GNU/Linux" already).
+case "x\${GRUB_DISTRIBUTOR}" in
+  x) os=GNU/Linux ;;
+  xUbuntu | xKubuntu | x*GNU/Linux) os="\${GRUB_DISTRIBUTOR}" ;;
+  *) os="\${GRUB_DISTRIBUTOR} GNU/Linux" ;;
+esac
 rel_dir=$(make_system_path_relative_to_its_root ${BOOT_DIR})
 for image in $(ls ${BOOT_DIR}/initrd.img-*.cowboot 2>/dev/null | version_sort -r); do
   version=\${image#${BOOT_DIR}/initrd.img-}
