@@ -3,7 +3,7 @@
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { VM_CACHE } from './project';
 
@@ -76,31 +76,24 @@ export interface Partition {
   readonly fields?: string;
 }
 
-/** A disk with a partition table; each partition is one image, the first at 1 MiB. */
+/** A disk with a partition table; each partition is one image, the first at 1 MiB. Copied with dd: a root image may be 2 GiB and more. */
 export function makePartitionedDisk(name: string, label: 'gpt' | 'dos', partitions: readonly Partition[]): string {
   const disk = join(VM_CACHE, `${name}.${label}`);
   const mib = 1024 * 1024;
-  const images = partitions.map((p) => readFileSync(p.image));
-  const total = images.reduce((n, b) => n + Math.ceil(b.length / mib) * mib, 2 * mib);
+  const sizes = partitions.map((p) => Math.ceil(statSync(p.image).size / mib));
+  // The last MiB keeps GPT's backup header clear of the last partition.
+  const total = sizes.reduce((n, s) => n + s, 2) * mib;
   writeFileSync(disk, Buffer.alloc(0));
   truncateSync(disk, total);
-  let at = mib;
-  const lines = partitions.map((p, i) => {
-    const line = `start=${at / 512}, size=${Math.ceil(images[i]!.length / mib) * (mib / 512)}${p.fields ? `, ${p.fields}` : ''}`;
-    at += Math.ceil(images[i]!.length / mib) * mib;
-    return line;
+  let at = 1;
+  const starts = sizes.map((size) => {
+    const start = at;
+    at += size;
+    return start;
   });
+  const lines = partitions.map((p, i) => `start=${starts[i]! * (mib / 512)}, size=${sizes[i]! * (mib / 512)}${p.fields ? `, ${p.fields}` : ''}`);
   execFileSync('sfdisk', ['--quiet', disk], { input: `label: ${label}\n${lines.join('\n')}\n` });
-  const fd = openSync(disk, 'r+');
-  try {
-    at = mib;
-    for (const bytes of images) {
-      writeSync(fd, bytes, 0, bytes.length, at);
-      at += Math.ceil(bytes.length / mib) * mib;
-    }
-  } finally {
-    closeSync(fd);
-  }
+  partitions.forEach((p, i) => execFileSync('dd', [`if=${p.image}`, `of=${disk}`, 'bs=1M', `seek=${starts[i]}`, 'conv=notrunc,sparse', 'status=none']));
   return disk;
 }
 

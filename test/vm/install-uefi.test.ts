@@ -128,7 +128,7 @@ test('UEFI with systemd-boot: installed as apt would, install --default adds the
     ok(root.run(['sh', '-c', `echo "root=UUID=${DEBIAN_UUIDS.root} ro console=ttyS0 quiet" > /etc/kernel/cmdline`]), 'cmdline');
     ok(root.run(['dpkg', '--purge', 'grub-efi-amd64-bin', 'grub-efi-amd64-unsigned', 'grub-pc-bin', 'grub2-common', 'grub-common']), 'purge GRUB');
     const installed = ok(root.run(['dpkg', '-i', ...testDebs('systemd-boot')], RELAXED), 'dpkg -i systemd-boot');
-    assert.match(installed.stdout, 'Copied "/usr/lib/systemd/boot/efi/systemd-bootx64.efi.signed" to "/boot/efi/EFI/BOOT/BOOTX64.EFI"');
+    assert.match(installed.stdout + installed.stderr, 'Copied "/usr/lib/systemd/boot/efi/systemd-bootx64.efi.signed" to "/boot/efi/EFI/BOOT/BOOTX64.EFI"');
     // A menu a person sees, for three seconds (Debian's loader.conf leaves it hidden).
     ok(root.run(['sed', '-i', 's/^#timeout 3/timeout 3/', '/boot/efi/loader/loader.conf']), 'timeout');
     const before = root.snapshot(NOT_OURS);
