@@ -186,7 +186,7 @@ export function makeUefiParts(): UefiParts {
 /** An empty FAT32 ESP of 256 MiB (systemd-boot keeps kernels and initrds there) in `image`, made anew, always with the same volume id. */
 export function formatEsp(image: string): void {
   rmSync(image, { force: true });
-  execFileSync('mkfs.vfat', ['-C', '-F', '32', '-S', '512', '-s', '1', '-i', DEBIAN_UUIDS.esp.replace('-', ''), '-n', 'EFI', image, String(64 * 1024)], { stdio: 'ignore' });
+  execFileSync('mkfs.vfat', ['-C', '-F', '32', '-S', '512', '-s', '1', '-i', DEBIAN_UUIDS.esp.replace('-', ''), '-n', 'EFI', image, String(256 * 1024)], { stdio: 'ignore' });
 }
 
 /** The GPT disk the installer lays out: the ESP first, then the root, then swap. */

@@ -74,8 +74,8 @@ async function grubUefi(name: string, secureBoot: boolean): Promise<Booted> {
   const parts = makeUefiParts();
   const root = MountedRoot.open(parts.root, [PROJECT_DIR], parts.esp);
   try {
-    // A headless machine's serial console for the kernel, and a short menu timeout.
-    grubDefaults(root, { GRUB_TIMEOUT: '3', GRUB_CMDLINE_LINUX: '"console=ttyS0"' });
+    // A headless machine's serial console, for GRUB's menu and for the kernel, and a short menu timeout.
+    grubDefaults(root, { GRUB_TIMEOUT: '3', GRUB_CMDLINE_LINUX: '"console=ttyS0"', GRUB_TERMINAL: '"serial console"', GRUB_SERIAL_COMMAND: '"serial --unit=0 --speed=115200"' });
     if (secureBoot) ok(root.run(['dpkg', '-i', ...testDebs('secure-boot')]), 'dpkg -i shim-signed grub-efi-amd64-signed');
     // --removable: EFI/BOOT/BOOTX64.EFI, which the firmware boots with no NVRAM entry (a chroot cannot write one).
     // The chroot sees its root as a whole zram device, with no partition table for grub-install to find: the
@@ -110,7 +110,7 @@ test('UEFI with Secure Boot on (OVMF with Microsoft\'s keys): shim, signed GRUB 
   const booted = await grubUefi('uefi-secure-boot', true);
   const says = booted.report('kernel-says').join('\n');
   assert.match(says, /Secure boot enabled/);
-  assert.match(says, /Kernel is locked down from EFI Secure Boot mode/);
+  assert.match(says, /Kernel is locked down from EFI Secure Boot/);
   assert.equal(booted.report('lockdown'), ['none [integrity] confidentiality']);
   assertFrozen(booted);
 });

@@ -38,8 +38,11 @@ export function differences(before: Map<string, string>, after: Map<string, stri
   return [...paths].filter((p) => before.get(p) !== after.get(p)).map((p) => `${p}: ${before.get(p) ?? 'absent'} -> ${after.get(p) ?? 'absent'}`);
 }
 
-/** GRUB's defaults as grub-pc's or grub-efi's postinst copies them, with `settings` (NAME=value) in place of theirs. */
+/** GRUB's defaults as grub-pc's or grub-efi's postinst copies them, with `settings` (NAME=value) in place of theirs, or added. */
 export function grubDefaults(root: MountedRoot, settings: Readonly<Record<string, string>> = {}): void {
   ok(root.run(['cp', '/usr/share/grub/default/grub', '/etc/default/grub']), 'cp');
-  for (const [name, value] of Object.entries(settings)) ok(root.run(['sed', '-i', `s|^${name}=.*|${name}=${value}|`, '/etc/default/grub']), `set ${name}`);
+  for (const [name, value] of Object.entries(settings)) {
+    const script = 'if grep -q "^$1=" "$3"; then sed -i "s|^$1=.*|$1=$2|" "$3"; else echo "$1=$2" >> "$3"; fi';
+    ok(root.run(['sh', '-c', script, 'sh', name, value, '/etc/default/grub']), `set ${name}`);
+  }
 }
