@@ -3,6 +3,7 @@
 // line counting them all. scripts/setup.mjs has installed what they need.
 
 import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,10 +28,16 @@ function step(title, cmd, args) {
 }
 
 const typecheck = await step('type check', bin('tsc'), ['-p', '.']);
-const suites = [
-  await step('unit tests', bin('uvu'), ['-r', 'tsx', 'test/unit', '.test.ts$']),
-  await step('VM boot tests', bin('uvu'), ['-r', 'tsx', 'test/vm', '.test.ts$']),
-];
+const suites = [await step('unit tests', bin('uvu'), ['-r', 'tsx', 'test/unit', '.test.ts$'])];
+// One VM file at a time, timed: the run has a budget, and the closing table shows where it went.
+const minutes = [];
+for (const file of readdirSync(join(projectDir, 'test/vm')).filter((f) => f.endsWith('.test.ts')).sort()) {
+  const started = Date.now();
+  const suite = await step(`VM boot tests: ${file}`, bin('uvu'), ['-r', 'tsx', 'test/vm', `^${file.replaceAll('.', '\\.')}$`]);
+  suites.push(suite);
+  minutes.push(`  ${file.padEnd(24)} ${((Date.now() - started) / 60_000).toFixed(1).padStart(5)} min  ${suite.passed}/${suite.total}${suite.ok ? '' : '  FAILED'}`);
+}
+process.stdout.write(`\n== VM boot tests by file\n${minutes.join('\n')}\n`);
 const passed = suites.reduce((n, s) => n + s.passed, 0);
 const total = suites.reduce((n, s) => n + s.total, 0);
 // A suite that crashed before counting, or a failed type check, still fails the run.

@@ -65,13 +65,24 @@ export function guest(console: string, key: string): string[] {
   return [...console.matchAll(new RegExp(`^(?:.*\\s)?GUEST ${key}=(.*?)\\r?$`, 'gm'))].map((m) => m[1] ?? '');
 }
 
+/**
+ * The console's lines up to the first match of `where` (or its end), for a
+ * failure's message: CI keeps the test output, not the logs.
+ */
+function consoleNear(console: string, where?: RegExp, count = 25): string {
+  const lines = console.split(/\r?\n/);
+  const at = where ? lines.findIndex((line) => where.test(line)) : -1;
+  const end = at >= 0 ? at + 1 : lines.length;
+  return `; the console's last lines:\n${lines.slice(Math.max(0, end - count), end).join('\n')}`;
+}
+
 export async function bootMedium(options: MediumBoot): Promise<Booted> {
   const { image, medium, writes = [], finishes = true, ...rest } = options;
   const { drives, devices, files } = attach(medium);
   const before = files.map(sha256File);
   const result = await boot({ ...rest, ...(image ? { initrd: image } : {}), drives, devices, append: rest.firmwareBoot ? rest.append : `console=ttyS0 ${rest.append}` });
-  assert.not.match(result.console, /Kernel panic/, `kernel panic, see ${result.logFile}`);
-  if (finishes) assert.ok(result.console.includes('GUEST done'), `the root's init did not finish, see ${result.logFile}`);
+  assert.not.match(result.console, /Kernel panic/, `kernel panic, see ${result.logFile}${consoleNear(result.console, /Kernel panic/)}`);
+  if (finishes) assert.ok(result.console.includes('GUEST done'), `the root's init did not finish${result.timedOut ? ' (timed out)' : ''}, see ${result.logFile}${consoleNear(result.console)}`);
   files.forEach((file, i) => {
     if (writes.includes(file)) assert.is.not(sha256File(file), before[i], `${file} was not written, though the boot was asked to`);
     else assert.is(sha256File(file), before[i], `${file} was written, see ${result.logFile}`);

@@ -65,9 +65,11 @@ test('overlay=none rw: the root read-write, and so written', async () => {
 
 // The guest powers off with shell builtins and /proc alone: on Linux 6.5 and
 // later a full COW shuts the ext4 root down, and nothing more can be read
-// from it, not even poweroff's binary.
+// from it, not even poweroff's binary. busybox is read whole first, so that
+// the shell's own pages come from the page cache then, not from the root.
 const FILL_INIT = `#!/bin/sh
 echo "GUEST uptime=$(cut -d' ' -f1 /proc/uptime)"
+cat /bin/busybox > /dev/null
 echo before > /small-write && sync && echo "GUEST small-write=ok"
 if dd if=/dev/urandom of=/big bs=1M count=48 conv=fsync 2>/dev/null; then echo "GUEST fill=succeeded"; else echo "GUEST fill=failed"; fi
 if read -r motd < /etc/motd && read -r small < /small-write; then echo "GUEST read=$motd $small"; else echo "GUEST read=failed"; fi
@@ -76,7 +78,7 @@ echo o > /proc/sysrq-trigger
 `;
 
 test('a full COW on Linux 6.1 (bookworm): writes fail with an error, reads go on, the guest powers off, no panic', async () => {
-  const fill = makeGuestDisk('cow-full-6.1', { init: FILL_INIT, files: { '/etc/motd': 'still-readable' } });
+  const fill = makeGuestDisk('cow-full-6.1', { init: FILL_INIT, files: { '/etc/motd': 'still-readable\n' } });
   const booted = await bootMedium({ name: 'cow-full-6.1', image: buildImage('cowboot-bookworm', [], 'bookworm'), kernel: testKernel('bookworm').vmlinuz, medium: { disks: [fill] }, append: 'root=/dev/vda overlay=dm cowsize=16M' });
   assert.equal(booted.report('small-write'), ['ok']);
   assert.equal(booted.report('fill'), ['failed']);
@@ -85,7 +87,7 @@ test('a full COW on Linux 6.1 (bookworm): writes fail with an error, reads go on
 });
 
 test('a full COW on Linux 6.12 (trixie): the writer gets its error, then ext4 shuts down and reads fail; the medium is unchanged', async () => {
-  const fill = makeGuestDisk('cow-full-6.12', { init: FILL_INIT, files: { '/etc/motd': 'still-readable' } });
+  const fill = makeGuestDisk('cow-full-6.12', { init: FILL_INIT, files: { '/etc/motd': 'still-readable\n' } });
   const booted = await bootMedium({ name: 'cow-full-6.12', image, medium: { disks: [fill] }, append: 'root=/dev/vda overlay=dm cowsize=16M' });
   assert.equal(booted.report('small-write'), ['ok']);
   assert.equal(booted.report('fill'), ['failed']);
