@@ -59,10 +59,10 @@ export interface Booted {
 /**
  * The values of the guest's "GUEST key=value" lines, in order. A line may
  * follow what another program left on the console without a newline (a
- * getty's login prompt).
+ * getty's login prompt, or systemd 257's terminal queries, such as ESC [6n).
  */
 export function guest(console: string, key: string): string[] {
-  return [...console.matchAll(new RegExp(`^(?:.*\\s)?GUEST ${key}=(.*?)\\r?$`, 'gm'))].map((m) => m[1] ?? '');
+  return [...console.matchAll(new RegExp(`^(?:.*[^A-Z])?GUEST ${key}=(.*?)\\r?$`, 'gm'))].map((m) => m[1] ?? '');
 }
 
 /**
