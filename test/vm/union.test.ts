@@ -67,6 +67,8 @@ test('overlay=none rw: the root read-write, and so written', async () => {
 // later a full COW shuts the ext4 root down, and nothing more can be read
 // from it, not even poweroff's binary. busybox is read whole first, so that
 // the shell's own pages come from the page cache then, not from the root.
+// The power-off that sysrq starts runs later: init waits for it, in a loop,
+// since an init that ends panics the kernel.
 const FILL_INIT = `#!/bin/sh
 echo "GUEST uptime=$(cut -d' ' -f1 /proc/uptime)"
 cat /bin/busybox > /dev/null
@@ -75,6 +77,7 @@ if dd if=/dev/urandom of=/big bs=1M count=48 conv=fsync 2>/dev/null; then echo "
 if read -r motd < /etc/motd && read -r small < /small-write; then echo "GUEST read=$motd $small"; else echo "GUEST read=failed"; fi
 echo "GUEST done"
 echo o > /proc/sysrq-trigger
+while :; do :; done
 `;
 
 test('a full COW on Linux 6.1 (bookworm): writes fail with an error, reads go on, the guest powers off, no panic', async () => {
