@@ -45,8 +45,8 @@ test('install, a kernel added and removed through the hooks, a frozen boot of wh
       assert.ok(existsSync(root.path(path)), `${path} is there`);
     }
     const config = ok(root.run(['grub-mkconfig']), 'grub-mkconfig').stdout;
-    // Trixie's kernel version has a '+' in it (6.12.117+deb13-amd64).
-    const kernel = KERNEL.replace(/[.+]/g, '\\$&');
+    // As a pattern: trixie's kernel version has a '+' in it (6.12.117+deb13-amd64).
+    const kernel = KERNEL.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const entry = new RegExp(`menuentry 'Debian GNU/Linux, with Linux ${kernel}, frozen \\(changes in RAM\\)'[^\\n]*\\{\\n(?:.*\\n)*?\\tlinux\\t/boot/vmlinuz-${kernel} (.*)\\n\\tinitrd\\t/boot/initrd\\.img-${kernel}\\.cowboot\\n\\}`).exec(config);
     assert.ok(entry, `the frozen entry in grub-mkconfig's output:\n${config}`);
     const cmdline = entry![1]!.trim();
