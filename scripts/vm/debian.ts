@@ -4,7 +4,7 @@
 // with a data filesystem and a swap partition, both in that fstab.
 
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { makePartitionedDisk } from './guest';
 import type { DebianRelease } from './kernel';
@@ -135,6 +135,21 @@ function addProbe(tree: string, init: DebianInit): void {
   }
 }
 
+/**
+ * What systemd-update-done leaves after a system's first boot: an installed
+ * machine has booted before it is frozen, so its boots do not rebuild the
+ * journal catalog and ldconfig's cache (ConditionNeedsUpdate=), as a root
+ * fresh from mmdebstrap's would on every boot.
+ */
+function markUpdated(tree: string): void {
+  const usr = statSync(join(tree, 'usr'), { bigint: true });
+  for (const dir of ['etc', 'var']) {
+    const stamp = join(tree, dir, '.updated');
+    writeFileSync(stamp, `# This file was created by systemd-update-done. Its only\n# purpose is to hold a timestamp of the time this directory\n# was updated. See man:systemd-update-done.service(8).\nTIMESTAMP_NSEC=${usr.mtimeNs}\n`);
+    utimesSync(stamp, usr.atime, usr.mtime);
+  }
+}
+
 export interface DebianDisks {
   /** The root filesystem on a whole disk (/dev/vda), found by root=UUID=. */
   readonly root: string;
@@ -154,6 +169,7 @@ function makeRootImage(name: string, flavour: DebianRoot, release: DebianRelease
     write(tree, '/etc/hostname', `frozen-${flavour}\n`);
     for (const dir of ['data', 'media/cdrom0', 'boot/efi']) mkdirSync(join(tree, dir), { recursive: true });
     addProbe(tree, INIT_OF[flavour]);
+    markUpdated(tree);
     const root = join(VM_CACHE, `${name}-root.ext4`);
     rmSync(root, { force: true });
     execFileSync('mke2fs', ['-q', '-t', 'ext4', '-E', 'lazy_itable_init=0,lazy_journal_init=0', '-L', 'debian-root', '-U', DEBIAN_UUIDS.root, '-d', tree, root, ROOT_SIZE[flavour]]);

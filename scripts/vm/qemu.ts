@@ -186,8 +186,14 @@ function bootOnce(options: BootOptions): Promise<BootResult> {
     };
     const started = performance.now();
     const marks = (options.marks ?? []).map(() => null as number | null);
+    let panicked = false;
     child.stdout.on('data', (d: Buffer) => {
       output += d.toString('latin1');
+      // A panicked kernel never powers off (it would wait for the timeout): end QEMU once the panic's last line is out.
+      if (!panicked && /---\[ end Kernel panic/.test(output)) {
+        panicked = true;
+        setTimeout(() => child.kill('SIGKILL'), 1000);
+      }
       options.marks?.forEach((mark, i) => {
         if (marks[i] === null && mark.test(output)) marks[i] = performance.now() - started;
       });

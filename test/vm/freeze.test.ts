@@ -1,8 +1,9 @@
 // A real installed Debian, frozen: roots made with mmdebstrap from Debian's
 // packages, one with systemd and one with sysvinit, each with an installer's
 // fstab and a data partition and swap on a second disk. Each boots in each
-// union, on trixie (stable, kernel 6.12) with its own kernel, and on
-// bookworm (oldstable, 6.1) with its; a probe at the end of boot reports and
+// union on trixie (stable, kernel 6.12) with its own kernel, and on bookworm
+// (oldstable, 6.1) with its, systemd in each union and sysvinit in
+// overlayfs; a probe at the end of boot reports and
 // asks its init to power off. No disk may change.
 
 import { test } from 'uvu';
@@ -52,7 +53,13 @@ async function frozenBoot(init: DebianInit, name: string, append: string, writes
   return { booted, poweroff };
 }
 
-const MATRIX = RELEASES.flatMap((release) => INITS.flatMap((init) => UNIONS.map((overlay) => ({ release, init, overlay }))));
+// Every init in every union on trixie. On bookworm, systemd (252, whose
+// shutdown differs from 257's) in every union, and sysvinit, whose boot and
+// shutdown the releases share, in the default union only: npm test's
+// 60 minutes do not hold all twelve boots and the rest.
+const MATRIX = RELEASES.flatMap((release) =>
+  INITS.flatMap((init) => UNIONS.filter((overlay) => release === 'trixie' || init === 'systemd' || overlay === 'overlayfs').map((overlay) => ({ release, init, overlay }))),
+);
 
 for (const { release, init, overlay } of MATRIX) {
   test(`${release}, ${init}, overlay=${overlay}: boots to its end with no storage failure, /data in RAM, no swap, powers off, no disk written`, async () => {
@@ -128,8 +135,9 @@ test('trixie, systemd, overlay=dm with a full COW: the writer gets its error, th
   assert.match(booted.report('after-fill')[0] ?? '', /Input\/output error/, 'reads fail once ext4 has shut down');
 });
 
-// Five more, beside the matrix's two: the run's budget (60 minutes) does not hold ten.
-const SHUTDOWNS = 5;
+// Three more, beside the matrix's two (one per release): five systemd +
+// unionfs shutdowns in all, the kind whose FUSE daemon systemd must spare.
+const SHUTDOWNS = 3;
 
 test(`systemd + unionfs: ${SHUTDOWNS} shutdowns in a row, none hangs`, async () => {
   const times: number[] = [];
