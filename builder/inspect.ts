@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import { archiveLength, entryKind, readCpio, type ReadEntry } from './cpio';
 import { type Compression, COMPRESSIONS, detectFormat, FORMATS } from './formats';
 import { BuildError, findTool } from './host';
-import { IMAGE_UNIONS } from '../src/image-layout';
-import { parseCarried } from '../src/mounts/carried';
+import { IMAGE_UNIONS } from '../src/layout/image-paths';
+import { parseCarried } from '../src/union/carried';
 
 const hex = (bytes: readonly number[]) => bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ');
 

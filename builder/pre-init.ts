@@ -8,8 +8,8 @@
 // rescue password is checked only by the bundle, so with one set this
 // script offers no shell at all.
 
-import type { Config } from '../src/config';
-import { INIT_BUNDLE, RUNTIME_DIR, RUNTIME_IMAGE, SHELL, TOOL_DIRS } from '../src/image-layout';
+import type { Config } from '../src/config/index';
+import { INIT_BUNDLE, RUNTIME_DIR, RUNTIME_IMAGE, SHELL, TOOL_DIRS } from '../src/layout/image-paths';
 
 export interface PreInitFacts {
   /** The runtime's path in the image, as the bundle's shebang names it. */

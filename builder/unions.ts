@@ -4,10 +4,10 @@
 // default is left out, the image boots overlayfs, as dracut and live-boot do.
 
 import { existsSync } from 'node:fs';
-import { DEFAULT_CONFIG, normalizeConfigText } from '../src/config';
-import { type OverlayKind, UNION_KINDS } from '../src/mounts';
-import { carriedKinds, whyNotCarried } from '../src/mounts/carried';
-import type { KindProgram } from '../src/mounts/kind';
+import { DEFAULT_CONFIG, normalizeConfigText } from '../src/config/index';
+import { type OverlayKind, UNION_KINDS } from '../src/union';
+import { carriedKinds, whyNotCarried } from '../src/union/carried';
+import type { KindProgram } from '../src/union/kind';
 import { BuildError } from './host';
 
 const FALLBACK: OverlayKind = 'overlayfs';

@@ -4,7 +4,7 @@
 
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { type VeritySuperblock, writeSuperblock } from '../src/storage/verity-format';
+import { type VeritySuperblock, writeSuperblock } from '../src/formats/verity-superblock';
 import { BuildError } from './host';
 
 const BLOCK = 4096;

@@ -5,9 +5,9 @@ import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, renameSyn
 import { release } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { describeProblem, normalizeConfigText } from '../src/config';
-import { modulesDir } from '../src/image-layout';
-import { formatMiB as mib } from '../src/size';
+import { describeProblem, normalizeConfigText } from '../src/config/index';
+import { modulesDir } from '../src/layout/image-paths';
+import { formatMiB as mib } from '../src/formats/size';
 import { type Runtime, RUNTIMES } from '../builder/bundle';
 import { compressFile } from '../builder/compress';
 import { writeCpio } from '../builder/cpio';

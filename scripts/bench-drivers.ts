@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { eventsIn } from '../src/events';
+import { eventsIn } from '../src/core/events';
 import { makeGuestDisk, makeIso, REPORTING_INIT } from './vm/guest';
 import { buildImage } from './vm/image';
 import { PROJECT_DIR } from './vm/project';

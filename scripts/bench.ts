@@ -25,7 +25,7 @@ import { runtimePath } from '../builder/bundle';
 import { compressFile } from '../builder/compress';
 import { type CpioEntry, entryKind, normalizePath, writeCpio } from '../builder/cpio';
 import { readImage, unpackedSize } from '../builder/inspect';
-import { IMAGE_CONFIG, INIT, INIT_BUNDLE, KERNEL_STAMP, RUNTIME_DIR, RUNTIME_IMAGE } from '../src/image-layout';
+import { IMAGE_CONFIG, INIT, INIT_BUNDLE, KERNEL_STAMP, RUNTIME_DIR, RUNTIME_IMAGE } from '../src/layout/image-paths';
 import { benchCd, benchDisk, bootToRootInit, CD_LABEL, type Sample } from './bench/media';
 import { BENCH_RELEASE, type PeerImage, peerImages } from './bench/peers';
 import { median, spread } from './stats';

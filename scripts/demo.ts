@@ -4,7 +4,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { OVERLAY_KINDS } from '../src/mounts';
+import { OVERLAY_KINDS } from '../src/union';
 import { type GuestSpec, makeGuestDisk, makeIso, makeSquashfs, sha256File } from './vm/guest';
 import { buildImage } from './vm/image';
 import { boot, cdrom, qemuArgs, requireQemu } from './vm/qemu';

@@ -1,11 +1,11 @@
-import { DEFAULT_CONFIG } from './config';
-import type { Context } from './context';
-import { describeEvent, Events } from './events';
-import { Log } from './log';
-import { describeFailure, runStages } from './machine';
-import { rescuePolicy } from './rescue';
+import { DEFAULT_CONFIG } from './config/index';
+import type { Context } from './core/context';
+import { describeEvent, Events } from './core/events';
+import { Log } from './core/log';
+import { describeFailure, runStages } from './core/machine';
+import { rescuePolicy } from './core/rescue';
 import { BOOT_STAGES } from './stages';
-import type { System } from './system';
+import type { System } from './sys/system';
 
 export function createContext(sys: System, kernelArgs: readonly string[], kernelEnv: Readonly<Record<string, string>>): Context {
   const log = new Log(sys);

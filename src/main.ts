@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { boot, createContext, onEscapedError } from './boot';
 import { plan } from './plan/plan';
-import { realSystem } from './real-system';
+import { realSystem } from './sys/linux';
 
 // The kernel does not deliver these to PID 1 without a handler, but a handler
 // in Node would otherwise be absent only by accident: say so in the log.

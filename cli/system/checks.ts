@@ -1,12 +1,12 @@
 // Everything install checks before it changes anything, as pure functions of
 // HostFacts: each returns the problems, each a whole message.
 
-import { configFromJson, type ConfigProblem, normalizeConfigText } from '../../src/config';
-import { whyNotCarried } from '../../src/mounts/carried';
+import { configFromJson, type ConfigProblem, normalizeConfigText } from '../../src/config/index';
+import { whyNotCarried } from '../../src/union/carried';
 import { globMatch } from '../../src/kmod/alias';
 import { bootLoaderOf, type HostFacts, type RootFacts, type SystemdBootFacts } from './facts';
 import { entryId } from './systemd-boot';
-import { MODULES_DEP, modulesDir } from '../../src/image-layout';
+import { MODULES_DEP, modulesDir } from '../../src/layout/image-paths';
 import { BOOT_DIR, manualEntries } from './layout';
 
 export interface InstallOptions {

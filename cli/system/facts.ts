@@ -2,7 +2,7 @@
 // data: read once by host.ts, judged by the pure functions of checks.ts and
 // status.ts, so that each error has a unit test.
 
-import type { OverlayKind } from '../../src/mounts';
+import type { OverlayKind } from '../../src/union';
 
 /** The filesystem mounted at /. */
 export type RootFacts =

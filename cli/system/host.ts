@@ -6,10 +6,10 @@ import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 import { findTool, isStaticElf, TOOLS } from '../../builder/host';
 import { hostCarriedKinds } from '../../builder/unions';
-import { MODULES_DEP, modulesDir } from '../../src/image-layout';
-import { DETECT_BYTES, identifyFs } from '../../src/fs-detect';
-import { DM_NAME, LOG_FILE } from '../../src/paths';
-import { readHead } from '../../src/read-head';
+import { MODULES_DEP, modulesDir } from '../../src/layout/image-paths';
+import { DETECT_BYTES, identifyFs } from '../../src/formats/superblocks';
+import { DM_NAME, LOG_FILE } from '../../src/layout/boot-paths';
+import { readHead } from '../../src/sys/read-head';
 import type { BootLoader, GrubFacts, HostFacts, RootFacts, SystemdBootFacts } from './facts';
 import { BOOT_DIR, vmlinuzPath } from './layout';
 

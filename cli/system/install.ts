@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMPRESSIONS } from '../../builder/formats';
-import { modulesDir } from '../../src/image-layout';
+import { modulesDir } from '../../src/layout/image-paths';
 import { type Assets, INSTALLED_MARKER, installedAssets } from '../assets';
 import { buildImage, progress } from '../build';
 import { CommandError } from '../errors';

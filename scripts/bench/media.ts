@@ -3,7 +3,7 @@
 // left, then powers off. As a disk (ext4, for the seed scripts' modes) and
 // as a live CD that holds the same squashfs where each tool looks for it.
 
-import { eventsIn } from '../../src/events';
+import { eventsIn } from '../../src/core/events';
 import { makeGuestDisk, makeIso, makeSquashfs } from '../vm/guest';
 import { boot, type BootOptions } from '../vm/qemu';
 

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeCpio } from '../../builder/cpio';
 import { imageSegments } from '../../builder/inspect';
-import { RUNTIME_IMAGE } from '../../src/image-layout';
+import { RUNTIME_IMAGE } from '../../src/layout/image-paths';
 import { type DebianRelease, testKernel } from './kernel';
 import { PROJECT_DIR, VM_CACHE } from './project';
 

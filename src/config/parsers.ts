@@ -3,10 +3,10 @@
 // json-forms.ts), and returns the value or undefined; the setting's row says
 // what would have been valid, so one parser serves both sources.
 
-import { parseRootSpec } from '../blkid/root-spec';
-import { parsePersistSpec } from '../persist/spec';
-import { parseSize, type Size } from '../size';
-import { BREAK_STAGES, type StageName } from '../stage-names';
+import { parseRootSpec } from '../formats/device-spec';
+import { parsePersistSpec } from '../formats/persist-spec';
+import { parseSize, type Size } from '../formats/size';
+import { BREAK_STAGES, type StageName } from './stage-names';
 
 export type Parse<T> = (text: string) => T | undefined;
 

@@ -2,9 +2,9 @@
 // are validated and in which the known keys are listed; Config and
 // DEFAULT_CONFIG are derived from the rows.
 
-import { OVERLAY_KINDS } from '../mounts';
-import { showSize } from '../size';
-import { BREAK_STAGES } from '../stage-names';
+import { OVERLAY_KINDS } from '../union';
+import { showSize } from '../formats/size';
+import { BREAK_STAGES } from './stage-names';
 import { boolean, type JsonForm, list, number, text, textOrNull } from './json-forms';
 import { anyText, breakStages, flag, integer, matching, moduleList, oneOf, type Parse, persistSpec, powerOfTwo, rootSpec, size, verityOptionList } from './parsers';
 

@@ -2,8 +2,8 @@
 // it: what it loaded goes to the log, and a module that a step needs and that
 // did not load is a failure naming it.
 
-import type { Context, Services } from '../context';
-import { BootError } from '../errors';
+import type { Context, Services } from '../core/context';
+import { BootError } from '../core/errors';
 import type { LoadResult } from './loader';
 
 export function logResults(ctx: Context, why: string, results: readonly LoadResult[]): void {

@@ -3,21 +3,21 @@
 // that is missing, foreign or unusable is named, let go, and the boot keeps
 // its changes in RAM, as live-boot does without its persistence.
 
-import type { Context, RootFound, Services } from '../context';
-import { BootError, showCommand } from '../errors';
-import { exec } from '../exec';
-import { DETECT_BYTES, identifyFs } from '../fs-detect';
+import type { Context, RootFound, Services } from '../core/context';
+import { BootError, showCommand } from '../core/errors';
+import { exec } from '../core/exec';
+import { DETECT_BYTES, identifyFs } from '../formats/superblocks';
 import { loadModule } from '../kmod/services';
-import { mountedTargets, perform } from '../mount';
-import type { OverlayKind } from '../mounts';
-import { COW_DIR, DM_STORE_NAME, HANDOVER_DIR, LAYER_FOLDER, LAYER_RECORD, PERSIST_DIR, PERSIST_HOST_DIR, UPPER_DIR, WORK_DIR } from '../paths';
-import { formatBytes } from '../size';
+import { mountedTargets, perform } from '../core/mount';
+import type { OverlayKind } from '../union';
+import { COW_DIR, DM_STORE_NAME, HANDOVER_DIR, LAYER_FOLDER, LAYER_RECORD, PERSIST_DIR, PERSIST_HOST_DIR, UPPER_DIR, WORK_DIR } from '../layout/boot-paths';
+import { formatBytes } from '../formats/size';
 import { attachLoop, isReadOnly, sectors, sysfsName } from '../storage/block';
 import { createDmDevice } from '../storage/device-mapper';
 import { identify, lookingOptions, mountFilesystem } from '../storage/filesystem';
 import { describeSeen, findDevice } from '../storage/find-device';
-import { decodeHeader, encodeHeader, type LayerRecord, mismatch, parseRecord, rootIdentity, STORE_OFFSET } from './record';
-import { type PersistSpec, parsePersistSpec, showPersistSpec } from './spec';
+import { decodeHeader, encodeHeader, type LayerRecord, mismatch, parseRecord, rootIdentity, STORE_OFFSET } from '../formats/layer-record';
+import { type PersistSpec, parsePersistSpec, showPersistSpec } from '../formats/persist-spec';
 
 /** How a union kind keeps its changes: folders (upper/ and work/) on a filesystem, or a snapshot's store on a device. */
 export type KeptForm = 'folders' | 'store';

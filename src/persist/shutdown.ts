@@ -7,10 +7,10 @@
 // the static busybox, and dmsetup with its libraries where device-mapper
 // devices must be removed.
 
-import type { Context } from '../context';
-import { SHUTDOWN_TOOLS, type ShutdownTools } from '../image-layout';
-import { HANDOVER_DIR, SHUTDOWN_SCRIPT } from '../paths';
-import { formatMiB } from '../size';
+import type { Context } from '../core/context';
+import { SHUTDOWN_TOOLS, type ShutdownTools } from '../layout/image-paths';
+import { HANDOVER_DIR, SHUTDOWN_SCRIPT } from '../layout/boot-paths';
+import { formatMiB } from '../formats/size';
 import type { KeptLayer } from './open';
 
 /** The busybox applets the script runs, linked in HANDOVER_DIR/bin. */

@@ -4,18 +4,18 @@
 // what they would do.
 
 import { createHash } from 'node:crypto';
-import { parseRootSpec, type RootSpec } from '../blkid/root-spec';
-import { lastParam, parseCmdline } from '../cmdline';
-import { IMAGE_CONFIG, IMAGE_UNIONS, SHUTDOWN_TOOLS, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUNTIME_DIR, RUNTIME_IMAGE } from '../image-layout';
-import { commandOf } from '../mount-op';
-import { OVERLAY_KINDS, type OverlayKind } from '../mounts';
-import { carriedText } from '../mounts/carried';
-import { ISO_SCAN_DIR, MEDIUM_DIR, PERSIST_HOST_DIR } from '../paths';
-import { parsePersistSpec } from '../persist/spec';
-import { writeSuperblock } from '../storage/verity-format';
-import { SUMS_FILE } from '../storage/verify';
-import { type MemoryNode, memoryMachine } from './memory-machine';
-import type { PathInfo, RunResult, System } from '../system';
+import { parseRootSpec, type RootSpec } from '../formats/device-spec';
+import { lastParam, parseCmdline } from '../formats/cmdline';
+import { IMAGE_CONFIG, IMAGE_UNIONS, SHUTDOWN_TOOLS, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUNTIME_DIR, RUNTIME_IMAGE } from '../layout/image-paths';
+import { commandOf } from '../sys/mount-op';
+import { OVERLAY_KINDS, type OverlayKind } from '../union';
+import { carriedText } from '../union/carried';
+import { ISO_SCAN_DIR, MEDIUM_DIR, PERSIST_HOST_DIR } from '../layout/boot-paths';
+import { parsePersistSpec } from '../formats/persist-spec';
+import { writeSuperblock } from '../formats/verity-superblock';
+import { SUMS_FILE } from '../storage/medium-checksums';
+import { type MemoryNode, memoryMachine } from '../sys/memory';
+import type { PathInfo, RunResult, System } from '../sys/system';
 
 const PLAN_KERNEL = 'VERSION';
 const PLAN_RAM_KIB = 2 * 1024 * 1024;

@@ -3,9 +3,9 @@
 // stage's commands with their exact arguments. No root needed, nothing runs.
 
 import { createContext } from '../boot';
-import { parseCmdline } from '../cmdline';
-import { type Failure, describeFailure, runStages } from '../machine';
-import { OVERLAY_KINDS, type OverlayKind } from '../mounts';
+import { parseCmdline } from '../formats/cmdline';
+import { type Failure, describeFailure, runStages } from '../core/machine';
+import { OVERLAY_KINDS, type OverlayKind } from '../union';
 import { BOOT_STAGES } from '../stages';
 import { planSystem } from './plan-system';
 

@@ -1,11 +1,11 @@
-import { parseCmdline } from '../cmdline';
-import { type Config, type ConfigProblem, configFromCmdline, configFromText, describeProblem, initArgsWithoutOurFlags, mergeConfig } from '../config';
-import type { Context, Stage } from '../context';
-import { BootError } from '../errors';
-import { IMAGE_CONFIG, IMAGE_UNIONS } from '../image-layout';
-import { mountOnce } from '../mount';
-import { OVERLAY_KINDS, type OverlayKind } from '../mounts';
-import { parseCarried, whyNotCarried } from '../mounts/carried';
+import { parseCmdline } from '../formats/cmdline';
+import { type Config, type ConfigProblem, configFromCmdline, configFromText, describeProblem, initArgsWithoutOurFlags, mergeConfig } from '../config/index';
+import type { Context, Stage } from '../core/context';
+import { BootError } from '../core/errors';
+import { IMAGE_CONFIG, IMAGE_UNIONS } from '../layout/image-paths';
+import { mountOnce } from '../core/mount';
+import { OVERLAY_KINDS, type OverlayKind } from '../union';
+import { parseCarried, whyNotCarried } from '../union/carried';
 import { EARLY_MOUNTS } from './early-mounts';
 
 // The kernel rate-limits /dev/kmsg writers to a burst of 10 lines; a boot log

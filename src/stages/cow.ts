@@ -1,8 +1,8 @@
-import type { Context, Stage } from '../context';
-import { mountOnce } from '../mount';
-import { UNION_KINDS } from '../mounts';
-import { MOUNTS_DIR } from '../paths';
-import { cowBytes } from '../storage/cow-space';
+import type { Context, Stage } from '../core/context';
+import { mountOnce } from '../core/mount';
+import { UNION_KINDS } from '../union';
+import { MOUNTS_DIR } from '../layout/boot-paths';
+import { cowBytes } from '../union/cow-space';
 import { openKeptLayer } from '../persist/open';
 import { prepareShutdownReturn } from '../persist/shutdown';
 

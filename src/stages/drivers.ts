@@ -6,14 +6,14 @@
 // USB bus) still load. The modules the union and the user need are started
 // at once and awaited only where they are used.
 
-import type { Context, Stage } from '../context';
-import { BootError } from '../errors';
-import { KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir } from '../image-layout';
+import type { Context, Stage } from '../core/context';
+import { BootError } from '../core/errors';
+import { KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir } from '../layout/image-paths';
 import { type AliasIndex, matchModaliases, parseAliasRules } from '../kmod/alias';
 import { ModuleLoader, parseModuleDb } from '../kmod/loader';
 import { readModaliases } from '../kmod/modaliases';
 import { logResults } from '../kmod/services';
-import { UNION_KINDS } from '../mounts';
+import { UNION_KINDS } from '../union';
 
 
 function checkKernel(ctx: Context): string {

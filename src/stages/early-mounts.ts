@@ -1,5 +1,5 @@
-import type { Stage } from '../context';
-import { type MountSpec, mountOnce } from '../mount';
+import type { Stage } from '../core/context';
+import { type MountSpec, mountOnce } from '../core/mount';
 
 export const EARLY_MOUNTS: readonly MountSpec[] = [
   { type: 'proc', source: 'proc', target: '/proc', options: 'nosuid,nodev,noexec' },

@@ -5,19 +5,19 @@
 // initramfs-tools' mark that the root needs no fsck. The fstab on the medium
 // is never written: this one lives in the union's RAM layer.
 
-import { parseRootSpec, showSpec } from '../blkid/root-spec';
-import type { Context, RootFound, Services, Stage } from '../context';
-import { BootError } from '../errors';
-import { entryKind, type FstabEntry, type FstabLine, fstabLine, kernelOptions, parseFstab } from '../fstab/fstab';
-import { NEW_ROOT } from '../image-layout';
-import { mountOnce } from '../mount';
-import { UNION_KINDS } from '../mounts';
-import { FSCK_ROOT, FSTAB, HANDOVER_DIR, MOUNTS_DIR } from '../paths';
+import { parseRootSpec, showSpec } from '../formats/device-spec';
+import type { Context, RootFound, Services, Stage } from '../core/context';
+import { BootError } from '../core/errors';
+import { entryKind, type FstabEntry, type FstabLine, fstabLine, kernelOptions, parseFstab } from '../formats/fstab';
+import { NEW_ROOT } from '../layout/image-paths';
+import { mountOnce } from '../core/mount';
+import { UNION_KINDS } from '../union';
+import { FSCK_ROOT, FSTAB, HANDOVER_DIR, MOUNTS_DIR } from '../layout/boot-paths';
 import { setReadOnly } from '../storage/block';
 import { type Filesystem, identify, mountFilesystem, ramSnapshot, withJournalReplayed } from '../storage/filesystem';
 import { findDevice } from '../storage/find-device';
 import { loadModule } from '../kmod/services';
-import { overlayOptions, REFUSED_LOWER } from '../mounts/overlayfs';
+import { overlayOptions, REFUSED_LOWER } from '../union/overlayfs';
 
 // The root has been found, so the disks are there; what is missing now
 // (a volume the booted system would assemble, an unplugged stick) stays so.

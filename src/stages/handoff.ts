@@ -1,10 +1,10 @@
-import type { Context, Stage } from '../context';
-import { BootError } from '../errors';
-import { NEW_ROOT, RUNTIME_DIR, SWITCH_ROOT } from '../image-layout';
-import { mountedTargets } from '../mount';
-import { HANDOVER_DIR, LOG_FILE } from '../paths';
-import { UNION_KINDS } from '../mounts';
-import { resolveInRoot } from '../resolve-in-root';
+import type { Context, Stage } from '../core/context';
+import { BootError } from '../core/errors';
+import { NEW_ROOT, RUNTIME_DIR, SWITCH_ROOT } from '../layout/image-paths';
+import { mountedTargets } from '../core/mount';
+import { HANDOVER_DIR, LOG_FILE } from '../layout/boot-paths';
+import { UNION_KINDS } from '../union';
+import { resolveInRoot } from '../sys/resolve-in-root';
 import { DEVKMSG_SYSCTL } from './config';
 
 function checkInit(ctx: Context): void {

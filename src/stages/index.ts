@@ -1,4 +1,4 @@
-import type { BootStages } from '../context';
+import type { BootStages } from '../core/context';
 import { loadConfig } from './config';
 import { makeCowSpace } from './cow';
 import { loadDrivers } from './drivers';

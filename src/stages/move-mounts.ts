@@ -1,7 +1,7 @@
-import type { Stage } from '../context';
-import { BootError } from '../errors';
-import { API_MOUNTS, NEW_ROOT } from '../image-layout';
-import { mountedTargets, perform } from '../mount';
+import type { Stage } from '../core/context';
+import { BootError } from '../core/errors';
+import { API_MOUNTS, NEW_ROOT } from '../layout/image-paths';
+import { mountedTargets, perform } from '../core/mount';
 
 // /run carries /run/initramfs with the read-only root and the COW space, so
 // the booted system can still reach both.

@@ -1,14 +1,14 @@
-import { parseRootSpec, showSpec } from '../blkid/root-spec';
-import type { Context, Services, Stage } from '../context';
-import { BootError } from '../errors';
-import { UNION_KINDS } from '../mounts';
-import { MEDIUM_DIR, RO_DIR } from '../paths';
+import { parseRootSpec, showSpec } from '../formats/device-spec';
+import type { Context, Services, Stage } from '../core/context';
+import { BootError } from '../core/errors';
+import { UNION_KINDS } from '../union';
+import { MEDIUM_DIR, RO_DIR } from '../layout/boot-paths';
 import { attachLoop, setReadOnly } from '../storage/block';
 import { identify, mountFilesystem, replaySpace, withJournalReplayed } from '../storage/filesystem';
 import { describeSeen, findDevice } from '../storage/find-device';
 import { attachIso } from '../storage/iso-scan';
-import { openVerity } from '../storage/verity';
-import { verifyMedium } from '../storage/verify';
+import { openVerity } from '../storage/dm-verity';
+import { verifyMedium } from '../storage/medium-checksums';
 import { copyToRam } from '../storage/toram';
 import { requireModules } from '../kmod/services';
 

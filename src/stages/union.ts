@@ -1,7 +1,7 @@
-import type { Stage } from '../context';
-import { NEW_ROOT } from '../image-layout';
-import { mountedTargets } from '../mount';
-import { UNION_KINDS } from '../mounts';
+import type { Stage } from '../core/context';
+import { NEW_ROOT } from '../layout/image-paths';
+import { mountedTargets } from '../core/mount';
+import { UNION_KINDS } from '../union';
 import { requireModules } from '../kmod/services';
 
 export const mountUnion: Stage<'union'> = {

@@ -1,7 +1,7 @@
-import type { Context } from '../context';
-import { BootError } from '../errors';
-import { exec } from '../exec';
-import { perform } from '../mount';
+import type { Context } from '../core/context';
+import { BootError } from '../core/errors';
+import { exec } from '../core/exec';
+import { perform } from '../core/mount';
 
 /** A device's name in sysfs: /dev/vda is vda. */
 export function sysfsName(device: string): string {

@@ -1,6 +1,6 @@
-import type { Context } from '../context';
-import { BootError } from '../errors';
-import { exec } from '../exec';
+import type { Context } from '../core/context';
+import { BootError } from '../core/errors';
+import { exec } from '../core/exec';
 
 /** A device-mapper device with this table; returns its /dev/mapper node. `what` names its target in the log. */
 export async function createDmDevice(ctx: Context, name: string, table: string, options: { readonly what: string; readonly readOnly: boolean; readonly hint: string }): Promise<string> {

@@ -2,11 +2,11 @@
 // superblock), its driver loaded, and mounted read-only without writing the
 // device, even when its journal needs replaying.
 
-import type { Context, Services } from '../context';
-import { BootError } from '../errors';
-import { DETECT_BYTES, detectFsType, fsModule, journalNeedsRecovery } from '../fs-detect';
-import { mountOnce } from '../mount';
-import { REPLAY_DIR } from '../paths';
+import type { Context, Services } from '../core/context';
+import { BootError } from '../core/errors';
+import { DETECT_BYTES, detectFsType, fsModule, journalNeedsRecovery } from '../formats/superblocks';
+import { mountOnce } from '../core/mount';
+import { REPLAY_DIR } from '../layout/boot-paths';
 import { loadModule } from '../kmod/services';
 import { attachLoop, sectors, sysfsName } from './block';
 import { createSnapshot } from './snapshot';

@@ -2,9 +2,9 @@
 // udev: each change in /dev runs coldplug for new devices and reads the
 // block devices again.
 
-import { type RootSpec, showSpec } from '../blkid/root-spec';
-import { type BlockDevice, describeDevice, diskLinks, matchesSpec, scanBlockDevices } from '../blkid/scan';
-import type { Context, Services } from '../context';
+import { type RootSpec, showSpec } from '../formats/device-spec';
+import { type BlockDevice, describeDevice, diskLinks, matchesSpec, scanBlockDevices } from './scan';
+import type { Context, Services } from '../core/context';
 
 // Without netlink (Node has none) and with no uevent helper in distribution
 // kernels, devices are noticed through /dev; a device behind a bus whose

@@ -4,12 +4,12 @@
 // read-only, its device made read-only, and the ISO attached read-only to a
 // loop device, which is then the medium as a CD would be.
 
-import { type BlockDevice, describeDevice } from '../blkid/scan';
-import type { Context, Services } from '../context';
-import { BootError } from '../errors';
-import { exec } from '../exec';
+import { type BlockDevice, describeDevice } from './scan';
+import type { Context, Services } from '../core/context';
+import { BootError } from '../core/errors';
+import { exec } from '../core/exec';
 import { requireModules } from '../kmod/services';
-import { ISO_SCAN_DIR } from '../paths';
+import { ISO_SCAN_DIR } from '../layout/boot-paths';
 import { attachLoop, setReadOnly } from './block';
 import { identify, lookingOptions, mountFilesystem } from './filesystem';
 import { describeSeen, waitForDevice } from './find-device';

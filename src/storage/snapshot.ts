@@ -1,4 +1,4 @@
-import type { Context } from '../context';
+import type { Context } from '../core/context';
 import { sectors } from './block';
 import { createDmDevice } from './device-mapper';
 

@@ -1,8 +1,8 @@
-import type { Context } from '../context';
-import { exec } from '../exec';
-import { mountOnce } from '../mount';
-import { MEDIUM_DIR, TORAM_DIR } from '../paths';
-import { formatBytes, parseMeminfo } from '../size';
+import type { Context } from '../core/context';
+import { exec } from '../core/exec';
+import { mountOnce } from '../core/mount';
+import { MEDIUM_DIR, TORAM_DIR } from '../layout/boot-paths';
+import { formatBytes, parseMeminfo } from '../formats/size';
 
 /** What must stay free after the copy: a quarter of RAM, for the running system and its changes. */
 export function toramFits(imageBytes: number, meminfo: { total: number; available: number }): boolean {

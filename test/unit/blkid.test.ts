@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readHead } from './read-head';
-import { readPartitionTable } from '../../src/blkid/partitions';
-import { parseRootSpec, udevEscape } from '../../src/blkid/root-spec';
-import { diskLinks } from '../../src/blkid/scan';
-import { identifyFs } from '../../src/fs-detect';
+import { readPartitionTable } from '../../src/formats/partition-tables';
+import { parseRootSpec, udevEscape } from '../../src/formats/device-spec';
+import { diskLinks } from '../../src/storage/scan';
+import { identifyFs } from '../../src/formats/superblocks';
 
 const dir = mkdtempSync(join(tmpdir(), 'cowboot-blkid-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));

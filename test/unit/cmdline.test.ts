@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { lastParam, parseCmdline } from '../../src/cmdline';
+import { lastParam, parseCmdline } from '../../src/formats/cmdline';
 
 test('key=value, flags and the last value winning', () => {
   const c = parseCmdline('BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet overlay=dm overlay=unionfs');

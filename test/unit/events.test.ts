@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BootError } from '../../src/errors';
-import { describeEvent, Events, eventsIn } from '../../src/events';
+import { BootError } from '../../src/core/errors';
+import { describeEvent, Events, eventsIn } from '../../src/core/events';
 
 test('what a benchmark measures is read back from the line the log wrote', () => {
   const console = [

@@ -4,9 +4,9 @@
 import { createHash } from 'node:crypto';
 import * as assert from 'uvu/assert';
 import { boot, createContext } from '../../src/boot';
-import { commandOf } from '../../src/mount-op';
-import { type MemoryNode, memoryMachine } from '../../src/plan/memory-machine';
-import type { RunResult, System } from '../../src/system';
+import { commandOf } from '../../src/sys/mount-op';
+import { type MemoryNode, memoryMachine } from '../../src/sys/memory';
+import type { RunResult, System } from '../../src/sys/system';
 
 
 export interface FakeSystem extends System {

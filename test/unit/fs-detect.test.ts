@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readHead } from './read-head';
-import { DETECT_BYTES, detectFsType, fsModule, identifyFs } from '../../src/fs-detect';
+import { DETECT_BYTES, detectFsType, fsModule, identifyFs } from '../../src/formats/superblocks';
 
 
 

@@ -3,7 +3,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { entryKind, type FstabEntry, fstabLine, kernelOptions, parseFstab } from '../../src/fstab/fstab';
+import { entryKind, type FstabEntry, fstabLine, kernelOptions, parseFstab } from '../../src/formats/fstab';
 import { bootFake, fakeSystem, type FakeSystem } from './fake-system';
 
 const ROOT_UUID = '0d1e2b3a-4c5d-4e6f-8a9b-0c1d2e3f4a5b';

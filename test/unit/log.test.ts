@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Log } from '../../src/log';
+import { Log } from '../../src/core/log';
 import { fakeSystem } from './fake-system';
 
 test('records before /dev/kmsg exists are sent once it can be opened, in order', () => {

@@ -1,11 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { boot, createContext } from '../../src/boot';
-import type { Context, Stage } from '../../src/context';
-import { DEFAULT_CONFIG } from '../../src/config';
-import { BootError } from '../../src/errors';
-import { type Failure, type Policy, runStages } from '../../src/machine';
-import type { StageName } from '../../src/stage-names';
+import type { Context, Stage } from '../../src/core/context';
+import { DEFAULT_CONFIG } from '../../src/config/index';
+import { BootError } from '../../src/core/errors';
+import { type Failure, type Policy, runStages } from '../../src/core/machine';
+import type { StageName } from '../../src/config/stage-names';
 import { fakeSystem, type FakeSystem, insmod } from './fake-system';
 
 function context(sys: FakeSystem): Context {

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { commandOf, MS, mountCall } from '../../src/mount-op';
+import { commandOf, MS, mountCall } from '../../src/sys/mount-op';
 import { EARLY_MOUNTS } from '../../src/stages/early-mounts';
 
 test('a mount: flag words become flags, the rest the data string', () => {

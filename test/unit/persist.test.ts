@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseCmdline } from '../../src/cmdline';
-import { configFromCmdline, describeProblem } from '../../src/config';
-import { DETECT_BYTES } from '../../src/fs-detect';
-import { decodeHeader, encodeHeader, type LayerRecord, mismatch, rootIdentity } from '../../src/persist/record';
+import { parseCmdline } from '../../src/formats/cmdline';
+import { configFromCmdline, describeProblem } from '../../src/config/index';
+import { DETECT_BYTES } from '../../src/formats/superblocks';
+import { decodeHeader, encodeHeader, type LayerRecord, mismatch, rootIdentity } from '../../src/formats/layer-record';
 import { shutdownScript } from '../../src/persist/shutdown';
-import { parsePersistSpec } from '../../src/persist/spec';
+import { parsePersistSpec } from '../../src/formats/persist-spec';
 import { mediumFstab } from '../../src/stages/fstab';
 import { bootFake, EXT4, type FakeSystem, liveMachine } from './fake-system';
 

@@ -1,5 +1,5 @@
-import { DETECT_BYTES } from '../../src/fs-detect';
-import { readHead as readFirst } from '../../src/read-head';
+import { DETECT_BYTES } from '../../src/formats/superblocks';
+import { readHead as readFirst } from '../../src/sys/read-head';
 
 /** The first bytes of an image file, as /init reads them from a device. */
 export function readHead(path: string): Uint8Array {

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { orphanZombies, parseProcStat } from '../../src/reaper';
+import { orphanZombies, parseProcStat } from '../../src/sys/reaper';
 
 test('/proc/PID/stat with spaces and parentheses in the name', () => {
   assert.equal(parseProcStat('42 (my (odd) name) Z 1 42 42 0 -1'), { pid: 42, state: 'Z', ppid: 1 });

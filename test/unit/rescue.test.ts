@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hashPassword, verifyPassword } from '../../src/password';
-import { emergencyDelay } from '../../src/rescue';
+import { hashPassword, verifyPassword } from '../../src/formats/password-hash';
+import { emergencyDelay } from '../../src/core/rescue';
 import { bootFake, fakeSystem, type FakeSystem } from './fake-system';
 
 const BASE = {

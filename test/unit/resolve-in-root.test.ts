@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { resolveInRoot } from '../../src/resolve-in-root';
+import { resolveInRoot } from '../../src/sys/resolve-in-root';
 import { fakeSystem } from './fake-system';
 
 const fs = fakeSystem({

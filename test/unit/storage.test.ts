@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseCmdline } from '../../src/cmdline';
-import { configFromCmdline, describeProblem } from '../../src/config';
-import { snapshotMountOptions } from '../../src/mounts/dm-snapshot';
+import { parseCmdline } from '../../src/formats/cmdline';
+import { configFromCmdline, describeProblem } from '../../src/config/index';
+import { snapshotMountOptions } from '../../src/union/dm-snapshot';
 import { snapshotTable } from '../../src/storage/snapshot';
-import { formatBytes, parseMeminfo, parseSize, sizeInBytes } from '../../src/size';
+import { formatBytes, parseMeminfo, parseSize, sizeInBytes } from '../../src/formats/size';
 import { toramFits } from '../../src/storage/toram';
-import { parseSums } from '../../src/storage/verify';
+import { parseSums } from '../../src/storage/medium-checksums';
 import { bootFake, fakeSystem, type FakeSystem, insmod, ISO, liveMachine, SQUASHFS } from './fake-system';
 
 const GiB = 1024 ** 3;

@@ -6,8 +6,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { imageUnions } from '../../builder/unions';
 import { boot, createContext } from '../../src/boot';
-import { IMAGE_UNIONS } from '../../src/image-layout';
-import { carriedKinds, carriedText, parseCarried, whyNotCarried } from '../../src/mounts/carried';
+import { IMAGE_UNIONS } from '../../src/layout/image-paths';
+import { carriedKinds, carriedText, parseCarried, whyNotCarried } from '../../src/union/carried';
 import { plan } from '../../src/plan/plan';
 import { fakeSystem, insmod } from './fake-system';
 

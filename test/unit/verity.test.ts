@@ -3,9 +3,9 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseCmdline } from '../../src/cmdline';
-import { configFromCmdline, describeProblem } from '../../src/config';
-import { readSuperblock, type VeritySuperblock, verityTable, writeSuperblock } from '../../src/storage/verity-format';
+import { parseCmdline } from '../../src/formats/cmdline';
+import { configFromCmdline, describeProblem } from '../../src/config/index';
+import { readSuperblock, type VeritySuperblock, verityTable, writeSuperblock } from '../../src/formats/verity-superblock';
 import { bootFake, EXT4, liveMachine } from './fake-system';
 
 const SB: VeritySuperblock = { hashType: 1, algorithm: 'sha256', dataBlockSize: 4096, hashBlockSize: 4096, dataBlocks: 733, salt: Uint8Array.from({ length: 32 }, (_, i) => i) };

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildImage } from '../../scripts/vm/image';
 import { PROJECT_DIR } from '../../scripts/vm/project';
-import { RUNTIME_IMAGE } from '../../src/image-layout';
+import { RUNTIME_IMAGE } from '../../src/layout/image-paths';
 import { makeGuestDisk, REPORTING_INIT } from '../../scripts/vm/guest';
 import { bootMedium } from './harness';
 

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readHead } from './read-head';
 import * as fs from 'node:fs';
 import { dirname } from 'node:path';
-import { TOOL_DIRS } from './image-layout';
+import { TOOL_DIRS } from '../layout/image-paths';
 import { orphanZombies, type ProcStat, parseProcStat } from './reaper';
 import { callMount, loadLibc, WNOHANG } from './libc';
 import { commandOf } from './mount-op';

@@ -5,7 +5,7 @@
 
 import type { Level } from './log';
 import { describeFailure, type Failure } from './machine';
-import { STAGE_NAMES, type StageName } from './stage-names';
+import { STAGE_NAMES, type StageName } from '../config/stage-names';
 
 type BootEvent =
   | { readonly kind: 'stage-start'; readonly stage: StageName }

@@ -1,7 +1,7 @@
 // The root's /etc/fstab, read as util-linux reads it (fields split on blanks,
 // spaces in paths as \040), and the lines we write in its place.
 
-import { parseRootSpec } from '../blkid/root-spec';
+import { parseRootSpec } from './device-spec';
 
 export interface FstabEntry {
   readonly spec: string;

@@ -1,9 +1,9 @@
 import type { Context } from './context';
 import { showCommand } from './errors';
 import { checked } from './exec';
-import { unescapeField } from './fstab/fstab';
-import { NEW_ROOT } from './image-layout';
-import { commandOf, type MountOp } from './mount-op';
+import { unescapeField } from '../formats/fstab';
+import { NEW_ROOT } from '../layout/image-paths';
+import { commandOf, type MountOp } from '../sys/mount-op';
 
 /** A filesystem to mount: a MountOp of kind 'mount', as tables of mounts write it. */
 export type MountSpec = Omit<Extract<MountOp, { kind: 'mount' }>, 'kind'>;

@@ -1,10 +1,10 @@
-import type { Context } from '../context';
-import { fstabLine } from '../fstab/fstab';
-import { cowFolders } from '../storage/cow-space';
+import type { Context } from '../core/context';
+import { fstabLine } from '../formats/fstab';
+import { cowFolders } from './cow-space';
 import type { UnionKind } from './kind';
-import { exec } from '../exec';
-import { NEW_ROOT } from '../image-layout';
-import { HANDOVER_DIR, RO_DIR, UPPER_DIR } from '../paths';
+import { exec } from '../core/exec';
+import { NEW_ROOT } from '../layout/image-paths';
+import { HANDOVER_DIR, RO_DIR, UPPER_DIR } from '../layout/boot-paths';
 
 /**
  * systemd spares processes whose argv[0] starts with "@" when it kills

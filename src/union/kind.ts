@@ -1,6 +1,6 @@
-import type { Config } from '../config';
-import type { Context, RootFound } from '../context';
-import type { FstabEntry } from '../fstab/fstab';
+import type { Config } from '../config/index';
+import type { Context, RootFound } from '../core/context';
+import type { FstabEntry } from '../formats/fstab';
 import type { KeptForm } from '../persist/open';
 
 /**

@@ -2,10 +2,10 @@
 // bytes in-process (no blkid, no process per device), and udev's
 // /dev/disk/by-* links made from what was read.
 
-import { DETECT_BYTES, type FsIdentity, identifyFs } from '../fs-detect';
-import type { System } from '../system';
-import { readPartitionTable } from './partitions';
-import { type RootSpec, udevEscape } from './root-spec';
+import { DETECT_BYTES, type FsIdentity, identifyFs } from '../formats/superblocks';
+import type { System } from '../sys/system';
+import { readPartitionTable } from '../formats/partition-tables';
+import { type RootSpec, udevEscape } from '../formats/device-spec';
 
 export interface BlockDevice {
   readonly name: string;

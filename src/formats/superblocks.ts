@@ -2,7 +2,7 @@
 // blkid does, so the root can be found by LABEL= or UUID= and mounted
 // without rootfstype=, with no process spawned per device.
 
-import { ascii, hex, isZero, text, u16le, u32le, uuidBigEndian } from './blkid/bytes';
+import { ascii, hex, isZero, text, u16le, u32le, uuidBigEndian } from './bytes';
 
 export const DETECT_BYTES = 0x10400; // past btrfs's superblock at 64 KiB
 

@@ -3,10 +3,10 @@
 // and a bad one is reported with the parameter, the value and what is valid.
 // The settings themselves are the rows of config/settings.ts.
 
-import { type Cmdline, lastParam } from './cmdline';
-import { type Config, DEFAULT_CONFIG, KEYS, type Key, ROWS, type Setting } from './config/settings';
+import { type Cmdline, lastParam } from '../formats/cmdline';
+import { type Config, DEFAULT_CONFIG, KEYS, type Key, ROWS, type Setting } from './settings';
 
-export { type Config, DEFAULT_CONFIG, type EmergencyAction } from './config/settings';
+export { type Config, DEFAULT_CONFIG, type EmergencyAction } from './settings';
 
 export interface ConfigProblem {
   /** Where the value came from: "command line" or the config file's path. */

@@ -2,9 +2,9 @@
 // is read and checked, as live-boot's verify-checksums and archiso's
 // checksum do; a progress line shows on the console as it reads.
 
-import type { Context } from '../context';
-import { BootError } from '../errors';
-import { formatMiB as mib } from '../size';
+import type { Context } from '../core/context';
+import { BootError } from '../core/errors';
+import { formatMiB as mib } from '../formats/size';
 
 /** The checksum file at the top of the medium, in the format sha256sum writes. */
 export const SUMS_FILE = 'sha256sum.txt';

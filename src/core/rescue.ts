@@ -3,14 +3,14 @@
 // public machines) no shell but rd.emergency after the kernel's panic= delay;
 // with a rescue password, three tries at it first.
 
-import type { EmergencyAction } from './config';
+import type { EmergencyAction } from '../config/index';
 import type { Context } from './context';
-import { SHELL } from './image-layout';
+import { SHELL } from '../layout/image-paths';
 import type { Failure, Policy } from './machine';
 import { mountedTargets, mountOnce } from './mount';
-import { verifyPassword } from './password';
-import { HANDOVER_DIR, LOG_FILE } from './paths';
-import type { StageName } from './stage-names';
+import { verifyPassword } from '../formats/password-hash';
+import { HANDOVER_DIR, LOG_FILE } from '../layout/boot-paths';
+import type { StageName } from '../config/stage-names';
 
 // setsid makes the shell a session leader and cttyhack opens the real console
 // device (not /dev/console, which cannot be a controlling terminal), so that

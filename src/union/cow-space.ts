@@ -2,13 +2,13 @@
 // (a sparse file on a tmpfs behind a loop device, or a brd RAM disk). Neither
 // takes RAM before it is written.
 
-import type { Context } from '../context';
-import { BootError } from '../errors';
-import { exec } from '../exec';
-import { mountOnce } from '../mount';
-import { COW_DIR, DM_COW_FILE, UPPER_DIR, WORK_DIR } from '../paths';
-import { formatBytes, parseMeminfo, showSize, sizeInBytes } from '../size';
-import { attachLoop, sectors } from './block';
+import type { Context } from '../core/context';
+import { BootError } from '../core/errors';
+import { exec } from '../core/exec';
+import { mountOnce } from '../core/mount';
+import { COW_DIR, DM_COW_FILE, UPPER_DIR, WORK_DIR } from '../layout/boot-paths';
+import { formatBytes, parseMeminfo, showSize, sizeInBytes } from '../formats/size';
+import { attachLoop, sectors } from '../storage/block';
 
 // tmpfs's own default, and dracut's for its overlay: half of RAM.
 const DEFAULT_COW_PERCENT = 50;

@@ -5,7 +5,7 @@
 
 import type { Context, RunnableStage, StageResults } from './context';
 import { BootError, showCommand } from './errors';
-import type { StageName } from './stage-names';
+import type { StageName } from '../config/stage-names';
 
 export interface Failure {
   readonly stage: StageName | 'internal';

@@ -1,9 +1,9 @@
-import type { Config } from './config';
+import type { Config } from '../config/index';
 import type { Events } from './events';
-import type { LoadResult, ModuleLoader } from './kmod/loader';
+import type { LoadResult, ModuleLoader } from '../kmod/loader';
 import type { Log } from './log';
-import type { STAGE_NAMES, StageName } from './stage-names';
-import type { System } from './system';
+import type { STAGE_NAMES, StageName } from '../config/stage-names';
+import type { System } from '../sys/system';
 
 export interface Context {
   readonly sys: System;

@@ -4,7 +4,7 @@
 // file's bytes, dmsetup makes the node (a verity device shows its data),
 // modprobe brd makes /dev/ram0, unionfs leaves its daemon in /proc.
 
-import type { PathInfo } from '../system';
+import type { PathInfo } from './system';
 
 export type MemoryNode =
   /** `size`: a sparse file's length, where it is more than its text. */

@@ -4,15 +4,15 @@
 // returns wrong data. A root hash that does not match refuses every block:
 // the first one is read here, so that the boot stops with a message.
 
-import { u16le, u32le } from '../blkid/bytes';
-import type { Context, Services } from '../context';
-import { BootError } from '../errors';
+import { u16le, u32le } from '../formats/bytes';
+import type { Context, Services } from '../core/context';
+import { BootError } from '../core/errors';
 import { loadModule } from '../kmod/services';
-import { showSpec, parseRootSpec } from '../blkid/root-spec';
+import { showSpec, parseRootSpec } from '../formats/device-spec';
 import { attachLoop } from './block';
 import { createDmDevice } from './device-mapper';
 import { describeSeen, findDevice } from './find-device';
-import { readSuperblock, VERITY_SUPERBLOCK_BYTES, verityTable } from './verity-format';
+import { readSuperblock, VERITY_SUPERBLOCK_BYTES, verityTable } from '../formats/verity-superblock';
 
 export const VERITY_NAME = 'cowboot-verity';
 

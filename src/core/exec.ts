@@ -1,6 +1,6 @@
 import type { Context } from './context';
 import { BootError, showCommand } from './errors';
-import type { RunOptions, RunResult } from './system';
+import type { RunOptions, RunResult } from '../sys/system';
 
 /** A command's stdout; a non-zero exit becomes a BootError naming the command. */
 export function checked(argv: readonly string[], result: RunResult, hint?: string): string {

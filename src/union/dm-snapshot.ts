@@ -5,15 +5,15 @@
 // invalidates the whole snapshot and every read fails too. And a chunk of
 // cowchunk= sectors (8, 4 KiB, by default; see the README for the figures).
 
-import type { Context, RootFound } from '../context';
-import { BootError } from '../errors';
-import { fstabLine } from '../fstab/fstab';
-import { NEW_ROOT } from '../image-layout';
-import { DM_NAME } from '../paths';
-import { cowDevice } from '../storage/cow-space';
+import type { Context, RootFound } from '../core/context';
+import { BootError } from '../core/errors';
+import { fstabLine } from '../formats/fstab';
+import { NEW_ROOT } from '../layout/image-paths';
+import { DM_NAME } from '../layout/boot-paths';
+import { cowDevice } from './cow-space';
 import { createSnapshot } from '../storage/snapshot';
 import type { UnionKind } from './kind';
-import { perform } from '../mount';
+import { perform } from '../core/mount';
 
 /**
  * ext2/3/4 on a snapshot: no background inode-table zeroing eating the COW,

@@ -5,8 +5,8 @@
 // and the union kind that made it, and is used only over that root.
 
 import { createHash } from 'node:crypto';
-import { identifyFs } from '../fs-detect';
-import { formatBytes } from '../size';
+import { identifyFs } from './superblocks';
+import { formatBytes } from './size';
 
 export interface RootIdentity {
   readonly type: string | null;

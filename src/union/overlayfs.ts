@@ -1,11 +1,11 @@
-import type { Context } from '../context';
-import { fstabLine } from '../fstab/fstab';
-import { NEW_ROOT } from '../image-layout';
-import { RO_DIR, UPPER_DIR, WORK_DIR } from '../paths';
-import { cowFolders } from '../storage/cow-space';
+import type { Context } from '../core/context';
+import { fstabLine } from '../formats/fstab';
+import { NEW_ROOT } from '../layout/image-paths';
+import { RO_DIR, UPPER_DIR, WORK_DIR } from '../layout/boot-paths';
+import { cowFolders } from './cow-space';
 import type { UnionKind } from './kind';
-import { perform } from '../mount';
-import type { MountOp } from '../mount-op';
+import { perform } from '../core/mount';
+import type { MountOp } from '../sys/mount-op';
 
 /**
  * Filesystems overlayfs refuses as a lower layer ("filesystem on … not

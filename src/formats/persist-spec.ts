@@ -3,7 +3,7 @@
 // device's filesystem (dracut's rd.live.overlay=<devspec>:<pathspec>), so a
 // FAT stick can carry an ext4 image, or a snapshot's store.
 
-import { parseRootSpec, type RootSpec, showSpec } from '../blkid/root-spec';
+import { parseRootSpec, type RootSpec, showSpec } from './device-spec';
 
 export interface PersistSpec {
   readonly device: RootSpec;

@@ -1,8 +1,8 @@
-import type { Context, RootFound } from '../context';
-import { NEW_ROOT } from '../image-layout';
-import { RO_DIR } from '../paths';
+import type { Context, RootFound } from '../core/context';
+import { NEW_ROOT } from '../layout/image-paths';
+import { RO_DIR } from '../layout/boot-paths';
 import type { UnionKind } from './kind';
-import { perform } from '../mount';
+import { perform } from '../core/mount';
 
 /** overlay=none: the root as it is, read-only; with rw, mounted read-write (and so written). */
 async function mountWithoutUnion(ctx: Context, root: RootFound): Promise<void> {
