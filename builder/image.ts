@@ -7,12 +7,13 @@ import { basename, join, relative } from 'node:path';
 import { type Runtime, runtimePath } from './bundle';
 import { type CpioEntry, normalizePath } from './cpio';
 import { BuildError, findTool, requireStaticBusybox, sharedLibraries, TOOLS } from './host';
-import { configFromText, mergeConfig } from '../src/config/index';
+import { configFromText, mergeConfig } from '../src/config';
 import { API_MOUNTS, IMAGE_CONFIG, IMAGE_UNIONS, INIT, INIT_BUNDLE, KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUN_BY_PATH, RUNTIME_DIR, RUNTIME_IMAGE, SHUTDOWN_TOOLS, type ShutdownTools, TOOL_DIRS } from '../src/layout/image-paths';
 import { matchModaliases, parseAliasRules } from '../src/kmod/alias';
 import { type ModuleDb, moduleName, parseModuleDb } from '../src/kmod/loader';
 import { readModaliases, type SysfsReader } from '../src/kmod/modaliases';
-import { type OverlayKind, UNION_KINDS, UNION_MODULES } from '../src/union';
+import type { UnionName } from '../src/config/union-names';
+import { UNION_KINDS, UNION_MODULES } from '../src/union';
 import { carriedText } from '../src/union/carried';
 import { filterMetadata, plainModule, plainModuleDep, plainModulePath, selectModules } from './kmod';
 import { type PreInitFacts, preInitScript } from './pre-init';
@@ -274,7 +275,7 @@ function shutdownTools(dmsetup: string): PartEntry {
 }
 
 /** The programs of the kinds this image carries, where they are on this machine. */
-function kindPrograms(kinds: readonly OverlayKind[]): { path: string; source: string }[] {
+function kindPrograms(kinds: readonly UnionName[]): { path: string; source: string }[] {
   return kinds.flatMap((kind) => {
     const program = UNION_KINDS[kind].program;
     const source = program && programOnHost(program);

@@ -8,7 +8,7 @@
 // rescue password is checked only by the bundle, so with one set this
 // script offers no shell at all.
 
-import type { Config } from '../src/config/index';
+import type { Config } from '../src/config';
 import { INIT_BUNDLE, RUNTIME_DIR, RUNTIME_IMAGE, SHELL, TOOL_DIRS } from '../src/layout/image-paths';
 
 export interface PreInitFacts {

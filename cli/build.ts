@@ -5,7 +5,7 @@ import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, renameSyn
 import { release } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { describeProblem, normalizeConfigText } from '../src/config/index';
+import { describeProblem, normalizeConfigText } from '../src/config';
 import { modulesDir } from '../src/layout/image-paths';
 import { formatMiB as mib } from '../src/formats/size';
 import { type Runtime, RUNTIMES } from '../builder/bundle';

@@ -9,7 +9,7 @@ import { BuildError } from '../builder/host';
 import { fileContent, listing, readImage, unionsLine } from '../builder/inspect';
 import { hostCarriedKinds, imaginedConfig } from '../builder/unions';
 import { writeVerity } from '../builder/verity';
-import { OVERLAY_KINDS } from '../src/union';
+import { UNION_NAMES } from '../src/config/union-names';
 import { hashPassword } from '../src/formats/password-hash';
 import { plan } from '../src/plan/plan';
 import { currentAssets } from './assets';
@@ -38,7 +38,7 @@ function options<O extends Record<string, { type: 'string' | 'boolean'; multiple
   }
 }
 
-const INSTALL_USAGE = `cowboot install [--overlay ${OVERLAY_KINDS.join('|')}] [--cowsize SIZE] [--mounts cow|ro|fstab] [--default] [--no-bootloader] [--dry-run]`;
+const INSTALL_USAGE = `cowboot install [--overlay ${UNION_NAMES.join('|')}] [--cowsize SIZE] [--mounts cow|ro|fstab] [--default] [--no-bootloader] [--dry-run]`;
 
 const COMMANDS: Record<string, Command> = {
   build: {

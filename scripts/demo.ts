@@ -4,7 +4,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { OVERLAY_KINDS } from '../src/union';
+import { UNION_NAMES } from '../src/config/union-names';
 import { type GuestSpec, makeGuestDisk, makeIso, makeSquashfs, sha256File } from './vm/guest';
 import { buildImage } from './vm/image';
 import { boot, cdrom, qemuArgs, requireQemu } from './vm/qemu';
@@ -54,8 +54,8 @@ async function main(): Promise<number> {
     strict: true,
   });
   const overlay = values.overlay;
-  if (!(OVERLAY_KINDS as readonly string[]).includes(overlay)) {
-    process.stderr.write(`demo: --overlay ${overlay} is not valid: expected one of ${OVERLAY_KINDS.join(', ')}\n`);
+  if (!(UNION_NAMES as readonly string[]).includes(overlay)) {
+    process.stderr.write(`demo: --overlay ${overlay} is not valid: expected one of ${UNION_NAMES.join(', ')}\n`);
     return 2;
   }
   requireQemu();

@@ -1,8 +1,9 @@
-import { DEFAULT_CONFIG } from './config/index';
+import { DEFAULT_CONFIG } from './config';
 import type { Context } from './core/context';
 import { describeEvent, Events } from './core/events';
 import { Log } from './core/log';
-import { describeFailure, runStages } from './core/machine';
+import { describeFailure } from './core/errors';
+import { runStages } from './core/machine';
 import { rescuePolicy } from './core/rescue';
 import { BOOT_STAGES } from './stages';
 import type { System } from './sys/system';

@@ -1,7 +1,7 @@
 // Everything install checks before it changes anything, as pure functions of
 // HostFacts: each returns the problems, each a whole message.
 
-import { configFromJson, type ConfigProblem, normalizeConfigText } from '../../src/config/index';
+import { configFromJson, type ConfigProblem, normalizeConfigText } from '../../src/config';
 import { whyNotCarried } from '../../src/union/carried';
 import { globMatch } from '../../src/kmod/alias';
 import { bootLoaderOf, type HostFacts, type RootFacts, type SystemdBootFacts } from './facts';

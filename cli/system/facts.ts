@@ -2,7 +2,7 @@
 // data: read once by host.ts, judged by the pure functions of checks.ts and
 // status.ts, so that each error has a unit test.
 
-import type { OverlayKind } from '../../src/union';
+import type { UnionName } from '../../src/config/union-names';
 
 /** The filesystem mounted at /. */
 export type RootFacts =
@@ -55,7 +55,7 @@ export interface HostFacts {
   /** Debian packages the builder needs that are not installed. */
   readonly missingPackages: readonly string[];
   /** The overlay= kinds the images built here carry (unionfs only with unionfs-fuse). */
-  readonly unions: readonly OverlayKind[];
+  readonly unions: readonly UnionName[];
 }
 
 /**

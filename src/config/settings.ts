@@ -2,7 +2,7 @@
 // are validated and in which the known keys are listed; Config and
 // DEFAULT_CONFIG are derived from the rows.
 
-import { OVERLAY_KINDS } from '../union';
+import { UNION_NAMES } from './union-names';
 import { showSize } from '../formats/size';
 import { BREAK_STAGES } from './stage-names';
 import { boolean, type JsonForm, list, number, text, textOrNull } from './json-forms';
@@ -57,7 +57,7 @@ const SETTINGS = {
   rootwait: setting({ param: 'rootwait', default: false, ...FLAG }),
   rootfstype: setting({ param: 'rootfstype', default: null, ...FSTYPE }),
   rootflags: setting({ param: 'rootflags', default: null, expected: 'mount options such as noatime', parse: anyText, json: textOrNull }),
-  overlay: setting({ param: 'overlay', default: 'unionfs', ...choice(OVERLAY_KINDS) }),
+  overlay: setting({ param: 'overlay', default: 'unionfs', ...choice(UNION_NAMES) }),
   /** An image file on the root= medium that holds the root, e.g. /live/filesystem.squashfs. */
   loop: setting({ param: 'loop', default: null, expected: 'an absolute path on the medium, such as /live/filesystem.squashfs', parse: matching(/^\/./), json: textOrNull }),
   loopfstype: setting({ param: 'loopfstype', default: null, ...FSTYPE }),

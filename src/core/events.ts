@@ -4,7 +4,7 @@
 // that wrote them: the text is made and parsed in one place.
 
 import type { Level } from './log';
-import { describeFailure, type Failure } from './machine';
+import { describeFailure, type Failure } from './errors';
 import { STAGE_NAMES, type StageName } from '../config/stage-names';
 
 type BootEvent =

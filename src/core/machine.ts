@@ -3,13 +3,14 @@
 // hands over to the failure policy; when that returns, the failed stage is
 // tried again. It never gives up and never exits.
 
-import type { Context, RunnableStage, StageResults } from './context';
-import { BootError, showCommand } from './errors';
+import type { Context } from './context';
+import type { Failure } from './errors';
 import type { StageName } from '../config/stage-names';
 
-export interface Failure {
-  readonly stage: StageName | 'internal';
-  readonly error: unknown;
+/** A stage as the machine runs it: the results so far in, its own out. */
+export interface RunnableStage {
+  readonly name: StageName;
+  run(ctx: Context, before: Readonly<Partial<Record<StageName, unknown>>>): Promise<unknown>;
 }
 
 export interface Policy {
@@ -19,23 +20,11 @@ export interface Policy {
   onBreak(ctx: Context, stage: StageName): Promise<void>;
 }
 
-/** `verb`: plan mode says what "would fail". */
-export function describeFailure(failure: Failure, verb = 'failed'): string[] {
-  const { error } = failure;
-  const lines = [`stage ${failure.stage} ${verb}: ${error instanceof Error ? error.message : String(error)}`];
-  if (error instanceof BootError) {
-    if (error.detail.command) lines.push(`  command: ${showCommand(error.detail.command)}`);
-    if (error.detail.hint) lines.push(`  hint: ${error.detail.hint}`);
-  } else if (error instanceof Error && error.stack) {
-    lines.push(...error.stack.split('\n').slice(1).map((l) => `  ${l.trim()}`));
-  }
-  return lines;
-}
 
 export async function runStages(stages: readonly RunnableStage[], ctx: Context, policy: Policy): Promise<void> {
   const brokenAt = new Set<StageName>();
-  // Each stage's result, by name, for the stages after it (see Before in context.ts).
-  const results: Partial<StageResults> = {};
+  // Each stage's result, by name, for the stages after it (see Before in stages/results.ts).
+  const results: Partial<Record<StageName, unknown>> = {};
   let index = 0;
   while (index < stages.length) {
     const stage = stages[index]!;
@@ -49,8 +38,7 @@ export async function runStages(stages: readonly RunnableStage[], ctx: Context, 
     ctx.events.emit({ kind: 'stage-start', stage: stage.name });
     try {
       const result = await stage.run(ctx, results);
-      // Each stage's result is StageResults[its name]; TypeScript cannot tie the name to the value here.
-      (results as Record<StageName, unknown>)[stage.name] = result;
+      results[stage.name] = result;
       ctx.events.emit({ kind: 'stage-done', stage: stage.name, ms: ms() });
       index++;
     } catch (error) {

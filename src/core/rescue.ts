@@ -3,10 +3,11 @@
 // public machines) no shell but rd.emergency after the kernel's panic= delay;
 // with a rescue password, three tries at it first.
 
-import type { EmergencyAction } from '../config/index';
+import type { EmergencyAction } from '../config';
 import type { Context } from './context';
 import { SHELL } from '../layout/image-paths';
-import type { Failure, Policy } from './machine';
+import type { Failure } from './errors';
+import type { Policy } from './machine';
 import { mountedTargets, mountOnce } from './mount';
 import { verifyPassword } from '../formats/password-hash';
 import { HANDOVER_DIR, LOG_FILE } from '../layout/boot-paths';

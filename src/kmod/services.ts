@@ -2,9 +2,20 @@
 // it: what it loaded goes to the log, and a module that a step needs and that
 // did not load is a failure naming it.
 
-import type { Context, Services } from '../core/context';
+import type { Context } from '../core/context';
 import { BootError } from '../core/errors';
-import type { LoadResult } from './loader';
+import type { LoadResult, ModuleLoader } from './loader';
+
+/** What the drivers stage starts, once, for the stages after it. */
+export interface Services {
+  readonly loader: ModuleLoader;
+  /** The union's and modules='s modules, loading while the root is looked for. */
+  readonly requiredModules: Promise<readonly LoadResult[]>;
+  /** Asks for a coldplug pass, for devices that appeared since the last; resolves when it is done. */
+  coldplug(): Promise<void>;
+  /** Work left running (coldplug); awaited before the handoff, so nothing loads across switch_root. */
+  readonly background: Promise<void>[];
+}
 
 export function logResults(ctx: Context, why: string, results: readonly LoadResult[]): void {
   for (const r of results) {

@@ -3,13 +3,16 @@
 // that is missing, foreign or unusable is named, let go, and the boot keeps
 // its changes in RAM, as live-boot does without its persistence.
 
-import type { Context, RootFound, Services } from '../core/context';
+import type { Context } from '../core/context';
+import type { RootFound } from '../storage/find-device';
+import type { Services } from '../kmod/services';
 import { BootError, showCommand } from '../core/errors';
 import { exec } from '../core/exec';
 import { DETECT_BYTES, identifyFs } from '../formats/superblocks';
 import { loadModule } from '../kmod/services';
 import { mountedTargets, perform } from '../core/mount';
-import type { OverlayKind } from '../union';
+import type { UnionName } from '../config/union-names';
+import type { KeptForm } from '../union/kind';
 import { COW_DIR, DM_STORE_NAME, HANDOVER_DIR, LAYER_FOLDER, LAYER_RECORD, PERSIST_DIR, PERSIST_HOST_DIR, UPPER_DIR, WORK_DIR } from '../layout/boot-paths';
 import { formatBytes } from '../formats/size';
 import { attachLoop, isReadOnly, sectors, sysfsName } from '../storage/block';
@@ -18,9 +21,6 @@ import { identify, lookingOptions, mountFilesystem } from '../storage/filesystem
 import { describeSeen, findDevice } from '../storage/find-device';
 import { decodeHeader, encodeHeader, type LayerRecord, mismatch, parseRecord, rootIdentity, STORE_OFFSET } from '../formats/layer-record';
 import { type PersistSpec, parsePersistSpec, showPersistSpec } from '../formats/persist-spec';
-
-/** How a union kind keeps its changes: folders (upper/ and work/) on a filesystem, or a snapshot's store on a device. */
-export type KeptForm = 'folders' | 'store';
 
 /** A layer in use: where its changes go, and the filesystems the shutdown must see let go. */
 export interface KeptLayer {
@@ -75,7 +75,7 @@ async function layerDevice(ctx: Context, services: Services, spec: PersistSpec, 
   return { device, filesystems: [{ name: sysfsName(found), type: host.type }] };
 }
 
-function recordFor(ctx: Context, root: RootFound, overlay: OverlayKind): LayerRecord {
+function recordFor(ctx: Context, root: RootFound, overlay: UnionName): LayerRecord {
   const head = ctx.sys.readHead(root.device, DETECT_BYTES);
   return { format: 1, overlay, root: rootIdentity(head, sectors(ctx, root.device) * SECTOR) };
 }
@@ -193,7 +193,7 @@ async function openStore(ctx: Context, services: Services, device: string, wante
 }
 
 /** Opens the kept layer, or returns null (and says why) so that the boot keeps its changes in RAM. */
-export async function openKeptLayer(ctx: Context, services: Services, root: RootFound, overlay: OverlayKind, form: KeptForm | null): Promise<KeptLayer | null> {
+export async function openKeptLayer(ctx: Context, services: Services, root: RootFound, overlay: UnionName, form: KeptForm | null): Promise<KeptLayer | null> {
   const text = ctx.config.persist;
   if (text === null) return null;
   if (form === null) {

@@ -8,7 +8,7 @@ import { parseRootSpec, type RootSpec } from '../formats/device-spec';
 import { lastParam, parseCmdline } from '../formats/cmdline';
 import { IMAGE_CONFIG, IMAGE_UNIONS, SHUTDOWN_TOOLS, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUNTIME_DIR, RUNTIME_IMAGE } from '../layout/image-paths';
 import { commandOf } from '../sys/mount-op';
-import { OVERLAY_KINDS, type OverlayKind } from '../union';
+import { UNION_NAMES, type UnionName } from '../config/union-names';
 import { carriedText } from '../union/carried';
 import { ISO_SCAN_DIR, MEDIUM_DIR, PERSIST_HOST_DIR } from '../layout/boot-paths';
 import { parsePersistSpec } from '../formats/persist-spec';
@@ -129,13 +129,13 @@ function imaginePersistence(text: string | null, store: boolean, initial: Record
   assumptions.push(spec.file === null ? `${text} is /dev/${name}, holding ${holds}` : `${text}: /dev/${name} holds vfat with ${spec.file} on it, which holds ${holds}`);
 }
 
-export function planSystem(cmdline: string, imageConfig: string | null, unions: readonly OverlayKind[]): System & PlanMachine {
+export function planSystem(cmdline: string, imageConfig: string | null, unions: readonly UnionName[]): System & PlanMachine {
   // The boot's own parser, so the imagined machine follows the same value a boot would (the last).
   const parsed = parseCmdline(cmdline);
   const paramOf = (key: string) => lastParam(parsed, key)?.value ?? null;
   const commands: { stage: string; command: string }[] = [];
   const assumptions = [`${PLAN_RAM_KIB / 1024 / 1024}G of RAM`, `the running kernel is the one the image was built for (${PLAN_KERNEL})`];
-  if (unions.length < OVERLAY_KINDS.length) assumptions.push(`the image carries the union kinds ${unions.join(', ')}`);
+  if (unions.length < UNION_NAMES.length) assumptions.push(`the image carries the union kinds ${unions.join(', ')}`);
   let clock = 0;
 
   const initial: Record<string, string | Uint8Array | MemoryNode> = {

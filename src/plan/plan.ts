@@ -4,8 +4,9 @@
 
 import { createContext } from '../boot';
 import { parseCmdline } from '../formats/cmdline';
-import { type Failure, describeFailure, runStages } from '../core/machine';
-import { OVERLAY_KINDS, type OverlayKind } from '../union';
+import { describeFailure, type Failure } from '../core/errors';
+import { runStages } from '../core/machine';
+import { UNION_NAMES, type UnionName } from '../config/union-names';
 import { BOOT_STAGES } from '../stages';
 import { planSystem } from './plan-system';
 
@@ -21,7 +22,7 @@ interface PlanResult {
 }
 
 /** `unions`: the kinds the image carries; `cowboot plan` gives those of an image built on this machine. */
-export async function plan(cmdline: string, imageConfig: string | null, unions: readonly OverlayKind[] = OVERLAY_KINDS): Promise<PlanResult> {
+export async function plan(cmdline: string, imageConfig: string | null, unions: readonly UnionName[] = UNION_NAMES): Promise<PlanResult> {
   const sys = planSystem(cmdline, imageConfig, unions);
   const ctx = createContext(sys, parseCmdline(cmdline).initArgs, {});
   ctx.events.on((event) => {

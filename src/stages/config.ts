@@ -1,10 +1,11 @@
 import { parseCmdline } from '../formats/cmdline';
-import { type Config, type ConfigProblem, configFromCmdline, configFromText, describeProblem, initArgsWithoutOurFlags, mergeConfig } from '../config/index';
-import type { Context, Stage } from '../core/context';
+import { type Config, type ConfigProblem, configFromCmdline, configFromText, describeProblem, initArgsWithoutOurFlags, mergeConfig } from '../config';
+import type { Context } from '../core/context';
+import type { Stage } from './results';
 import { BootError } from '../core/errors';
 import { IMAGE_CONFIG, IMAGE_UNIONS } from '../layout/image-paths';
 import { mountOnce } from '../core/mount';
-import { OVERLAY_KINDS, type OverlayKind } from '../union';
+import { UNION_NAMES, type UnionName } from '../config/union-names';
 import { parseCarried, whyNotCarried } from '../union/carried';
 import { EARLY_MOUNTS } from './early-mounts';
 
@@ -23,12 +24,12 @@ function readImageConfig(ctx: Context): { values: Partial<Config>; problems: Con
 }
 
 // An image without the file (the unit tests' machines) carries every kind.
-function carriedKinds(ctx: Context): readonly OverlayKind[] {
+function carriedKinds(ctx: Context): readonly UnionName[] {
   let text: string;
   try {
     text = ctx.sys.readText(IMAGE_UNIONS);
   } catch {
-    return OVERLAY_KINDS;
+    return UNION_NAMES;
   }
   const kinds = parseCarried(text);
   if (kinds === null) throw new BootError(`${IMAGE_UNIONS} is not a list of overlay= kinds: ${text.trim()}`, { hint: 'the image is damaged: build it again' });
@@ -36,7 +37,7 @@ function carriedKinds(ctx: Context): readonly OverlayKind[] {
 }
 
 /** overlay= naming a kind this image was built without is invalid like any other value, with the reason. */
-function uncarriedProblem(overlay: OverlayKind, carried: readonly OverlayKind[], source: string): ConfigProblem | null {
+function uncarriedProblem(overlay: UnionName, carried: readonly UnionName[], source: string): ConfigProblem | null {
   const why = whyNotCarried(overlay, carried, 'image');
   return why === null ? null : { source, param: 'overlay', value: overlay, expected: `one of ${carried.join(', ')}: ${why}` };
 }

@@ -1,4 +1,5 @@
-import type { Context, Stage } from '../core/context';
+import type { Context } from '../core/context';
+import type { Stage } from './results';
 import { mountOnce } from '../core/mount';
 import { UNION_KINDS } from '../union';
 import { MOUNTS_DIR } from '../layout/boot-paths';

@@ -6,7 +6,8 @@
 // USB bus) still load. The modules the union and the user need are started
 // at once and awaited only where they are used.
 
-import type { Context, Stage } from '../core/context';
+import type { Context } from '../core/context';
+import type { Stage } from './results';
 import { BootError } from '../core/errors';
 import { KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir } from '../layout/image-paths';
 import { type AliasIndex, matchModaliases, parseAliasRules } from '../kmod/alias';

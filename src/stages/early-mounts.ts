@@ -1,4 +1,4 @@
-import type { Stage } from '../core/context';
+import type { Stage } from './results';
 import { type MountSpec, mountOnce } from '../core/mount';
 
 export const EARLY_MOUNTS: readonly MountSpec[] = [

@@ -6,7 +6,10 @@
 // is never written: this one lives in the union's RAM layer.
 
 import { parseRootSpec, showSpec } from '../formats/device-spec';
-import type { Context, RootFound, Services, Stage } from '../core/context';
+import type { Context } from '../core/context';
+import type { RootFound } from '../storage/find-device';
+import type { Services } from '../kmod/services';
+import type { Stage } from './results';
 import { BootError } from '../core/errors';
 import { entryKind, type FstabEntry, type FstabLine, fstabLine, kernelOptions, parseFstab } from '../formats/fstab';
 import { NEW_ROOT } from '../layout/image-paths';

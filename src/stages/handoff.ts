@@ -1,4 +1,5 @@
-import type { Context, Stage } from '../core/context';
+import type { Context } from '../core/context';
+import type { Stage } from './results';
 import { BootError } from '../core/errors';
 import { NEW_ROOT, RUNTIME_DIR, SWITCH_ROOT } from '../layout/image-paths';
 import { mountedTargets } from '../core/mount';

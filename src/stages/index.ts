@@ -1,4 +1,4 @@
-import type { BootStages } from '../core/context';
+import type { BootStages } from './results';
 import { loadConfig } from './config';
 import { makeCowSpace } from './cow';
 import { loadDrivers } from './drivers';

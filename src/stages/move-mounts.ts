@@ -1,4 +1,4 @@
-import type { Stage } from '../core/context';
+import type { Stage } from './results';
 import { BootError } from '../core/errors';
 import { API_MOUNTS, NEW_ROOT } from '../layout/image-paths';
 import { mountedTargets, perform } from '../core/mount';

@@ -1,5 +1,7 @@
 import { parseRootSpec, showSpec } from '../formats/device-spec';
-import type { Context, Services, Stage } from '../core/context';
+import type { Context } from '../core/context';
+import type { Services } from '../kmod/services';
+import type { Stage } from './results';
 import { BootError } from '../core/errors';
 import { UNION_KINDS } from '../union';
 import { MEDIUM_DIR, RO_DIR } from '../layout/boot-paths';

@@ -1,4 +1,4 @@
-import type { Stage } from '../core/context';
+import type { Stage } from './results';
 import { NEW_ROOT } from '../layout/image-paths';
 import { mountedTargets } from '../core/mount';
 import { UNION_KINDS } from '../union';

@@ -5,7 +5,8 @@
 // the first one is read here, so that the boot stops with a message.
 
 import { u16le, u32le } from '../formats/bytes';
-import type { Context, Services } from '../core/context';
+import type { Context } from '../core/context';
+import type { Services } from '../kmod/services';
 import { BootError } from '../core/errors';
 import { loadModule } from '../kmod/services';
 import { showSpec, parseRootSpec } from '../formats/device-spec';

@@ -2,7 +2,8 @@
 // superblock), its driver loaded, and mounted read-only without writing the
 // device, even when its journal needs replaying.
 
-import type { Context, Services } from '../core/context';
+import type { Context } from '../core/context';
+import type { Services } from '../kmod/services';
 import { BootError } from '../core/errors';
 import { DETECT_BYTES, detectFsType, fsModule, journalNeedsRecovery } from '../formats/superblocks';
 import { mountOnce } from '../core/mount';

@@ -4,7 +4,14 @@
 
 import { type RootSpec, showSpec } from '../formats/device-spec';
 import { type BlockDevice, describeDevice, diskLinks, matchesSpec, scanBlockDevices } from './scan';
-import type { Context, Services } from '../core/context';
+import type { Context } from '../core/context';
+import type { Services } from '../kmod/services';
+
+export interface RootFound {
+  /** The block device holding the root filesystem: root=, or the loop device of loop=. */
+  readonly device: string;
+  readonly fsType: string;
+}
 
 // Without netlink (Node has none) and with no uevent helper in distribution
 // kernels, devices are noticed through /dev; a device behind a bus whose

@@ -5,7 +5,8 @@
 // loop device, which is then the medium as a CD would be.
 
 import { type BlockDevice, describeDevice } from './scan';
-import type { Context, Services } from '../core/context';
+import type { Context } from '../core/context';
+import type { Services } from '../kmod/services';
 import { BootError } from '../core/errors';
 import { exec } from '../core/exec';
 import { requireModules } from '../kmod/services';

@@ -3,18 +3,19 @@
 // packages). The builder writes the list into the image (IMAGE_UNIONS); the
 // config stage, plan mode and install refuse the other kinds, saying why.
 
-import { OVERLAY_KINDS, type OverlayKind, UNION_KINDS } from '.';
+import { UNION_NAMES, type UnionName } from '../config/union-names';
+import { UNION_KINDS } from '.';
 
 /** The kinds an image built on a machine with these files carries, in the table's order. */
-export function carriedKinds(has: (path: string) => boolean): OverlayKind[] {
-  return OVERLAY_KINDS.filter((kind) => {
+export function carriedKinds(has: (path: string) => boolean): UnionName[] {
+  return UNION_NAMES.filter((kind) => {
     const program = UNION_KINDS[kind].program;
     return program === null || has(program.path);
   });
 }
 
 /** The image's list, as the builder wrote it; null where it is not a list of known kinds. */
-export function parseCarried(text: string): OverlayKind[] | null {
+export function parseCarried(text: string): UnionName[] | null {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -22,17 +23,17 @@ export function parseCarried(text: string): OverlayKind[] | null {
     return null;
   }
   if (!Array.isArray(json)) return null;
-  const kinds = OVERLAY_KINDS.filter((kind) => json.includes(kind));
+  const kinds = UNION_NAMES.filter((kind) => json.includes(kind));
   return kinds.length === json.length ? kinds : null;
 }
 
-export const carriedText = (kinds: readonly OverlayKind[]): string => `${JSON.stringify(kinds)}\n`;
+export const carriedText = (kinds: readonly UnionName[]): string => `${JSON.stringify(kinds)}\n`;
 
 /**
  * Why `kind` is not among `carried`, for a message: said of an image
  * already built, or of the machine that would build it. Null where it is.
  */
-export function whyNotCarried(kind: OverlayKind, carried: readonly OverlayKind[], of: 'image' | 'build machine'): string | null {
+export function whyNotCarried(kind: UnionName, carried: readonly UnionName[], of: 'image' | 'build machine'): string | null {
   if (carried.includes(kind)) return null;
   const program = UNION_KINDS[kind].program;
   const lacking = program ? `${program.debianPackage} (${program.unpackaged})` : `what overlay=${kind} needs`;

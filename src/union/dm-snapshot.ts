@@ -5,7 +5,8 @@
 // invalidates the whole snapshot and every read fails too. And a chunk of
 // cowchunk= sectors (8, 4 KiB, by default; see the README for the figures).
 
-import type { Context, RootFound } from '../core/context';
+import type { Context } from '../core/context';
+import type { RootFound } from '../storage/find-device';
 import { BootError } from '../core/errors';
 import { fstabLine } from '../formats/fstab';
 import { NEW_ROOT } from '../layout/image-paths';

@@ -1,7 +1,10 @@
-import type { Config } from '../config/index';
-import type { Context, RootFound } from '../core/context';
+import type { Config } from '../config';
+import type { Context } from '../core/context';
+import type { RootFound } from '../storage/find-device';
 import type { FstabEntry } from '../formats/fstab';
-import type { KeptForm } from '../persist/open';
+
+/** How a union kind keeps its changes under persist=: folders (upper/ and work/) on a filesystem, or a snapshot's store on a device. */
+export type KeptForm = 'folders' | 'store';
 
 /**
  * What the root stage leaves for the union: the root mounted read-only on

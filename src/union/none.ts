@@ -1,4 +1,5 @@
-import type { Context, RootFound } from '../core/context';
+import type { Context } from '../core/context';
+import type { RootFound } from '../storage/find-device';
 import { NEW_ROOT } from '../layout/image-paths';
 import { RO_DIR } from '../layout/boot-paths';
 import type { UnionKind } from './kind';

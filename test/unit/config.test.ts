@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseCmdline } from '../../src/formats/cmdline';
-import { configFromCmdline, configFromJson, DEFAULT_CONFIG, describeProblem, initArgsWithoutOurFlags, mergeConfig, normalizeConfigText } from '../../src/config/index';
+import { configFromCmdline, configFromJson, DEFAULT_CONFIG, describeProblem, initArgsWithoutOurFlags, mergeConfig, normalizeConfigText } from '../../src/config';
 
 const fromCmdline = (text: string) => configFromCmdline(parseCmdline(text));
 

@@ -1,10 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { boot, createContext } from '../../src/boot';
-import type { Context, Stage } from '../../src/core/context';
-import { DEFAULT_CONFIG } from '../../src/config/index';
+import type { Context } from '../../src/core/context';
+import type { Stage } from '../../src/stages/results';
+import { DEFAULT_CONFIG } from '../../src/config';
 import { BootError } from '../../src/core/errors';
-import { type Failure, type Policy, runStages } from '../../src/core/machine';
+import type { Failure } from '../../src/core/errors';
+import { type Policy, runStages } from '../../src/core/machine';
 import type { StageName } from '../../src/config/stage-names';
 import { fakeSystem, type FakeSystem, insmod } from './fake-system';
 

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseCmdline } from '../../src/formats/cmdline';
-import { configFromCmdline, describeProblem } from '../../src/config/index';
+import { configFromCmdline, describeProblem } from '../../src/config';
 import { DETECT_BYTES } from '../../src/formats/superblocks';
 import { decodeHeader, encodeHeader, type LayerRecord, mismatch, rootIdentity } from '../../src/formats/layer-record';
 import { shutdownScript } from '../../src/persist/shutdown';

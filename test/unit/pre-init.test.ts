@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { preInitScript } from '../../builder/pre-init';
-import { DEFAULT_CONFIG } from '../../src/config/index';
+import { DEFAULT_CONFIG } from '../../src/config';
 
 const LOOP = { name: 'loop', path: '/lib/modules/6.1.0-56-amd64/kernel/drivers/block/loop.ko' };
 const SQUASHFS = { name: 'squashfs', path: '/lib/modules/6.1.0-56-amd64/kernel/fs/squashfs/squashfs.ko' };

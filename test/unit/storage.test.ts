@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseCmdline } from '../../src/formats/cmdline';
-import { configFromCmdline, describeProblem } from '../../src/config/index';
+import { configFromCmdline, describeProblem } from '../../src/config';
 import { snapshotMountOptions } from '../../src/union/dm-snapshot';
 import { snapshotTable } from '../../src/storage/snapshot';
 import { formatBytes, parseMeminfo, parseSize, sizeInBytes } from '../../src/formats/size';

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseCmdline } from '../../src/formats/cmdline';
-import { configFromCmdline, describeProblem } from '../../src/config/index';
+import { configFromCmdline, describeProblem } from '../../src/config';
 import { readSuperblock, type VeritySuperblock, verityTable, writeSuperblock } from '../../src/formats/verity-superblock';
 import { bootFake, EXT4, liveMachine } from './fake-system';
 
