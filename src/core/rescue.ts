@@ -8,6 +8,7 @@ import type { Context } from './context';
 import { SHELL } from '../layout/image-paths';
 import type { Failure } from './errors';
 import type { Policy } from './machine';
+import { apiFilesystem } from './api-mounts';
 import { mountedTargets, mountOnce } from './mount';
 import { verifyPassword } from '../formats/password-hash';
 import { HANDOVER_DIR, LOG_FILE } from '../layout/boot-paths';
@@ -64,7 +65,7 @@ function saveLog(ctx: Context): void {
 async function ensureDevices(ctx: Context): Promise<void> {
   if (mountedTargets(ctx).has('/dev')) return;
   try {
-    await mountOnce(ctx, { type: 'devtmpfs', source: 'devtmpfs', target: '/dev', options: 'mode=0755,nosuid' });
+    await mountOnce(ctx, apiFilesystem('/dev'));
   } catch (error) {
     ctx.log.warn(`no /dev for the rescue shell: ${(error as Error).message}`);
   }

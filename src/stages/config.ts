@@ -7,7 +7,7 @@ import { IMAGE_CONFIG, IMAGE_UNIONS } from '../layout/image-paths';
 import { mountOnce } from '../core/mount';
 import { UNION_NAMES, type UnionName } from '../config/union-names';
 import { parseCarried, whyNotCarried } from '../union/carried';
-import { EARLY_MOUNTS } from './early-mounts';
+import { apiFilesystem } from '../core/api-mounts';
 
 // The kernel rate-limits /dev/kmsg writers to a burst of 10 lines; a boot log
 // is longer. Lifted while we log, restored at handoff (systemd does the same).
@@ -65,7 +65,7 @@ export const loadConfig: Stage<'config'> = {
     // The command line is in /proc, and /dev/kmsg must be there before the
     // console policy is set, or lines printed now would be echoed again by
     // the kernel once kmsg opens. The other mounts wait for their stage.
-    for (const spec of EARLY_MOUNTS.filter((m) => m.target === '/proc' || m.target === '/dev')) await mountOnce(ctx, spec);
+    for (const target of ['/proc', '/dev'] as const) await mountOnce(ctx, apiFilesystem(target));
     const devkmsgBefore = liftKmsgRatelimit(ctx);
     const image = readImageConfig(ctx);
     const cmdlineText = ctx.sys.readText('/proc/cmdline').trim();

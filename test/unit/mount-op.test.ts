@@ -1,10 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { commandOf, MS, mountCall } from '../../src/sys/mount-op';
-import { EARLY_MOUNTS } from '../../src/stages/early-mounts';
+import { API_FILESYSTEMS } from '../../src/core/api-mounts';
 
 test('a mount: flag words become flags, the rest the data string', () => {
-  assert.equal(mountCall({ kind: 'mount', ...EARLY_MOUNTS[3]! }), {
+  assert.equal(mountCall({ kind: 'mount', ...API_FILESYSTEMS[3]! }), {
     source: 'devpts', target: '/dev/pts', type: 'devpts', flags: MS.NOSUID | MS.NOEXEC, data: 'gid=5,mode=620',
   });
   assert.equal(mountCall({ kind: 'mount', type: 'ext4', source: '/dev/vda', target: '/x', options: 'ro,noatime' }), { source: '/dev/vda', target: '/x', type: 'ext4', flags: MS.RDONLY | MS.NOATIME, data: null });
