@@ -11,6 +11,7 @@ import { exec } from '../core/exec';
 import { DETECT_BYTES, identifyFs } from '../formats/superblocks';
 import { loadModule } from '../kmod/services';
 import { mountedTargets, perform } from '../core/mount';
+import type { Config } from '../config';
 import type { UnionName } from '../config/union-names';
 import type { KeptForm } from '../union/kind';
 import { COW_DIR, DM_STORE_NAME, HANDOVER_DIR, LAYER_FOLDER, LAYER_RECORD, PERSIST_DIR, PERSIST_HOST_DIR, UPPER_DIR, WORK_DIR } from '../layout/boot-paths';
@@ -44,9 +45,9 @@ async function undo(ctx: Context, steps: readonly string[][]): Promise<void> {
 }
 
 /** The device persist= names, found once for both looking at the layer and using it. */
-async function findLayerDevice(ctx: Context, services: Services, spec: PersistSpec): Promise<string> {
-  const found = await findDevice(ctx, services, spec.device, ctx.config.rootdelay * 1000);
-  if (found.path === null) throw new BootError(`no such device within ${ctx.config.rootdelay} s`, { hint: `block devices seen: ${describeSeen(found.seen)}` });
+async function findLayerDevice(ctx: Context, services: Services, spec: PersistSpec, rootdelay: number): Promise<string> {
+  const found = await findDevice(ctx, services, spec.device, rootdelay * 1000);
+  if (found.path === null) throw new BootError(`no such device within ${rootdelay} s`, { hint: `block devices seen: ${describeSeen(found.seen)}` });
   // The root's device, the medium and what holds an ISO were set read-only by the root stage.
   if (isReadOnly(ctx, found.path)) {
     throw new BootError(`${found.path} is read-only: it holds the root or the boot medium, which are never written`, { hint: 'keep the changes on another partition or device' });
@@ -92,12 +93,12 @@ const keptBefore = (verdict: Verdict) => verdict === 'ours' || verdict === 'adop
 const OVERRIDES = 'boot with persist.adopt to use it anyway, or persist.reset to start it over';
 
 /** A foreign layer, or one whose record cannot be read, is refused unless persist.reset or persist.adopt says otherwise. */
-function judge(ctx: Context, found: Found, wanted: LayerRecord, where: string): Verdict {
-  if (ctx.config.persistReset) return found === 'none' ? 'new' : 'reset';
+function judge(ctx: Context, settings: PersistSettings, found: Found, wanted: LayerRecord, where: string): Verdict {
+  if (settings.persistReset) return found === 'none' ? 'new' : 'reset';
   if (found === 'none') return 'new';
   const why = found === 'unreadable' ? `${where} holds no readable record of the root it belongs to` : mismatch(found, wanted.overlay, wanted.root);
   if (why === null) return 'ours';
-  if (!ctx.config.persistAdopt) {
+  if (!settings.persistAdopt) {
     throw new BootError(found === 'unreadable' ? `the layer is nobody's: ${why}` : `the layer is not this root's: ${why}`, {
       hint: `its changes would be applied to a root they were not made for; ${OVERRIDES}`,
     });
@@ -193,8 +194,11 @@ async function openStore(ctx: Context, services: Services, device: string, wante
 }
 
 /** Opens the kept layer, or returns null (and says why) so that the boot keeps its changes in RAM. */
-export async function openKeptLayer(ctx: Context, services: Services, root: RootFound, overlay: UnionName, form: KeptForm | null): Promise<KeptLayer | null> {
-  const text = ctx.config.persist;
+/** The settings persist= reads: its own, and rootdelay= for the wait for its device. */
+export type PersistSettings = Pick<Config, 'persist' | 'persistReset' | 'persistAdopt' | 'rootdelay'>;
+
+export async function openKeptLayer(ctx: Context, services: Services, settings: PersistSettings, root: RootFound, overlay: UnionName, form: KeptForm | null): Promise<KeptLayer | null> {
+  const text = settings.persist;
   if (text === null) return null;
   if (form === null) {
     ctx.log.warn(`persist=${text}: overlay=${overlay} makes no changes to keep; persist= is not used`);
@@ -206,10 +210,10 @@ export async function openKeptLayer(ctx: Context, services: Services, root: Root
   try {
     const wanted = recordFor(ctx, root, overlay);
     // First read-only: a layer that is refused is left exactly as it was.
-    const found = await findLayerDevice(ctx, services, spec);
+    const found = await findLayerDevice(ctx, services, spec, settings.rootdelay);
     const look = await layerDevice(ctx, services, spec, found, false, steps);
     const record = form === 'store' ? readStoreRecord(ctx, look.device) : await readFolderRecord(ctx, services, look.device, overlay, steps);
-    const verdict = judge(ctx, record, wanted, showPersistSpec(spec));
+    const verdict = judge(ctx, settings, record, wanted, showPersistSpec(spec));
     await undo(ctx, steps.splice(0));
     const { device, filesystems } = await layerDevice(ctx, services, spec, found, true, steps);
     if (form === 'store') return { store: await openStore(ctx, services, device, wanted, verdict, steps), filesystems };

@@ -17,7 +17,7 @@ async function mountsTmpfs(ctx: Context): Promise<void> {
   const { overlay, mounts } = ctx.config;
   const kind = UNION_KINDS[overlay];
   if (mounts === 'fstab' || kind.fstabRoot === null || kind.rootUse(ctx.config) === 'writable device') return;
-  await mountOnce(ctx, { type: 'tmpfs', source: 'cow-mounts', target: MOUNTS_DIR, options: `mode=0755,size=${cowBytes(ctx, 'RAM for the changes to the other filesystems')}` });
+  await mountOnce(ctx, { type: 'tmpfs', source: 'cow-mounts', target: MOUNTS_DIR, options: `mode=0755,size=${cowBytes(ctx, ctx.config.cowsize, 'RAM for the changes to the other filesystems')}` });
 }
 
 /**
@@ -38,7 +38,7 @@ export const makeCowSpace: Stage<'cow'> = {
     await mountsTmpfs(ctx);
     const { overlay } = ctx.config;
     const kind = UNION_KINDS[overlay];
-    const kept = await openKeptLayer(ctx, before.drivers, before.root, overlay, kind.persists);
+    const kept = await openKeptLayer(ctx, before.drivers, ctx.config, before.root, overlay, kind.persists);
     if (kept === null) return { device: await kind.makeCow(ctx) };
     await prepareShutdownReturn(ctx, kept, usesDeviceMapper(ctx));
     return { device: kept.store };

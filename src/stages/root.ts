@@ -73,7 +73,7 @@ export const mountRoot: Stage<'root'> = {
     let image: string | null = null;
     if (loop !== null) ({ device, image } = await attachImage(ctx, services, medium));
     else if (use !== 'writable device') await setReadOnly(ctx, medium);
-    if (ctx.config.roothash !== null) device = await openVerity(ctx, services, device, image);
+    if (ctx.config.roothash !== null) device = await openVerity(ctx, services, device, image, ctx.config);
     const fs = loop !== null ? await identify(ctx, services, device, loopfstype, 'loopfstype=') : await identify(ctx, services, device, rootfstype, 'rootfstype=');
     if (kind.refuses?.formats.includes(fs.type)) {
       throw new BootError(`overlay=${overlay} cannot make ${fs.type} writable: ${kind.refuses.why}`, { hint: kind.refuses.hint });

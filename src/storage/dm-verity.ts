@@ -5,6 +5,7 @@
 // the first one is read here, so that the boot stops with a message.
 
 import { u16le, u32le } from '../formats/bytes';
+import type { Config } from '../config';
 import type { Context } from '../core/context';
 import type { Services } from '../kmod/services';
 import { BootError } from '../core/errors';
@@ -22,8 +23,7 @@ function extBlockSize(b: Uint8Array): number | null {
   return b.length >= 2048 && u16le(b, 1024 + 0x38) === 0xef53 ? 1024 << u32le(b, 1024 + 24) : null;
 }
 
-async function hashDevice(ctx: Context, services: Services, imageFile: string | null): Promise<string> {
-  const { verityHash, rootdelay } = ctx.config;
+async function hashDevice(ctx: Context, services: Services, imageFile: string | null, { verityHash, rootdelay }: VeritySettings): Promise<string> {
   if (verityHash !== null) {
     const spec = parseRootSpec(verityHash)!;
     const found = await findDevice(ctx, services, spec, rootdelay * 1000);
@@ -42,10 +42,13 @@ async function hashDevice(ctx: Context, services: Services, imageFile: string | 
   return attachLoop(ctx, tree, true);
 }
 
+/** The settings verity reads: its own, and rootdelay= for the wait for a hash device. */
+export type VeritySettings = Pick<Config, 'roothash' | 'verityOptions' | 'verityHash' | 'rootdelay'>;
+
 /** The verity device over `data`; `imageFile`: the loop= image data is attached from, if any. */
-export async function openVerity(ctx: Context, services: Services, data: string, imageFile: string | null): Promise<string> {
-  const { roothash, verityOptions } = ctx.config;
-  const hash = await hashDevice(ctx, services, imageFile);
+export async function openVerity(ctx: Context, services: Services, data: string, imageFile: string | null, settings: VeritySettings): Promise<string> {
+  const { roothash, verityOptions } = settings;
+  const hash = await hashDevice(ctx, services, imageFile, settings);
   const sb = readSuperblock(ctx.sys.readHead(hash, VERITY_SUPERBLOCK_BYTES));
   if (typeof sb === 'string') throw new BootError(`the hash tree on ${hash}: ${sb}`);
   await loadModule(ctx, services, 'dm_verity', 'roothash=');

@@ -7,17 +7,19 @@ import { BootError } from '../core/errors';
 import { exec } from '../core/exec';
 import { mountOnce } from '../core/mount';
 import { COW_DIR, DM_COW_FILE, UPPER_DIR, WORK_DIR } from '../layout/boot-paths';
-import { formatBytes, parseMeminfo, showSize, sizeInBytes } from '../formats/size';
+import type { Config } from '../config';
+import { formatBytes, parseMeminfo, type Size, showSize, sizeInBytes } from '../formats/size';
 import { attachLoop, sectors } from '../storage/block';
 
 // tmpfs's own default, and dracut's for its overlay: half of RAM.
 const DEFAULT_COW_PERCENT = 50;
 
-export function cowBytes(ctx: Context, what = 'copy-on-write space'): number {
+/** The bytes cowsize= gives (null: not set), said in the log as `what`. */
+export function cowBytes(ctx: Context, cowsize: Size | null, what = 'copy-on-write space'): number {
   const { total } = parseMeminfo(ctx.sys.readText('/proc/meminfo'));
-  const size = ctx.config.cowsize ?? { kind: 'percent', percent: DEFAULT_COW_PERCENT };
+  const size = cowsize ?? { kind: 'percent', percent: DEFAULT_COW_PERCENT };
   const bytes = sizeInBytes(size, total);
-  const why = ctx.config.cowsize ? `cowsize=${showSize(size)}` : `cowsize not set: ${DEFAULT_COW_PERCENT}% of RAM`;
+  const why = cowsize ? `cowsize=${showSize(size)}` : `cowsize not set: ${DEFAULT_COW_PERCENT}% of RAM`;
   ctx.log.info(`${what}: ${formatBytes(bytes)} (${why}, RAM ${formatBytes(total)})`);
   return bytes;
 }
@@ -28,8 +30,8 @@ async function cowTmpfs(ctx: Context, bytes: number): Promise<void> {
 }
 
 /** For a union of folders: the COW tmpfs with upper/ and work/ (on one filesystem, as overlayfs needs). */
-export async function cowFolders(ctx: Context): Promise<null> {
-  await cowTmpfs(ctx, cowBytes(ctx));
+export async function cowFolders(ctx: Context, cowsize: Size | null): Promise<null> {
+  await cowTmpfs(ctx, cowBytes(ctx, cowsize));
   ctx.sys.mkdirp(UPPER_DIR);
   ctx.sys.mkdirp(WORK_DIR);
   return null;
@@ -47,9 +49,8 @@ async function ramDisk(ctx: Context, bytes: number): Promise<string> {
 }
 
 /** For a snapshot: the COW device, as cow= says. */
-export async function cowDevice(ctx: Context): Promise<string> {
-  const { cow } = ctx.config;
-  const bytes = cowBytes(ctx);
+export async function cowDevice(ctx: Context, cow: Config['cow'], cowsize: Size | null): Promise<string> {
+  const bytes = cowBytes(ctx, cowsize);
   let device: string;
   if (cow === 'ram') {
     device = await ramDisk(ctx, bytes);

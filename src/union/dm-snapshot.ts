@@ -49,7 +49,7 @@ export const dm: UnionKind = {
     why: 'the format itself is read-only, whatever the device below allows',
     hint: 'use overlay=overlayfs or overlay=unionfs for this root',
   },
-  makeCow: cowDevice,
+  makeCow: (ctx) => cowDevice(ctx, ctx.config.cow, ctx.config.cowsize),
   mount: mountDmSnapshot,
   // The snapshot has the medium's UUID too: name it by its own node.
   fstabRoot: (root, entry) => fstabLine(`/dev/mapper/${DM_NAME}`, '/', root.fsType, entry.options),

@@ -29,7 +29,7 @@ export const overlayfs: UnionKind = {
   program: null,
   persists: 'folders',
   refuses: null,
-  makeCow: cowFolders,
+  makeCow: (ctx) => cowFolders(ctx, ctx.config.cowsize),
   async mount(ctx: Context) {
     await perform(ctx, OVERLAYFS, 'the overlay module must be loaded');
   },

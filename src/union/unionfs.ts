@@ -85,7 +85,7 @@ export const unionfs: UnionKind = {
   program: { path: '/usr/bin/unionfs', debianPackage: 'unionfs-fuse', unpackaged: 'Debian 13 and later have no package for it' },
   persists: 'folders',
   refuses: null,
-  makeCow: cowFolders,
+  makeCow: (ctx) => cowFolders(ctx, ctx.config.cowsize),
   mount: mountUnionfs,
   fstabRoot: () => fstabLine('unionfs', '/', 'fuse.unionfs', ['rw']),
   // systemd-shutdown then need not look for /etc/initrd-release on the union while the daemon is stopped.
