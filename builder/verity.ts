@@ -1,5 +1,5 @@
 // cowboot verity: the dm-verity hash tree of an image, in veritysetup's
-// format (verity-format.ts), so that /init can put the image under a verity
+// format (src/formats/verity-superblock.ts), so that /init can put the image under a verity
 // target and the kernel refuses any block that was changed.
 
 import { createHash, randomBytes, randomUUID } from 'node:crypto';

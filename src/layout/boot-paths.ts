@@ -1,6 +1,6 @@
 // Where /init keeps what it makes at boot, in the initramfs and (after the
 // moves) in the new root; what the builder puts in the image is in
-// image-layout.ts. /run/initramfs follows dracut's and systemd's use of that
+// image-paths.ts. /run/initramfs follows dracut's and systemd's use of that
 // folder for what the initramfs hands over to the booted system.
 
 export const HANDOVER_DIR = '/run/initramfs';

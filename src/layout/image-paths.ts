@@ -9,7 +9,7 @@ export const INIT = '/init';
 export const KERNEL_STAMP = '/etc/cowboot-kernel';
 /** The boot defaults from --config, validated and normalized at build time. */
 export const IMAGE_CONFIG = '/etc/cowboot.json';
-/** The overlay= kinds the image carries, as a JSON list (mounts/carried.ts); /init refuses the others. */
+/** The overlay= kinds the image carries, as a JSON list (union/carried.ts); /init refuses the others. */
 export const IMAGE_UNIONS = '/etc/cowboot-unions.json';
 export const NEW_ROOT = '/newroot';
 /** API filesystems: mount points in the image, moved into the new root in this order. */

@@ -1,5 +1,5 @@
 // A System for plan mode: nothing runs, every command is recorded, and the
-// in-memory machine (memory-machine.ts) is given an imagined RAM, root device
+// in-memory machine (sys/memory.ts) is given an imagined RAM, root device
 // and what it holds, so the real stages can go through a whole boot and say
 // what they would do.
 
