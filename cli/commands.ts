@@ -12,16 +12,12 @@ import { hashPassword } from '../src/formats/password-hash';
 import { plan } from '../src/plan/plan';
 import { currentAssets } from './assets';
 import { BUILD_USAGE, buildImage, parseBuildArgs } from './build';
+import type { Command } from './command';
+import { manPages } from './docs/pages';
 import { CommandError } from './errors';
 import { readHost } from './system/host';
 import { forget, install, kernelInstall, uninstall, update } from './system/install';
 import { status } from './system/status';
-
-export interface Command {
-  readonly usage: string;
-  readonly about: string;
-  run(args: string[]): Promise<string | Uint8Array>;
-}
 
 function positionals(args: string[], names: readonly string[], usage: string): string[] {
   if (args.length !== names.length || args.some((a) => a.startsWith('-'))) throw new CommandError(`expected ${names.join(' ') || 'no arguments'}\nusage: ${usage}`);
@@ -129,7 +125,7 @@ export const COMMANDS: Record<string, Command> = {
         makeDefault: values.default ?? false,
         noBootloader: values['no-bootloader'] ?? false,
         dryRun: values['dry-run'] ?? false,
-      });
+      }, manPages(COMMANDS));
     },
   },
   uninstall: {

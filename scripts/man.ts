@@ -3,11 +3,12 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAN_PAGES } from '../cli/docs/pages';
+import { COMMANDS } from '../cli/commands';
+import { manPages } from '../cli/docs/pages';
 import { PROJECT_DIR } from './vm/project';
 
 mkdirSync(join(PROJECT_DIR, 'man'), { recursive: true });
-for (const [file, text] of Object.entries(MAN_PAGES)) {
+for (const [file, text] of Object.entries(manPages(COMMANDS))) {
   writeFileSync(join(PROJECT_DIR, 'man', file), text);
   console.log(`wrote man/${file}`);
 }

@@ -4,7 +4,7 @@
 // man/ is not what these functions write.
 
 import { KEYS, type Key, ROWS } from '../../src/config/settings';
-import type { Command } from '../commands';
+import type { Command } from '../command';
 import { INIT_ARGUMENTS, PARAMETER_DOCS, type Peers } from './parameters';
 
 const PEER_NAMES: Record<keyof Peers, string> = { dracut: 'dracut', liveBoot: 'live-boot', casper: 'casper', archiso: 'archiso', booster: 'booster' };

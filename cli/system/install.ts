@@ -3,18 +3,19 @@
 // failure (changes.ts).
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { COMPRESSIONS } from '../../builder/formats';
 import { modulesDir } from '../../src/layout/image-paths';
 import { type Assets, INSTALLED_MARKER, installedAssets } from '../assets';
 import { buildImage, progress } from '../build';
+import { MAN_PAGE_FILES, type ManPages } from '../docs/pages';
 import { CommandError } from '../errors';
 import { type Change, applyChanges, describeChange } from './changes';
 import { configText, entryCmdline, freezableRoot, type InstallOptions, installProblems, unknownKernels } from './checks';
 import { type BootLoader, bootLoaderOf, type HostFacts, type SystemdBootFacts } from './facts';
 import { installedKernels } from './host';
 import {
-  BOOT_DIR, COMMAND, COMMAND_SCRIPT, CONFIG_DIR, CONFIG_FILE, ENTRY_SUFFIX, GRUB_SCRIPTS, grubScript, imagePath, kernelOfImage, LIB_DIR,
+  BOOT_DIR, COMMAND, COMMAND_SCRIPT, CONFIG_DIR, CONFIG_FILE, ENTRY_SUFFIX, GRUB_SCRIPTS, grubScript, imagePath, kernelOfImage, LIB_DIR, MAN_DIR, manPagePath,
   KERNEL_INSTALL_PLUGIN, kernelInstallPlugin, POSTINST_HOOK, POSTINST_SCRIPT, POSTRM_HOOK, POSTRM_SCRIPT,
 } from './layout';
 import { entryChanges, entryId, entryOptions, entryPath, espImagePath, sortKey } from './systemd-boot';
@@ -33,7 +34,8 @@ export function readManifest(): Manifest | null {
   }
 }
 
-const SHARED_FOLDERS = ['/usr/local/lib', '/usr/local/sbin', '/etc/kernel', '/etc/kernel/postinst.d', '/etc/kernel/postrm.d'];
+const MAN_FOLDERS = [...new Set(MAN_PAGE_FILES.map((file) => dirname(manPagePath(file))))].sort();
+const SHARED_FOLDERS = ['/usr/local/lib', '/usr/local/sbin', '/usr/local/share', MAN_DIR, ...MAN_FOLDERS, '/etc/kernel', '/etc/kernel/postinst.d', '/etc/kernel/postrm.d'];
 
 function imageChange(kernel: string, configPath: string): Change {
   return {
@@ -61,7 +63,7 @@ function requireRoot(facts: HostFacts, command: string): void {
   if (facts.uid !== 0) throw new CommandError(`cowboot ${command} must run as root: it writes /boot (try sudo)`);
 }
 
-export async function install(facts: HostFacts, assets: Assets, options: InstallOptions): Promise<string> {
+export async function install(facts: HostFacts, assets: Assets, options: InstallOptions, pages: ManPages): Promise<string> {
   const problems = installProblems(facts, options);
   if (problems.length > 0) throw new CommandError(problems.join('\n'));
   const root = freezableRoot(facts.root);
@@ -81,6 +83,7 @@ export async function install(facts: HostFacts, assets: Assets, options: Install
     { kind: 'write', path: POSTINST_HOOK, text: POSTINST_SCRIPT, mode: 0o755, what: 'builds the image of each new kernel' },
     { kind: 'write', path: POSTRM_HOOK, text: POSTRM_SCRIPT, mode: 0o755, what: 'removes the image of each removed kernel' },
     { kind: 'write', path: COMMAND, text: COMMAND_SCRIPT, mode: 0o755, what: 'the cowboot command' },
+    ...MAN_PAGE_FILES.map((file): Change => ({ kind: 'write', path: manPagePath(file), text: pages[file], mode: 0o644, what: `the manual page ${file.replace(/\.(\d)$/, '($1)')}` })),
   ];
   const loader = options.noBootloader ? null : bootLoaderOf(facts);
   const entries = loader === null ? null : loaderEntries(loader, facts, cmdline, options.makeDefault);
@@ -135,7 +138,7 @@ export function cowbootImages(): string[] {
 export async function uninstall(facts: HostFacts, dryRun: boolean): Promise<string> {
   if (!dryRun) requireRoot(facts, 'uninstall');
   const onEsp = facts.systemdBoot ? systemdBootFiles(facts.systemdBoot) : [];
-  const ours = [...cowbootImages(), ...onEsp, KERNEL_INSTALL_PLUGIN, POSTINST_HOOK, POSTRM_HOOK, GRUB_SCRIPTS.first, GRUB_SCRIPTS.after, COMMAND, CONFIG_FILE].filter((p) => existsSync(p));
+  const ours = [...cowbootImages(), ...onEsp, KERNEL_INSTALL_PLUGIN, POSTINST_HOOK, POSTRM_HOOK, GRUB_SCRIPTS.first, GRUB_SCRIPTS.after, COMMAND, ...MAN_PAGE_FILES.map(manPagePath), CONFIG_FILE].filter((p) => existsSync(p));
   const lib = walk(LIB_DIR);
   if (ours.length === 0 && lib.length === 0) return 'cowboot is not installed: nothing to remove\n';
   // Without one (an install that never finished), its own folders go all the same.

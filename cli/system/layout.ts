@@ -15,6 +15,10 @@ export const POSTRM_HOOK = '/etc/kernel/postrm.d/z50-cowboot';
 export const GRUB_SCRIPTS = { first: '/etc/grub.d/09_cowboot', after: '/etc/grub.d/11_cowboot' } as const;
 export const BOOT_DIR = '/boot';
 /** After 90-loaderentry, which copies the kernel to the ESP that our entry boots. */
+/** Where man finds the pages of what is installed under /usr/local. */
+export const MAN_DIR = '/usr/local/share/man';
+/** A page's path by its file name: cowboot.7 goes into man7/. */
+export const manPagePath = (file: string): string => `${MAN_DIR}/man${file.slice(file.lastIndexOf('.') + 1)}/${file}`;
 export const KERNEL_INSTALL_PLUGIN = '/etc/kernel/install.d/91-cowboot.install';
 
 export const ENTRY_SUFFIX = 'frozen (changes in RAM)';
