@@ -165,7 +165,7 @@ function readModuleFile(kmoddir: string, name: string): string {
 /** The kernel's modules.dep, as text (the image carries it cut down) and parsed. */
 function moduleDb(kmoddir: string): { readonly depText: string; readonly db: ModuleDb } {
   const depText = readModuleFile(kmoddir, MODULES_DEP);
-  if (!depText) throw new BuildError(`no ${MODULES_DEP} in ${kmoddir}; run depmod for that kernel or give --kmoddir (see README)`);
+  if (!depText) throw new BuildError(`no ${MODULES_DEP} in ${kmoddir}; run depmod for that kernel or give --kmoddir (see docs/building.md)`);
   return { depText, db: parseModuleDb(depText, readModuleFile(kmoddir, MODULES_BUILTIN)) };
 }
 

@@ -241,10 +241,10 @@ async function main(): Promise<void> {
   writeFileSync(join(out, 'bench.json'), `${JSON.stringify({ runs, wallRuns, peers, rows: json }, null, 2)}\n`);
   writeFileSync(join(out, 'bench.md'), table);
   writeFileSync(join(out, 'time.svg'), svgChart(rows));
-  const readmePath = join(PROJECT_DIR, 'README.md');
+  const readmePath = join(PROJECT_DIR, 'docs', 'benchmarks.md');
   const readme = readFileSync(readmePath, 'utf8');
   const marked = /<!-- bench:start -->\n[\s\S]*?<!-- bench:end -->/;
-  if (marked.test(readme)) writeFileSync(readmePath, readme.replace(marked, `<!-- bench:start -->\n${table}\n![where each tool spends its time](bench/results/time.svg)\n<!-- bench:end -->`));
+  if (marked.test(readme)) writeFileSync(readmePath, readme.replace(marked, `<!-- bench:start -->\n${table}\n![where each tool spends its time](../bench/results/time.svg)\n<!-- bench:end -->`));
   process.stdout.write(table);
 }
 

@@ -29,7 +29,7 @@ const DIR = join(PROJECT_DIR, '.cache', 'bench', 'peers');
 
 /**
  * The release the benchmark boots, for every tool alike: the peers are built
- * in its chroots, for its kernel. Bookworm's, where the figures in the README
+ * in its chroots, for its kernel. Bookworm's, where the figures in docs/benchmarks.md
  * were measured.
  */
 export const BENCH_RELEASE: DebianRelease = 'bookworm';

@@ -37,7 +37,7 @@ function populate(dir: string, spec: GuestSpec): void {
   }
 }
 
-/** The root as a folder, for tools that take one (mksquashfs, the README's live-CD example). */
+/** The root as a folder, for tools that take one (mksquashfs, docs/live-media.md's live-CD example). */
 export function makeGuestTree(name: string, spec: GuestSpec): string {
   const tree = join(VM_CACHE, `${name}.tree`);
   mkdirSync(VM_CACHE, { recursive: true });

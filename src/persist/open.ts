@@ -67,7 +67,7 @@ async function layerDevice(ctx: Context, services: Services, spec: PersistSpec, 
   steps.push(['umount', PERSIST_HOST_DIR]);
   const image = `${PERSIST_HOST_DIR}${spec.file}`;
   if (ctx.sys.lstat(image)?.kind !== 'file') {
-    throw new BootError(`no file ${spec.file} on ${found} (${host.type})`, { hint: 'make it first, for example: truncate -s 1G FILE && mkfs.ext4 -L persist FILE (README, "Keeping changes")' });
+    throw new BootError(`no file ${spec.file} on ${found} (${host.type})`, { hint: 'make it first, for example: truncate -s 1G FILE && mkfs.ext4 -L persist FILE (docs/persistence.md)' });
   }
   await loadModule(ctx, services, 'loop', 'the image file of persist=');
   const device = await attachLoop(ctx, image, !writable);

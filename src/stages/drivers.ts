@@ -27,7 +27,7 @@ function checkKernel(ctx: Context): string {
   }
   if (built !== running) {
     throw new BootError(`this image was built for kernel ${built}, but the running kernel is ${running}: its modules cannot load`, {
-      hint: `rebuild the image for this kernel: cowboot build -o FILE --kernel-version ${running}, or cowboot update ${running} where cowboot is installed (see README)`,
+      hint: `rebuild the image for this kernel: cowboot build -o FILE --kernel-version ${running}, or cowboot update ${running} where cowboot is installed (see docs/building.md)`,
     });
   }
   return running;

@@ -115,7 +115,7 @@ test('bookworm, systemd, overlay=dm with a full COW: the writer gets an error an
 
 // Linux 6.5 and later (trixie's 6.12): an ext4 whose journal cannot be
 // written shuts itself down, and then every read fails too, so the system
-// cannot even power off. The README says so; this test holds it to that,
+// cannot even power off. docs/unions.md says so; this test holds it to that,
 // and to the disks being untouched, then pulls the plug.
 test('trixie, systemd, overlay=dm with a full COW: the writer gets its error, then ext4 shuts down and reads fail; the disks are unchanged', async () => {
   const d = disks.get('trixie-systemd')!;

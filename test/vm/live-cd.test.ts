@@ -1,4 +1,4 @@
-// The README's worked example, run as written: it builds a live CD, and the
+// docs/live-media.md's worked example, run as written: it builds a live CD, and the
 // CD boots from its own boot loader, as does the same file on a USB stick.
 
 import { execFileSync } from 'node:child_process';
@@ -12,13 +12,13 @@ import { PROJECT_DIR, VM_CACHE } from '../../scripts/vm/project';
 import { bootMedium } from './harness';
 
 function readmeExample(): string {
-  const readme = readFileSync(join(PROJECT_DIR, 'README.md'), 'utf8');
+  const readme = readFileSync(join(PROJECT_DIR, 'docs', 'live-media.md'), 'utf8');
   const block = /<!-- live-cd-example:start -->\n```sh\n([\s\S]*?)```\n<!-- live-cd-example:end -->/.exec(readme);
-  if (!block?.[1]) throw new Error('the live-CD example is missing from the README');
+  if (!block?.[1]) throw new Error('the live-CD example is missing from docs/live-media.md');
   return block[1];
 }
 
-test('the README example makes a live CD that boots with cowboot, from a CD and from a USB stick', async () => {
+test('the documented example makes a live CD that boots with cowboot, from a CD and from a USB stick', async () => {
   const kernel = testKernel();
   // The example's root: a tree like any other, here the reporting busybox root.
   const tree = makeGuestTree('live-cd', { init: REPORTING_INIT });
