@@ -22,16 +22,31 @@ import { cowbootIn, differences, grubDefaults, NOT_OURS, ok, testDebs } from './
 const KERNEL = testKernel().version;
 const FROZEN_TITLE = `Debian GNU/Linux, with Linux ${KERNEL}, frozen (changes in RAM)`;
 
-/** The console as a person reads it: terminal escapes and carriage returns taken out, blank runs folded. */
-function screen(console: string): string {
-  return console
-    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
-    .replace(/\x1b[()][A-Z0-9]/g, '')
-    .replace(/\r/g, '')
-    .replace(/\n{3,}/g, '\n\n');
+/**
+ * The console as a person read it, from the firmware's first boot line to
+ * the login prompt: the screen's rows (a cursor move starts one), without
+ * escapes, box drawing, the probe's report, or a row already shown (a
+ * redrawn menu).
+ */
+function transcript(console: string): string {
+  const rows = console
+    .replace(/\x1b\[[\d;:]*H/g, '\n')
+    .replace(/\x1b\][^\x07]*\x07/g, '')
+    .replace(/\x1b\[[0-9;?=!]*[A-Za-z]/g, '')
+    .replace(/\x1b[()c][A-Z0-9]?/g, '')
+    .split(/\r?\n|\r/)
+    .map((row) => row.trimEnd());
+  const start = Math.max(0, rows.findIndex((row) => row.startsWith('BdsDxe:')));
+  const login = rows.findIndex((row, i) => i > start && / login:/.test(row));
+  const seen = new Set<string>();
+  return rows
+    .slice(start, login < 0 ? undefined : login + 1)
+    .map((row) => row.replace(/GUEST .*/, ''))
+    .filter((row) => /[A-Za-z0-9]/.test(row) && !seen.has(row.trim()) && seen.add(row.trim()))
+    .join('\n');
 }
 
-/** Boots the disk cold through OVMF; prints what the console showed from the boot loader's menu to the kernel's first lines. */
+/** Boots the disk cold through OVMF; prints what the console showed, from the firmware to the login prompt. */
 async function coldBoot(name: string, disk: string, menuTitle: string, secureBoot = false): Promise<Booted> {
   const firmware = uefiFirmware(name, secureBoot);
   const booted = await bootMedium({
@@ -41,10 +56,9 @@ async function coldBoot(name: string, disk: string, menuTitle: string, secureBoo
     append: '',
     timeoutMs: 400_000,
   });
-  const seen = screen(booted.console);
-  const menu = seen.indexOf(menuTitle);
-  assert.ok(menu >= 0, `"${menuTitle}" on the console, see ${booted.result.logFile}`);
-  console.log(`what the console showed, from the menu to the kernel's first line:\n${seen.slice(menu, seen.indexOf('\n', seen.indexOf('Linux version', menu) + 1))}`);
+  const shown = transcript(booted.console);
+  assert.ok(shown.includes(menuTitle), `"${menuTitle}" on the console, see ${booted.result.logFile}`);
+  console.log(`what the console showed, from the firmware to the login prompt:\n${shown}`);
   return booted;
 }
 
@@ -95,7 +109,7 @@ async function grubUefi(name: string, secureBoot: boolean): Promise<Booted> {
     root.close();
   }
   const booted = await coldBoot(name, uefiDisk(parts), 'GNU GRUB', secureBoot);
-  assert.match(screen(booted.console), /Debian GNU\/Linux, with Linux [^\n]*frozen/, 'the frozen entry in the menu');
+  assert.match(transcript(booted.console), /Debian GNU\/Linux, with Linux [^\n]*frozen/, 'the frozen entry in the menu');
   return booted;
 }
 
