@@ -33,7 +33,7 @@ function defaultOf(key: Key): string {
 }
 
 function peersLine(peers: Peers): string {
-  const known = (Object.keys(PEER_NAMES) as (keyof Peers)[]).filter((peer) => peers[peer] !== '—').map((peer) => `${PEER_NAMES[peer]}: ${peers[peer]}`);
+  const known = (Object.keys(PEER_NAMES) as (keyof Peers)[]).filter((peer) => peers[peer] !== undefined).map((peer) => `${PEER_NAMES[peer]}: ${peers[peer]}`);
   return known.length === 0 ? 'Other tools: none has it.' : `Other tools: ${known.join('; ')}.`;
 }
 

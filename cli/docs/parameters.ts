@@ -6,13 +6,13 @@
 
 import type { Key } from '../../src/config/settings';
 
-/** The nearest parameter in each peer; '—': the tool has none. */
+/** The nearest parameter in each peer; a peer left out has none. */
 export interface Peers {
-  readonly dracut: string;
-  readonly liveBoot: string;
-  readonly casper: string;
-  readonly archiso: string;
-  readonly booster: string;
+  readonly dracut?: string;
+  readonly liveBoot?: string;
+  readonly casper?: string;
+  readonly archiso?: string;
+  readonly booster?: string;
 }
 
 export interface ParameterDoc {
@@ -24,8 +24,6 @@ export interface ParameterDoc {
   readonly peers: Peers;
 }
 
-const NONE: Peers = { dracut: '—', liveBoot: '—', casper: '—', archiso: '—', booster: '—' };
-
 export const PARAMETER_DOCS = {
   root: {
     value: '=…', meaning: 'the root device, or with `loop=` the medium: `/dev/sda2`, `LABEL=`, `UUID=`, `PARTUUID=`, `PARTLABEL=`, `/dev/disk/by-*/…`', unset: 'required',
@@ -33,103 +31,103 @@ export const PARAMETER_DOCS = {
   },
   rootfstype: {
     value: '=TYPE', meaning: 'its filesystem', unset: 'read from the superblock',
-    peers: { dracut: '`rootfstype=`', liveBoot: '—', casper: '—', archiso: '—', booster: '`rootfstype=`' },
+    peers: { dracut: '`rootfstype=`', booster: '`rootfstype=`' },
   },
   rootflags: {
     value: '=OPTS', meaning: 'extra mount options; `ro` is always added', unset: 'none',
-    peers: { dracut: '`rootflags=`', liveBoot: '—', casper: '—', archiso: '—', booster: '`rootflags=`' },
+    peers: { dracut: '`rootflags=`', booster: '`rootflags=`' },
   },
   rootwait: {
     value: '', meaning: 'wait for the root for ever',
-    peers: { dracut: '`rd.retry=`, `rd.timeout=`', liveBoot: '`live-media-timeout=`', casper: '—', archiso: '—', booster: '—' },
+    peers: { dracut: '`rd.retry=`, `rd.timeout=`', liveBoot: '`live-media-timeout=`' },
   },
   rootdelay: {
     value: '=N', meaning: 'seconds to wait for the root, then give up',
-    peers: { dracut: '`rd.timeout=`', liveBoot: '`live-media-timeout=`', casper: '`rootdelay=` (a sleep first)', archiso: '`rootdelay=`', booster: '—' },
+    peers: { dracut: '`rd.timeout=`', liveBoot: '`live-media-timeout=`', casper: '`rootdelay=` (a sleep first)', archiso: '`rootdelay=`' },
   },
   overlay: {
     value: '=KIND', meaning: 'the union that makes the root writable; an image built without unionfs-fuse has `overlayfs` as its default instead',
-    peers: { dracut: '`rd.live.overlay.overlayfs` (else a dm snapshot)', liveBoot: '`union=overlay|aufs`', casper: '— (overlayfs)', archiso: '— (overlayfs, or a dm snapshot for `airootfs.img`)', booster: '—' },
+    peers: { dracut: '`rd.live.overlay.overlayfs` (else a dm snapshot)', liveBoot: '`union=overlay|aufs`', casper: '— (overlayfs)', archiso: '— (overlayfs, or a dm snapshot for `airootfs.img`)' },
   },
   loop: {
     value: '=/PATH', meaning: 'the image file on the medium', unset: 'none',
-    peers: { dracut: '`rd.live.dir=` + `rd.live.squashimg=`', liveBoot: '`live-media-path=` (and `findiso=`)', casper: '`live-media-path=` (a folder)', archiso: '`archisobasedir=` (a folder)', booster: '—' },
+    peers: { dracut: '`rd.live.dir=` + `rd.live.squashimg=`', liveBoot: '`live-media-path=` (and `findiso=`)', casper: '`live-media-path=` (a folder)', archiso: '`archisobasedir=` (a folder)' },
   },
   loopfstype: {
     value: '=TYPE', meaning: 'the image\'s filesystem', unset: 'read from its superblock',
-    peers: { dracut: '—', liveBoot: '—', casper: '—', archiso: '—', booster: '—' },
+    peers: {  },
   },
   findiso: {
     value: '=/PATH', meaning: 'an ISO kept as a file, on the `root=` device or on the first device that holds it; it is then the medium', unset: 'none',
-    peers: { dracut: '`iso-scan/filename=`', liveBoot: '`findiso=`', casper: '`iso-scan/filename=`', archiso: '`img_dev=` + `img_loop=`', booster: '—' },
+    peers: { dracut: '`iso-scan/filename=`', liveBoot: '`findiso=`', casper: '`iso-scan/filename=`', archiso: '`img_dev=` + `img_loop=`' },
   },
   toram: {
     value: '', meaning: 'copy the image into RAM, let the medium go',
-    peers: { dracut: '`rd.live.ram`', liveBoot: '`toram`', casper: '`toram` (the whole medium)', archiso: '`copytoram`', booster: '—' },
+    peers: { dracut: '`rd.live.ram`', liveBoot: '`toram`', casper: '`toram` (the whole medium)', archiso: '`copytoram`' },
   },
   roothash: {
     value: '=HEX', meaning: 'the root, or the `loop=` image, under dm-verity with this root hash', unset: 'none',
-    peers: { dracut: '`roothash=` (systemd)', liveBoot: '—', casper: '—', archiso: '—', booster: '—' },
+    peers: { dracut: '`roothash=` (systemd)' },
   },
   verityHash: {
     value: '=DEV', meaning: 'the device that holds the hash tree, named as `root=` names one', unset: 'for `loop=`: `IMAGE.verity` beside the image',
-    peers: { dracut: 'same (systemd)', liveBoot: '—', casper: '—', archiso: '—', booster: '—' },
+    peers: { dracut: 'same (systemd)' },
   },
   verityOptions: {
     value: '=a,b', meaning: 'dm-verity options: `ignore-corruption`, `restart-on-corruption`, `panic-on-corruption`, `ignore-zero-blocks`, `check-at-most-once`',
-    peers: { dracut: 'same (systemd)', liveBoot: '—', casper: '—', archiso: '—', booster: '—' },
+    peers: { dracut: 'same (systemd)' },
   },
   verify: {
     value: '', meaning: 'with `loop=`: check every file the medium\'s `sha256sum.txt` lists before using it',
-    peers: { dracut: '`rd.live.check` (the ISO\'s implanted MD5)', liveBoot: '`verify-checksums`', casper: '— (`md5sum.txt`, checked after boot)', archiso: '`checksum` (`airootfs.sha512`)', booster: '—' },
+    peers: { dracut: '`rd.live.check` (the ISO\'s implanted MD5)', liveBoot: '`verify-checksums`', casper: '— (`md5sum.txt`, checked after boot)', archiso: '`checksum` (`airootfs.sha512`)' },
   },
   cowsize: {
     value: '=SIZE', meaning: 'size of the COW space: `512M`, `2G`, `25%`', unset: '50%',
-    peers: { dracut: '`rd.live.overlay.size=` (MiB)', liveBoot: '`overlay-size=`', casper: '—', archiso: '`cow_spacesize=`', booster: '—' },
+    peers: { dracut: '`rd.live.overlay.size=` (MiB)', liveBoot: '`overlay-size=`', archiso: '`cow_spacesize=`' },
   },
   cow: {
     value: '=tmpfs|ram', meaning: 'dm only: the COW device',
-    peers: { dracut: '— (a sparse file)', liveBoot: '—', casper: '—', archiso: '— (`cow_device=`)', booster: '—' },
+    peers: { dracut: '— (a sparse file)', archiso: '— (`cow_device=`)' },
   },
   persist: {
     value: '=SPEC[:/FILE]', meaning: 'keep the changes on this device, or in this image file on it', unset: 'none: RAM',
-    peers: { dracut: '`rd.live.overlay=DEV:PATH`', liveBoot: '`persistence` (a partition labelled `persistence` with `persistence.conf`)', casper: '`persistent` (a `casper-rw` partition or file)', archiso: '`cow_label=`, `cow_device=` + `cow_directory=`', booster: '—' },
+    peers: { dracut: '`rd.live.overlay=DEV:PATH`', liveBoot: '`persistence` (a partition labelled `persistence` with `persistence.conf`)', casper: '`persistent` (a `casper-rw` partition or file)', archiso: '`cow_label=`, `cow_device=` + `cow_directory=`' },
   },
   persistReset: {
     value: '', meaning: 'start the kept layer over, empty',
-    peers: { dracut: '`rd.live.overlay.reset`', liveBoot: '—', casper: '—', archiso: '—', booster: '—' },
+    peers: { dracut: '`rd.live.overlay.reset`' },
   },
   persistAdopt: {
     value: '', meaning: 'use a layer made over another root, and record it as this root\'s',
-    peers: { dracut: '— (never checked)', liveBoot: '— (never checked)', casper: '— (never checked)', archiso: '— (never checked)', booster: '—' },
+    peers: { dracut: '— (never checked)', liveBoot: '— (never checked)', casper: '— (never checked)', archiso: '— (never checked)' },
   },
   cowchunk: {
     value: '=N', meaning: 'dm only: chunk in sectors',
-    peers: { dracut: '—', liveBoot: '—', casper: '—', archiso: '`cow_chunksize=`', booster: '—' },
+    peers: { archiso: '`cow_chunksize=`' },
   },
   rw: {
     value: '', meaning: '`overlay=none` only: mount the root read-write',
-    peers: { dracut: '`rw`', liveBoot: '—', casper: '—', archiso: '—', booster: '`rw`' },
+    peers: { dracut: '`rw`', booster: '`rw`' },
   },
   mounts: {
     value: '=cow|ro|fstab', meaning: 'the other local filesystems of the root\'s fstab: a RAM overlay each, read-only, or as the fstab says',
-    peers: { dracut: '—', liveBoot: '—', casper: '—', archiso: '—', booster: '—' },
+    peers: {  },
   },
   swap: {
     value: '', meaning: 'let the booted system use the swap partitions of its fstab',
-    peers: { dracut: '—', liveBoot: '`swap`', casper: '— (always on)', archiso: '—', booster: '—' },
+    peers: { liveBoot: '`swap`', casper: '— (always on)' },
   },
   modules: {
     value: '=a,b', meaning: 'more modules to load',
-    peers: { dracut: '`rd.driver.pre=`', liveBoot: '—', casper: '—', archiso: '`earlymodules=`', booster: '— (build-time `modules:`)' },
+    peers: { dracut: '`rd.driver.pre=`', archiso: '`earlymodules=`', booster: '— (build-time `modules:`)' },
   },
   blacklist: {
     value: '=a,b', meaning: 'modules never to load',
-    peers: { dracut: '`rd.driver.blacklist=`, `modprobe.blacklist=`', liveBoot: '—', casper: '`blacklist=`', archiso: '—', booster: '`modprobe.blacklist=`' },
+    peers: { dracut: '`rd.driver.blacklist=`, `modprobe.blacklist=`', casper: '`blacklist=`', booster: '`modprobe.blacklist=`' },
   },
   jobs: {
     value: '=N', meaning: 'modules loading at once; 1 = one at a time',
-    peers: { dracut: '—', liveBoot: '—', casper: '—', archiso: '—', booster: '`booster.disable_concurrent_module_loading`' },
+    peers: { booster: '`booster.disable_concurrent_module_loading`' },
   },
   init: {
     value: '=PATH', meaning: 'the new init',
@@ -145,11 +143,11 @@ export const PARAMETER_DOCS = {
   },
   shell: {
     value: '[=0]', meaning: 'rescue shell on failure, or none',
-    peers: { dracut: '`rd.shell`, `rd.shell=0`', liveBoot: '—', casper: '— (`panic=`)', archiso: '—', booster: '—' },
+    peers: { dracut: '`rd.shell`, `rd.shell=0`', casper: '— (`panic=`)' },
   },
   emergency: {
     value: '=reboot|poweroff|halt', meaning: 'without a shell, after a failure',
-    peers: { dracut: '`rd.emergency=`', liveBoot: '—', casper: '—', archiso: '—', booster: '—' },
+    peers: { dracut: '`rd.emergency=`' },
   },
   panic: {
     value: '=N', meaning: 'seconds before `rd.emergency` acts; 0 waits for ever', unset: '5',
@@ -157,11 +155,11 @@ export const PARAMETER_DOCS = {
   },
   breakAt: {
     value: '[=STAGE,…]', meaning: 'a shell before these stages',
-    peers: { dracut: '`rd.break[=hook]`', liveBoot: '`break=`', casper: '`break=`', archiso: '`break=`', booster: '—' },
+    peers: { dracut: '`rd.break[=hook]`', liveBoot: '`break=`', casper: '`break=`', archiso: '`break=`' },
   },
   rescuePassword: {
     value: '=HASH', meaning: 'the hash of a password the rescue shell asks for, made by `cowboot hash-password < file-with-password`', unset: 'no password',
-    peers: NONE,
+    peers: {},
   },
 } as const satisfies Record<Key, ParameterDoc>;
 
