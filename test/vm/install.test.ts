@@ -12,6 +12,8 @@ import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { MAN_PAGE_FILES } from '../../cli/docs/pages';
+import { manPagePath } from '../../cli/system/layout';
 import { MountedRoot } from '../../scripts/vm/chroot';
 import { DEBIAN_UUIDS, makeDebianDisks } from '../../scripts/vm/debian';
 import { makeGuestDisk, REPORTING_INIT } from '../../scripts/vm/guest';
@@ -41,7 +43,7 @@ test('install, a kernel added and removed through the hooks, a frozen boot of wh
     const started = Date.now();
     const installed = ok(cowboot('install', '--overlay', 'overlayfs'), 'install');
     console.log(`install: ${((Date.now() - started) / 1000).toFixed(1)} s\n${installed.stdout}`);
-    for (const path of [`/boot/initrd.img-${KERNEL}.cowboot`, '/etc/kernel/postinst.d/z50-cowboot', '/etc/kernel/postrm.d/z50-cowboot', '/etc/grub.d/11_cowboot', '/usr/local/sbin/cowboot', '/usr/local/lib/cowboot/node']) {
+    for (const path of [`/boot/initrd.img-${KERNEL}.cowboot`, '/etc/kernel/postinst.d/z50-cowboot', '/etc/kernel/postrm.d/z50-cowboot', '/etc/grub.d/11_cowboot', '/usr/local/sbin/cowboot', '/usr/local/lib/cowboot/node', ...MAN_PAGE_FILES.map(manPagePath)]) {
       assert.ok(existsSync(root.path(path)), `${path} is there`);
     }
     const config = ok(root.run(['grub-mkconfig']), 'grub-mkconfig').stdout;
