@@ -116,13 +116,14 @@ test('a layer made over another root is refused with the reason, left as it was,
   assert.equal(b.report('rootfs'), ['overlay']);
 });
 
-// The layer it starts is made as a new one is, which the first test showed kept across power-off.
-test('persist.reset starts the layer over', async () => {
+test('persist.reset starts the layer over, and the next boot keeps it as this root\'s', async () => {
   const b = await keptBoot('persist-reset', systemd, overlayfsLayer, 'overlay=overlayfs persist=LABEL=keep persist.reset probe.mark=after-reset');
   assert.match(b.console, /persist\.reset: the kept layer on \/dev\/vdc was removed; it starts empty/);
   assert.equal(b.report('marks'), ['']);
   assert.match(b.report('persist')[0] ?? '', /^\/dev\/vdc ext4 rw/);
   assert.is(fsck(overlayfsLayer), 'clean');
+  const again = await keptBoot('persist-after-reset', systemd, overlayfsLayer, 'overlay=overlayfs persist=LABEL=keep quiet');
+  assert.equal(again.report('marks'), ['after-reset ']);
 });
 
 test('systemd, unionfs: a write survives a reboot, the layer ends clean', async () => {
