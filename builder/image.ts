@@ -79,7 +79,7 @@ const STORAGE_MODULES = [
 // asks for its code page and character set (Debian's defaults: cp437 and
 // ascii) when it mounts; exfat is for sticks that hold an ISO file.
 const BOOT_MODULES: readonly string[] = [
-  ...new Set(['ext4', 'squashfs', 'isofs', 'erofs', 'vfat', 'nls_cp437', 'nls_ascii', 'nls_utf8', 'nls_iso8859_1', 'exfat', 'crc32c', 'dm_snapshot', 'dm_verity', 'loop', 'overlay', ...UNION_MODULES]),
+  ...new Set(['ext4', 'xfs', 'btrfs', 'squashfs', 'isofs', 'erofs', 'vfat', 'nls_cp437', 'nls_ascii', 'nls_utf8', 'nls_iso8859_1', 'exfat', 'crc32c', 'dm_snapshot', 'dm_verity', 'loop', 'overlay', ...UNION_MODULES]),
 ];
 
 const MODULE_METADATA = ['modules.symbols', MODULES_BUILTIN, 'modules.softdep'];

@@ -26,6 +26,9 @@ const PACKAGES = {
   lz4: '/usr/bin/lz4',
   cpio: '/usr/bin/cpio',
   e2fsprogs: '/usr/sbin/mke2fs',
+  // The xfs and btrfs roots of the VM tests, made as installers make them.
+  xfsprogs: '/usr/sbin/mkfs.xfs',
+  'btrfs-progs': '/usr/sbin/mkfs.btrfs',
   kmod: '/usr/sbin/depmod',
   'squashfs-tools': '/usr/bin/mksquashfs',
   xorriso: '/usr/bin/xorriso',

@@ -13,6 +13,7 @@ export interface FsIdentity {
 }
 
 const EXT_SUPERBLOCK = 1024;
+const BTRFS_SUPERBLOCK = 0x10000;
 // Features only ext4 has: extents, 64bit, mmp, flex_bg, ea_inode, csum_seed, largedir, inline_data, encrypt.
 const EXT4_INCOMPAT = 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x2000 | 0x4000 | 0x8000 | 0x10000;
 const EXT4_RO_COMPAT = 0x8 | 0x10 | 0x20 | 0x40 | 0x400; // huge_file, gdt_csum, dir_nlink, extra_isize, metadata_csum
@@ -63,7 +64,7 @@ export function identifyFs(b: Uint8Array): FsIdentity | null {
   if (u32le(b, 1024) === 0xe0f5e1e2) return { type: 'erofs', label: orNull(text(b, 1024 + 64, 16)), uuid: uuidOrNull(b, 1024 + 48) };
   if (u16le(b, EXT_SUPERBLOCK + 0x38) === 0xef53) return ext(b);
   if (ascii(b, 0x8001, 'CD001')) return iso9660(b);
-  if (ascii(b, 0x10040, '_BHRfS_M')) return { type: 'btrfs', label: orNull(text(b, 0x10000 + 0x12b, 256)), uuid: uuidOrNull(b, 0x10000 + 0x20) };
+  if (ascii(b, BTRFS_SUPERBLOCK + 0x40, '_BHRfS_M')) return { type: 'btrfs', label: orNull(text(b, BTRFS_SUPERBLOCK + 0x12b, 256)), uuid: uuidOrNull(b, BTRFS_SUPERBLOCK + 0x20) };
   if (u16le(b, 510) === 0xaa55 && (ascii(b, 0x36, 'FAT') || ascii(b, 0x52, 'FAT32'))) return vfat(b);
   // exFAT keeps its label in the root folder, not here: found by UUID= (the volume serial), not by LABEL=.
   if (ascii(b, 3, 'EXFAT   ')) return { type: 'exfat', label: null, uuid: serial(u32le(b, 100)) };
@@ -71,11 +72,18 @@ export function identifyFs(b: Uint8Array): FsIdentity | null {
 }
 
 /**
- * ext3/4 whose journal holds transactions not yet written home (the machine
- * lost power): the kernel replays them at mount, and must be able to write.
+ * Why mounting this filesystem must write its device, when it must: the
+ * machine lost power, and the kernel replays at mount what was committed but
+ * not yet written home. ext3/4 flags a journal to replay in its superblock,
+ * btrfs points at its log tree (log_root) from there. xfs keeps no such
+ * flag: only reading its log tells, and the kernel does that at mount, so
+ * every xfs is treated as one whose log may need replaying.
  */
-export function journalNeedsRecovery(b: Uint8Array): boolean {
-  return u16le(b, EXT_SUPERBLOCK + 0x38) === 0xef53 && (u32le(b, EXT_SUPERBLOCK + 0x60) & EXT3_INCOMPAT_RECOVER) !== 0;
+export function replayReason(b: Uint8Array): string | null {
+  if (u16le(b, EXT_SUPERBLOCK + 0x38) === 0xef53 && (u32le(b, EXT_SUPERBLOCK + 0x60) & EXT3_INCOMPAT_RECOVER) !== 0) return 'its journal needs replaying';
+  if (ascii(b, BTRFS_SUPERBLOCK + 0x40, '_BHRfS_M') && !isZero(b, BTRFS_SUPERBLOCK + 0x60, BTRFS_SUPERBLOCK + 0x68)) return 'its log tree needs replaying';
+  if (ascii(b, 0, 'XFSB')) return 'xfs keeps no clean flag, so its log may need replaying';
+  return null;
 }
 
 export function detectFsType(b: Uint8Array): string | null {

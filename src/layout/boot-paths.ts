@@ -17,7 +17,9 @@ export const ISO_SCAN_DIR = `${HANDOVER_DIR}/isoscan`;
 export const TORAM_DIR = `${HANDOVER_DIR}/toram`;
 /** overlay=dm with cow=tmpfs: the sparse file behind the snapshot's COW device. */
 export const DM_COW_FILE = `${COW_DIR}/snapshot-cow`;
-export const DM_NAME = 'cowboot-root';
+/** What the name of each device-mapper device cowboot makes starts with. */
+export const DM_PREFIX = 'cowboot-';
+export const DM_NAME = `${DM_PREFIX}root`;
 export const WORK_DIR = `${COW_DIR}/work`;
 export const LOG_FILE = `${HANDOVER_DIR}/init.log`;
 /** Snapshots that take a journal replay (a root that was not cleanly unmounted) keep their changes here. */

@@ -2,7 +2,7 @@ import type { Context } from '../core/context';
 import type { Stage } from './results';
 import { mountOnce } from '../core/mount';
 import { UNION_KINDS } from '../union';
-import { MOUNTS_DIR } from '../layout/boot-paths';
+import { DM_PREFIX, MOUNTS_DIR } from '../layout/boot-paths';
 import { cowBytes } from '../union/cow-space';
 import { openKeptLayer } from '../persist/open';
 import { prepareShutdownReturn } from '../persist/shutdown';
@@ -26,7 +26,7 @@ async function mountsTmpfs(ctx: Context): Promise<void> {
  */
 function usesDeviceMapper(ctx: Context): boolean {
   try {
-    return ctx.sys.readdir('/dev/mapper').some((name) => name.startsWith('cowboot-'));
+    return ctx.sys.readdir('/dev/mapper').some((name) => name.startsWith(DM_PREFIX));
   } catch {
     return false;
   }

@@ -17,7 +17,7 @@ import { mountOnce } from '../core/mount';
 import { UNION_KINDS } from '../union';
 import { FSCK_ROOT, FSTAB, HANDOVER_DIR, MOUNTS_DIR } from '../layout/boot-paths';
 import { setReadOnly } from '../storage/block';
-import { type Filesystem, identify, mountFilesystem, ramSnapshot, withJournalReplayed } from '../storage/filesystem';
+import { type Filesystem, identify, mountFilesystem, ramSnapshot, withLogReplayed } from '../storage/filesystem';
 import { findDevice } from '../storage/find-device';
 import { loadModule } from '../kmod/services';
 import { overlayOptions, REFUSED_LOWER } from '../union/overlayfs';
@@ -42,6 +42,8 @@ interface Inputs {
   readonly services: Services;
   readonly root: RootFound;
   rootLine(root: RootFound, entry: FstabEntry): string;
+  /** The union's writable node of the root's filesystem, if it has one (UnionKind.sharedDevice). */
+  readonly sharedDevice: string | null;
   readonly folders: Set<string>;
 }
 
@@ -64,15 +66,15 @@ async function protectDevice(ctx: Context, services: Services, entry: FstabEntry
  * mounts=cow an overlayfs on top whose changes live in RAM. Returns the
  * lines for the new fstab.
  */
-async function protect(ctx: Context, { services, folders }: Inputs, entry: FstabEntry): Promise<string[]> {
-  // LVM, LUKS and RAID are assembled by the booted system, not here: left
-  // in the fstab, it would mount them read-write.
+async function protect(ctx: Context, inputs: Inputs, entry: FstabEntry): Promise<string[]> {
+  const { services, folders } = inputs;
   const device = await protectDevice(ctx, services, entry);
   if (device === null) return [commented('not there at boot, so left unmounted', entry)];
   const readOnly = ['ro', ...kernelOptions(entry)];
   const target = `${NEW_ROOT}${entry.file}`;
+  if (device === inputs.root.device && inputs.sharedDevice !== null) return sharedWithRoot(ctx, inputs, inputs.sharedDevice, entry, target);
   try {
-    const fs = await withJournalReplayed(ctx, services, await identify(ctx, services, device, entry.type === 'auto' ? null : entry.type, `its type in ${FSTAB}`), async () => MOUNTS_DIR);
+    const fs = await withLogReplayed(ctx, services, await identify(ctx, services, device, entry.type === 'auto' ? null : entry.type, `its type in ${FSTAB}`), async () => MOUNTS_DIR);
     ctx.sys.mkdirp(target);
     if (ctx.config.mounts === 'ro') {
       await mountFilesystem(ctx, fs, target, readOnly.join(','));
@@ -113,6 +115,20 @@ async function underSnapshot(ctx: Context, services: Services, fs: Filesystem, e
   const options = ['rw', ...kernelOptions(entry)];
   await mountFilesystem(ctx, { ...fs, device }, target, options.join(','));
   return [commented(`under a RAM snapshot (mounts=cow; overlayfs takes no ${fs.type})`, entry), fstabLine(device, entry.file, fs.type, options)];
+}
+
+/**
+ * Another mount of the root's own filesystem (a btrfs subvolume, /home on
+ * subvol=@home): the union holds the root's device, and btrfs mounts one
+ * filesystem from one device only, so it is mounted from the union's node,
+ * and its changes join the root's.
+ */
+async function sharedWithRoot(ctx: Context, { root }: Inputs, node: string, entry: FstabEntry, target: string): Promise<string[]> {
+  const options = ['rw', ...kernelOptions(entry)];
+  ctx.sys.mkdirp(target);
+  await mountOnce(ctx, { type: root.fsType, source: node, target, options: options.join(',') });
+  ctx.log.info(`${entry.file}: on the root's filesystem (${root.device}), so mounted from ${node} (overlay=${ctx.config.overlay}); its changes go with the root's`);
+  return [commented(`on the root's filesystem, mounted from ${node} (overlay=${ctx.config.overlay})`, entry), fstabLine(node, entry.file, root.fsType, options)];
 }
 
 async function rewrite(ctx: Context, inputs: Inputs, line: FstabLine): Promise<string[]> {
@@ -193,7 +209,7 @@ export const protectMounts: Stage<'fstab'> = {
     if (mounts === 'cow' && lines.some((l) => l.kind === 'entry' && entryKind(l.entry) === 'local')) {
       await loadModule(ctx, before.drivers, 'overlay', 'the RAM overlays of the fstab (mounts=cow)');
     }
-    const inputs: Inputs = { services: before.drivers, root: before.root, rootLine: kind.fstabRoot, folders: new Set() };
+    const inputs: Inputs = { services: before.drivers, root: before.root, rootLine: kind.fstabRoot, sharedDevice: kind.sharedDevice, folders: new Set() };
     const out = [...HEADER(ctx)];
     for (const line of lines) out.push(...(await rewrite(ctx, inputs, line)));
     out.push(MEDIUM_MARK, ...text.split('\n').map((l) => `${MEDIUM_PREFIX}${l}`));

@@ -6,7 +6,7 @@ import { BootError } from '../core/errors';
 import { UNION_KINDS } from '../union';
 import { MEDIUM_DIR, RO_DIR } from '../layout/boot-paths';
 import { attachLoop, setReadOnly } from '../storage/block';
-import { identify, mountFilesystem, replaySpace, withJournalReplayed } from '../storage/filesystem';
+import { identify, mountFilesystem, replaySpace, withLogReplayed } from '../storage/filesystem';
 import { describeSeen, findDevice } from '../storage/find-device';
 import { attachIso } from '../storage/iso-scan';
 import { openVerity } from '../storage/dm-verity';
@@ -83,7 +83,7 @@ export const mountRoot: Stage<'root'> = {
       ctx.log.info(`${device} (${fs.type}) is the root device`);
       return { device, fsType: fs.type };
     }
-    const readable = await withJournalReplayed(ctx, services, fs, () => replaySpace(ctx));
+    const readable = await withLogReplayed(ctx, services, fs, () => replaySpace(ctx));
     await mountFilesystem(ctx, readable, RO_DIR, ['ro', ...(rootflags ? [rootflags] : [])].join(','));
     ctx.log.info(`${readable.device} (${fs.type}) mounted read-only on ${RO_DIR}`);
     return { device, fsType: fs.type };

@@ -1,13 +1,13 @@
 // A filesystem on a block device: what it is (given or read from its
 // superblock), its driver loaded, and mounted read-only without writing the
-// device, even when its journal needs replaying.
+// device, even when its journal or log needs replaying.
 
 import type { Context } from '../core/context';
 import type { Services } from '../kmod/services';
 import { BootError } from '../core/errors';
-import { DETECT_BYTES, detectFsType, fsModule, journalNeedsRecovery } from '../formats/superblocks';
+import { DETECT_BYTES, detectFsType, fsModule, replayReason } from '../formats/superblocks';
 import { mountOnce } from '../core/mount';
-import { REPLAY_DIR } from '../layout/boot-paths';
+import { DM_PREFIX, REPLAY_DIR } from '../layout/boot-paths';
 import { loadModule } from '../kmod/services';
 import { attachLoop, sectors, sysfsName } from './block';
 import { createSnapshot } from './snapshot';
@@ -38,8 +38,8 @@ export interface Filesystem {
   /** Where the type was given, for messages: "rootfstype=", "/etc/fstab (/data)". */
   readonly typeSource: string;
   readonly given: boolean;
-  /** ext3/4 with a journal to replay: mounting it needs a writable device. */
-  readonly needsRecovery: boolean;
+  /** Why mounting it needs a writable device (a journal or log to replay); null: it does not. */
+  readonly replay: string | null;
 }
 
 /** The filesystem on `device`: the type given (from `typeSource`) or detected; its driver is loaded. */
@@ -54,12 +54,15 @@ export async function identify(ctx: Context, services: Services, device: string,
   }
   const module = fsModule(type);
   await loadModule(ctx, services, module, `${type} on ${device}`);
-  return { device, type, detected, module, typeSource, given: given !== null, needsRecovery: journalNeedsRecovery(head) };
+  return { device, type, detected, module, typeSource, given: given !== null, replay: replayReason(head) };
 }
 
-/** Options to look at a filesystem without writing it: noload leaves a journal that needs replaying as it is. */
+// Each leaves a journal or log that needs replaying as it is, where plain ro would fail on a read-only device.
+const LOOKING: Readonly<Record<string, string>> = { ext3: 'ro,noload', ext4: 'ro,noload', xfs: 'ro,norecovery', btrfs: 'ro,nologreplay' };
+
+/** Options to look at a filesystem without writing it: a stick searched for an ISO file, a persistence medium. */
 export function lookingOptions(type: string): string {
-  return type === 'ext3' || type === 'ext4' ? 'ro,noload' : 'ro';
+  return LOOKING[type] ?? 'ro';
 }
 
 export async function mountFilesystem(ctx: Context, fs: Filesystem, target: string, options: string): Promise<void> {
@@ -75,28 +78,30 @@ export async function mountFilesystem(ctx: Context, fs: Filesystem, target: stri
   }
 }
 
-/** For the root: a tmpfs of its own for the replay, made only when a journal needs one. */
+/** For the root: a tmpfs of its own for the replay, made only when a journal or log needs one. */
 export async function replaySpace(ctx: Context): Promise<string> {
   await mountOnce(ctx, { type: 'tmpfs', source: 'replay', target: REPLAY_DIR, options: 'mode=0700' });
   return REPLAY_DIR;
 }
 
 /**
- * A filesystem whose journal needs replaying cannot be mounted from a
- * read-only device, and noload would show a stale, maybe inconsistent tree.
+ * A filesystem whose journal or log needs replaying cannot be mounted from a
+ * read-only device, and noload, norecovery or nologreplay would show a
+ * stale, maybe inconsistent tree.
  * The replay goes into RAM instead: a snapshot of the device whose changes
  * land in a sparse file in `space` (a folder on a tmpfs, made when first
  * needed). The device itself stays read-only.
  */
-export async function withJournalReplayed(ctx: Context, services: Services, fs: Filesystem, space: () => Promise<string>): Promise<Filesystem> {
-  if (!fs.needsRecovery) return fs;
+export async function withLogReplayed(ctx: Context, services: Services, fs: Filesystem, space: () => Promise<string>): Promise<Filesystem> {
+  if (fs.replay === null) return fs;
   const device = await ramSnapshot(ctx, services, fs, space, {
     purpose: 'replay',
-    why: `replaying the journal of ${fs.device}`,
-    starting: `${fs.device} (${fs.type}) was not cleanly unmounted: its journal needs replaying; the replay goes into RAM, and ${fs.device} stays unchanged`,
-    done: (snapshot, file) => `${fs.device}: its journal is replayed into ${snapshot} (changes in ${file})`,
+    why: `replaying the log of ${fs.device}`,
+    // xfs always comes here, and most are clean: a warning would cry wolf.
+    starting: fs.type === 'xfs' ? null : `${fs.device} (${fs.type}) was not cleanly unmounted: ${fs.replay}; the replay goes into RAM, and ${fs.device} stays unchanged`,
+    done: (snapshot, file) => `${fs.device} (${fs.type}): ${fs.replay}, so it is mounted from ${snapshot}, whose changes go to ${file}; ${fs.device} stays unchanged`,
   });
-  return { ...fs, device, needsRecovery: false };
+  return { ...fs, device, replay: null };
 }
 
 interface SnapshotWords {
@@ -118,7 +123,7 @@ interface SnapshotWords {
  */
 export async function ramSnapshot(ctx: Context, services: Services, fs: Filesystem, space: () => Promise<string>, words: SnapshotWords): Promise<string> {
   const name = sysfsName(fs.device);
-  const snapshot = `cowboot-${words.purpose}-${name}`;
+  const snapshot = `${DM_PREFIX}${words.purpose}-${name}`;
   if (ctx.sys.lstat(`/dev/mapper/${snapshot}`) !== null) return `/dev/mapper/${snapshot}`;
   if (words.starting !== null) ctx.log.warn(words.starting);
   await loadModule(ctx, services, 'dm_snapshot', words.why);

@@ -6,6 +6,7 @@ import { DETECT_BYTES, type FsIdentity, identifyFs } from '../formats/superblock
 import type { System } from '../sys/system';
 import { readPartitionTable } from '../formats/partition-tables';
 import { type RootSpec, udevEscape } from '../formats/device-spec';
+import { DM_PREFIX } from '../layout/boot-paths';
 
 export interface BlockDevice {
   readonly name: string;
@@ -13,6 +14,12 @@ export interface BlockDevice {
   readonly fs: FsIdentity | null;
   readonly partuuid: string | null;
   readonly partlabel: string | null;
+  /**
+   * One of cowboot's own device-mapper devices (a snapshot, a replay): it
+   * has the UUID and label of the device it copies, so it must not be taken
+   * for it.
+   */
+  readonly ours: boolean;
 }
 
 function readOr<T>(read: () => T, fallback: T): T {
@@ -49,12 +56,14 @@ export function scanBlockDevices(sys: System): BlockDevice[] {
       partuuid = entry?.partuuid ?? null;
       partlabel = entry?.partlabel ?? null;
     }
-    devices.push({ name, path: `/dev/${name}`, fs: identifyFs(head(name)), partuuid, partlabel });
+    const ours = readOr(() => sys.readText(`/sys/class/block/${name}/dm/name`), '').startsWith(DM_PREFIX);
+    devices.push({ name, path: `/dev/${name}`, fs: identifyFs(head(name)), partuuid, partlabel, ours });
   }
   return devices;
 }
 
 export function matchesSpec(device: BlockDevice, spec: RootSpec): boolean {
+  if (device.ours) return false;
   switch (spec.kind) {
     case 'path':
       return device.path === spec.path;
@@ -82,6 +91,7 @@ export function describeDevice(d: BlockDevice): string {
 export function diskLinks(devices: readonly BlockDevice[]): [string, string][] {
   const links: [string, string][] = [];
   for (const d of devices) {
+    if (d.ours) continue;
     const add = (dir: string, value: string | null | undefined) => value && links.push([`/dev/disk/${dir}/${udevEscape(value)}`, `../../${d.name}`]);
     add('by-label', d.fs?.label);
     add('by-uuid', d.fs?.uuid);

@@ -53,5 +53,6 @@ export const dm: UnionKind = {
   mount: mountDmSnapshot,
   // The snapshot has the medium's UUID too: name it by its own node.
   fstabRoot: (root, entry) => fstabLine(`/dev/mapper/${DM_NAME}`, '/', root.fsType, entry.options),
+  sharedDevice: `/dev/mapper/${DM_NAME}`,
   initEnv: {},
 };

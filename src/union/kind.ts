@@ -48,6 +48,13 @@ export interface UnionKind {
    * it is, and what it names is only set read-only).
    */
   readonly fstabRoot: ((root: RootFound, entry: FstabEntry) => string) | null;
+  /**
+   * The writable node of the root's filesystem, where the union has one: the
+   * fstab's other mounts of that same filesystem (btrfs subvolumes) are
+   * mounted from it, as the root's device is held by the union. null: they
+   * are mounted read-only from the root's device, like any other.
+   */
+  readonly sharedDevice: string | null;
   /** What the new init's environment gains. */
   readonly initEnv: Readonly<Record<string, string>>;
 }

@@ -29,5 +29,6 @@ export const none: UnionKind = {
   mount: mountWithoutUnion,
   // Read-only, the root takes no new fstab; with rw the user asked for the medium's own.
   fstabRoot: null,
+  sharedDevice: null,
   initEnv: {},
 };

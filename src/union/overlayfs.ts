@@ -34,5 +34,6 @@ export const overlayfs: UnionKind = {
     await perform(ctx, OVERLAYFS, 'the overlay module must be loaded');
   },
   fstabRoot: () => fstabLine('overlay', '/', 'overlay', ['rw']),
+  sharedDevice: null,
   initEnv: {},
 };

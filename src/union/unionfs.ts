@@ -88,6 +88,7 @@ export const unionfs: UnionKind = {
   makeCow: (ctx) => cowFolders(ctx, ctx.config.cowsize),
   mount: mountUnionfs,
   fstabRoot: () => fstabLine('unionfs', '/', 'fuse.unionfs', ['rw']),
+  sharedDevice: null,
   // systemd-shutdown then need not look for /etc/initrd-release on the union while the daemon is stopped.
   initEnv: { SYSTEMD_IN_INITRD: '0' },
 };

@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { readHead } from './read-head';
 import { readPartitionTable } from '../../src/formats/partition-tables';
 import { parseRootSpec, udevEscape } from '../../src/formats/device-spec';
-import { diskLinks } from '../../src/storage/scan';
+import { diskLinks, matchesSpec } from '../../src/storage/scan';
 import { identifyFs } from '../../src/formats/superblocks';
 
 const dir = mkdtempSync(join(tmpdir(), 'cowboot-blkid-'));
@@ -87,7 +87,12 @@ test('root specs and the links udev would make', () => {
   assert.equal(parseRootSpec('/dev/vda1'), { kind: 'path', path: '/dev/vda1' });
   assert.is(parseRootSpec('PARTUUID='), null);
   assert.is(udevEscape('my root/1'), 'my\\x20root\\x2f1');
-  const links = diskLinks([{ name: 'vda1', path: '/dev/vda1', fs: { type: 'ext4', label: 'my root', uuid: 'u-1' }, partuuid: 'p-1', partlabel: 'cowroot' }]);
+  const vda1 = { name: 'vda1', path: '/dev/vda1', fs: { type: 'ext4', label: 'my root', uuid: 'u-1' }, partuuid: 'p-1', partlabel: 'cowroot', ours: false };
+  // A snapshot of cowboot's reads as the device it copies: no link, and never found for it.
+  const snapshot = { ...vda1, name: 'dm-0', path: '/dev/dm-0', partuuid: null, partlabel: null, ours: true };
+  assert.not.ok(matchesSpec(snapshot, { kind: 'uuid', value: 'u-1' }));
+  assert.ok(matchesSpec(vda1, { kind: 'uuid', value: 'u-1' }));
+  const links = diskLinks([vda1, snapshot]);
   assert.equal(links, [
     ['/dev/disk/by-label/my\\x20root', '../../vda1'],
     ['/dev/disk/by-uuid/u-1', '../../vda1'],

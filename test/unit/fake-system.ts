@@ -49,6 +49,7 @@ const KERNEL_FILES: Record<string, MemoryNode | string> = {
     'kernel/drivers/md/dm-verity.ko: kernel/drivers/md/dm-mod.ko',
     'kernel/drivers/md/dm-mod.ko:',
     'kernel/fs/ext4/ext4.ko:',
+    'kernel/fs/btrfs/btrfs.ko:',
     'kernel/fs/squashfs/squashfs.ko:',
     'kernel/fs/isofs/isofs.ko:',
     'kernel/fs/fat/vfat.ko:',

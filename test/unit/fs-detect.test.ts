@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readHead } from './read-head';
-import { DETECT_BYTES, detectFsType, fsModule, identifyFs } from '../../src/formats/superblocks';
+import { DETECT_BYTES, detectFsType, fsModule, identifyFs, replayReason } from '../../src/formats/superblocks';
 
 
 
@@ -56,6 +56,20 @@ test('the module for a type', () => {
   assert.is(fsModule('ext2'), 'ext4');
   assert.is(fsModule('iso9660'), 'isofs');
   assert.is(fsModule('squashfs'), 'squashfs');
+});
+
+
+test('what must be replayed at mount: an ext journal flagged, a btrfs log tree, and any xfs', () => {
+  const ext4 = withBytes(1024 + 0x38, [0x53, 0xef]);
+  assert.is(replayReason(ext4), null);
+  ext4.set([0x44], 1024 + 0x60);
+  assert.is(replayReason(ext4), 'its journal needs replaying');
+  const btrfs = withBytes(0x10040, '_BHRfS_M');
+  assert.is(replayReason(btrfs), null, 'no log tree: a clean btrfs');
+  btrfs.set([0x00, 0x40, 0x5d], 0x10060);
+  assert.is(replayReason(btrfs), 'its log tree needs replaying');
+  assert.match(replayReason(withBytes(0, 'XFSB')) ?? '', /no clean flag/);
+  assert.is(replayReason(withBytes(0, 'hsqs')), null);
 });
 
 test.run();

@@ -168,6 +168,55 @@ test('mounts=cow with an EFI system partition: overlayfs takes no vfat, so the E
   assert.ok(fstab.includes('/dev/mapper/cowboot-mount-vda2 /boot/efi vfat rw,umask=0077 0 0'), 'pass 0: no fsck of what cowboot mounted');
 });
 
+/** A btrfs superblock with a UUID, and a log tree to replay if asked. */
+function btrfs(uuid: string, logTree = false): string {
+  const b = Buffer.alloc(0x10400);
+  b.write('_BHRfS_M', 0x10040, 'latin1');
+  Buffer.from(uuid.replaceAll('-', ''), 'hex').copy(b, 0x10020);
+  if (logTree) b.writeUInt32LE(0x1d4000, 0x10060);
+  return b.toString('latin1');
+}
+
+const SUBVOLUME_FSTAB = `UUID=${ROOT_UUID} / btrfs defaults,subvol=@ 0 0\nUUID=${ROOT_UUID} /home btrfs defaults,subvol=@home 0 0\n`;
+
+function btrfsMachine(cmdline: string, logTree = false): FakeSystem {
+  const sys = frozenMachine(`rootflags=subvol=@ ${cmdline}`, { dataDisk: false });
+  sys.files.set('/dev/vda', { kind: 'file', mode: 0o600, text: btrfs(ROOT_UUID, logTree) });
+  sys.files.set('/newroot/etc/fstab', { kind: 'file', mode: 0o644, text: SUBVOLUME_FSTAB });
+  return sys;
+}
+
+test('btrfs subvolumes under overlay=dm: /home is mounted from the root\'s snapshot, as btrfs takes one device per filesystem', async () => {
+  const sys = btrfsMachine('overlay=dm');
+  await bootFake(sys);
+  assert.is(sys.shells, 0);
+  const commands = runs(sys);
+  assert.ok(commands.includes('mount -t btrfs -o rw,subvol=@ /dev/mapper/cowboot-root /newroot'));
+  assert.ok(commands.includes('mount -t btrfs -o rw,subvol=@home /dev/mapper/cowboot-root /newroot/home'));
+  assert.not.ok(commands.some((c) => c.includes('/run/initramfs/mounts/home')), 'no overlay of its own');
+  assert.ok(fstabOf(sys).includes('/dev/mapper/cowboot-root /home btrfs rw,subvol=@home 0 0'));
+});
+
+test('btrfs subvolumes under overlayfs: /home read-only from the same device under a RAM overlay', async () => {
+  const sys = btrfsMachine('overlay=overlayfs');
+  await bootFake(sys);
+  const commands = runs(sys);
+  assert.ok(commands.includes('mount -t btrfs -o ro,subvol=@ /dev/vda /run/initramfs/ro'));
+  assert.ok(commands.includes('mount -t btrfs -o ro,subvol=@home /dev/vda /run/initramfs/mounts/home/ro'));
+  assert.ok(commands.some((c) => c.startsWith('mount -t overlay -o lowerdir=/run/initramfs/mounts/home/ro,')));
+});
+
+test('a btrfs log tree to replay: root and /home both mounted from the one RAM snapshot of the device', async () => {
+  const sys = btrfsMachine('overlay=overlayfs', true);
+  await bootFake(sys);
+  assert.is(sys.shells, 0);
+  const commands = runs(sys);
+  assert.is(commands.filter((c) => c.startsWith('dmsetup --noudevsync create cowboot-replay-vda ')).length, 1);
+  assert.ok(commands.includes('mount -t btrfs -o ro,subvol=@ /dev/mapper/cowboot-replay-vda /run/initramfs/ro'));
+  assert.ok(commands.includes('mount -t btrfs -o ro,subvol=@home /dev/mapper/cowboot-replay-vda /run/initramfs/mounts/home/ro'));
+  assert.match(sys.console.join(''), /\/dev\/vda \(btrfs\) was not cleanly unmounted: its log tree needs replaying; the replay goes into RAM/);
+});
+
 test('a retry after the rescue shell finds the replay done and does not make it again', async () => {
   const sys = frozenMachine('overlay=overlayfs rd.break=move-mounts', { dirtyData: true });
   // The user unmounts /data in the shell at rd.break, and the stage before is not run again; so run the fstab stage's work twice by failing once.

@@ -1,0 +1,90 @@
+// xfs and btrfs roots for the VMs, made as an installer makes them: with
+// the filesystem's own mkfs, mounted on this machine (loop) and filled, with
+// btrfs subvolumes where asked. A crash is made the same way: a file written
+// and fsync'd on the mounted filesystem, and the image copied before it is
+// unmounted, as a power cut would leave it.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { type GuestSpec, makeGuestTree } from './guest';
+import { VM_CACHE } from './project';
+
+export type HostFsType = 'xfs' | 'btrfs';
+
+export interface HostFsOptions {
+  readonly type: HostFsType;
+  readonly uuid: string;
+  /** btrfs subvolumes, by name: the root's tree goes in the first, and each other holds what `contents` gives it. */
+  readonly subvolumes?: readonly string[];
+  readonly contents?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+}
+
+// xfsprogs makes no xfs under 300 MiB; both are sparse, so only what is written takes room.
+const SIZE_MIB: Record<HostFsType, number> = { xfs: 320, btrfs: 256 };
+
+function mkfs(image: string, name: string, { type, uuid }: HostFsOptions): void {
+  rmSync(image, { force: true });
+  writeFileSync(image, '');
+  truncateSync(image, SIZE_MIB[type] * 2 ** 20);
+  const label = name.slice(0, type === 'xfs' ? 12 : 32);
+  if (type === 'xfs') execFileSync('mkfs.xfs', ['-q', '-L', label, '-m', `uuid=${uuid}`, image]);
+  else execFileSync('mkfs.btrfs', ['-q', '-L', label, '-U', uuid, image]);
+}
+
+/** Runs `use` with `image` mounted on a fresh folder, and unmounts it after. */
+function mounted<T>(image: string, use: (dir: string) => T): T {
+  const dir = mkdtempSync(join(VM_CACHE, 'mnt-'));
+  execFileSync('mount', ['-o', 'loop', image, dir]);
+  try {
+    return use(dir);
+  } finally {
+    spawnSync('umount', [dir]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function writeFiles(dir: string, files: Readonly<Record<string, string>>): void {
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+}
+
+/** An xfs or btrfs image holding the guest's root (in its first subvolume, if any); returns its path. */
+export function makeHostFsDisk(name: string, spec: GuestSpec, options: HostFsOptions): string {
+  const image = join(VM_CACHE, `${name}.${options.type}`);
+  mkfs(image, name, options);
+  const tree = makeGuestTree(name, spec);
+  try {
+    mounted(image, (dir) => {
+      const [rootSubvolume, ...others] = options.subvolumes ?? [];
+      for (const subvolume of options.subvolumes ?? []) execFileSync('btrfs', ['-q', 'subvolume', 'create', join(dir, subvolume)]);
+      execFileSync('cp', ['-a', `${tree}/.`, rootSubvolume ? join(dir, rootSubvolume) : dir]);
+      for (const subvolume of others) writeFiles(join(dir, subvolume), options.contents?.[subvolume] ?? {});
+    });
+  } finally {
+    rmSync(tree, { recursive: true, force: true });
+  }
+  return image;
+}
+
+/**
+ * A copy of `image` as a power cut leaves it right after `text` was
+ * written to `path` (under `under`, a subvolume) and fsync'd: committed to
+ * the journal or log tree only, so the kernel must replay it to show it.
+ */
+export function crashedCopy(image: string, under: string, path: string, text: string): string {
+  const crashed = `${image}.crashed`;
+  const working = `${image}.crashing`;
+  execFileSync('cp', ['--sparse=always', image, working]);
+  mounted(working, (dir) => {
+    const fd = openSync(join(dir, under, path), 'w');
+    writeSync(fd, text);
+    fsyncSync(fd);
+    closeSync(fd);
+    execFileSync('cp', ['--sparse=always', working, crashed]);
+  });
+  rmSync(working, { force: true });
+  return crashed;
+}
