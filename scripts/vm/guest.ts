@@ -31,7 +31,12 @@ function populate(dir: string, spec: GuestSpec): void {
   }
   writeFileSync(join(dir, 'sbin', 'init'), spec.init);
   chmodSync(join(dir, 'sbin', 'init'), 0o755);
-  for (const [path, text] of Object.entries(spec.files ?? {})) {
+  writeFiles(dir, spec.files ?? {});
+}
+
+/** Files by their absolute path under `dir`, with the folders they need. */
+export function writeFiles(dir: string, files: Readonly<Record<string, string>>): void {
+  for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), text);
   }

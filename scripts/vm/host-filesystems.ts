@@ -5,9 +5,9 @@
 // unmounted, as a power cut would leave it.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { type GuestSpec, makeGuestTree } from './guest';
+import { type GuestSpec, makeGuestTree, writeFiles } from './guest';
 import { VM_CACHE } from './project';
 
 export type HostFsType = 'xfs' | 'btrfs';
@@ -41,13 +41,6 @@ function mounted<T>(image: string, use: (dir: string) => T): T {
   } finally {
     spawnSync('umount', [dir]);
     rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function writeFiles(dir: string, files: Readonly<Record<string, string>>): void {
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(dir, path, '..'), { recursive: true });
-    writeFileSync(join(dir, path), text);
   }
 }
 

@@ -77,13 +77,21 @@ export function identifyFs(b: Uint8Array): FsIdentity | null {
  * not yet written home. ext3/4 flags a journal to replay in its superblock,
  * btrfs points at its log tree (log_root) from there. xfs keeps no such
  * flag: only reading its log tells, and the kernel does that at mount, so
- * every xfs is treated as one whose log may need replaying.
+ * every xfs is treated as one whose log may need replaying (not certain).
+ * `detected` is the type identifyFs found in `b`.
  */
-export function replayReason(b: Uint8Array): string | null {
-  if (u16le(b, EXT_SUPERBLOCK + 0x38) === 0xef53 && (u32le(b, EXT_SUPERBLOCK + 0x60) & EXT3_INCOMPAT_RECOVER) !== 0) return 'its journal needs replaying';
-  if (ascii(b, BTRFS_SUPERBLOCK + 0x40, '_BHRfS_M') && !isZero(b, BTRFS_SUPERBLOCK + 0x60, BTRFS_SUPERBLOCK + 0x68)) return 'its log tree needs replaying';
-  if (ascii(b, 0, 'XFSB')) return 'xfs keeps no clean flag, so its log may need replaying';
-  return null;
+export function replayNeed(detected: string | null, b: Uint8Array): { readonly why: string; readonly certain: boolean } | null {
+  switch (detected) {
+    case 'ext3':
+    case 'ext4':
+      return (u32le(b, EXT_SUPERBLOCK + 0x60) & EXT3_INCOMPAT_RECOVER) !== 0 ? { why: 'its journal needs replaying', certain: true } : null;
+    case 'btrfs':
+      return isZero(b, BTRFS_SUPERBLOCK + 0x60, BTRFS_SUPERBLOCK + 0x68) ? null : { why: 'its log tree needs replaying', certain: true };
+    case 'xfs':
+      return { why: 'xfs keeps no clean flag, so its log may need replaying', certain: false };
+    default:
+      return null;
+  }
 }
 
 export function detectFsType(b: Uint8Array): string | null {

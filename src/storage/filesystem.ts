@@ -5,7 +5,7 @@
 import type { Context } from '../core/context';
 import type { Services } from '../kmod/services';
 import { BootError } from '../core/errors';
-import { DETECT_BYTES, detectFsType, fsModule, replayReason } from '../formats/superblocks';
+import { DETECT_BYTES, detectFsType, fsModule, replayNeed } from '../formats/superblocks';
 import { mountOnce } from '../core/mount';
 import { DM_PREFIX, REPLAY_DIR } from '../layout/boot-paths';
 import { loadModule } from '../kmod/services';
@@ -38,8 +38,8 @@ export interface Filesystem {
   /** Where the type was given, for messages: "rootfstype=", "/etc/fstab (/data)". */
   readonly typeSource: string;
   readonly given: boolean;
-  /** Why mounting it needs a writable device (a journal or log to replay); null: it does not. */
-  readonly replay: string | null;
+  /** Why mounting it needs a writable device (a journal or log to replay), and whether that is known or only possible; null: it does not. */
+  readonly replay: ReturnType<typeof replayNeed>;
 }
 
 /** The filesystem on `device`: the type given (from `typeSource`) or detected; its driver is loaded. */
@@ -54,7 +54,7 @@ export async function identify(ctx: Context, services: Services, device: string,
   }
   const module = fsModule(type);
   await loadModule(ctx, services, module, `${type} on ${device}`);
-  return { device, type, detected, module, typeSource, given: given !== null, replay: replayReason(head) };
+  return { device, type, detected, module, typeSource, given: given !== null, replay: replayNeed(detected, head) };
 }
 
 // Each leaves a journal or log that needs replaying as it is, where plain ro would fail on a read-only device.
@@ -93,13 +93,14 @@ export async function replaySpace(ctx: Context): Promise<string> {
  * needed). The device itself stays read-only.
  */
 export async function withLogReplayed(ctx: Context, services: Services, fs: Filesystem, space: () => Promise<string>): Promise<Filesystem> {
-  if (fs.replay === null) return fs;
+  const { replay } = fs;
+  if (replay === null) return fs;
   const device = await ramSnapshot(ctx, services, fs, space, {
     purpose: 'replay',
     why: `replaying the log of ${fs.device}`,
-    // xfs always comes here, and most are clean: a warning would cry wolf.
-    starting: fs.type === 'xfs' ? null : `${fs.device} (${fs.type}) was not cleanly unmounted: ${fs.replay}; the replay goes into RAM, and ${fs.device} stays unchanged`,
-    done: (snapshot, file) => `${fs.device} (${fs.type}): ${fs.replay}, so it is mounted from ${snapshot}, whose changes go to ${file}; ${fs.device} stays unchanged`,
+    // Every xfs comes here, and most are clean: a warning for a replay that is only possible would cry wolf.
+    starting: replay.certain ? `${fs.device} (${fs.type}) was not cleanly unmounted: ${replay.why}; the replay goes into RAM, and ${fs.device} stays unchanged` : null,
+    done: (snapshot, file) => `${fs.device} (${fs.type}): ${replay.why}, so it is mounted from ${snapshot}, whose changes go to ${file}; ${fs.device} stays unchanged`,
   });
   return { ...fs, device, replay: null };
 }

@@ -56,7 +56,8 @@ export function scanBlockDevices(sys: System): BlockDevice[] {
       partuuid = entry?.partuuid ?? null;
       partlabel = entry?.partlabel ?? null;
     }
-    const ours = readOr(() => sys.readText(`/sys/class/block/${name}/dm/name`), '').startsWith(DM_PREFIX);
+    // Only device-mapper devices have a dm/ folder: no failed read per disk at each pass.
+    const ours = name.startsWith('dm-') && readOr(() => sys.readText(`/sys/class/block/${name}/dm/name`), '').startsWith(DM_PREFIX);
     devices.push({ name, path: `/dev/${name}`, fs: identifyFs(head(name)), partuuid, partlabel, ours });
   }
   return devices;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readHead } from './read-head';
-import { DETECT_BYTES, detectFsType, fsModule, identifyFs, replayReason } from '../../src/formats/superblocks';
+import { DETECT_BYTES, detectFsType, fsModule, identifyFs, replayNeed } from '../../src/formats/superblocks';
 
 
 
@@ -60,6 +60,7 @@ test('the module for a type', () => {
 
 
 test('what must be replayed at mount: an ext journal flagged, a btrfs log tree, and any xfs', () => {
+  const replayReason = (b: Uint8Array) => replayNeed(detectFsType(b), b)?.why ?? null;
   const ext4 = withBytes(1024 + 0x38, [0x53, 0xef]);
   assert.is(replayReason(ext4), null);
   ext4.set([0x44], 1024 + 0x60);
@@ -69,6 +70,7 @@ test('what must be replayed at mount: an ext journal flagged, a btrfs log tree, 
   btrfs.set([0x00, 0x40, 0x5d], 0x10060);
   assert.is(replayReason(btrfs), 'its log tree needs replaying');
   assert.match(replayReason(withBytes(0, 'XFSB')) ?? '', /no clean flag/);
+  assert.equal([replayNeed('xfs', withBytes(0, 'XFSB'))?.certain, replayNeed('btrfs', btrfs)?.certain], [false, true], 'only xfs\'s replay is a maybe');
   assert.is(replayReason(withBytes(0, 'hsqs')), null);
 });
 
