@@ -8,7 +8,9 @@ import { type Runtime, runtimePath } from './bundle';
 import { type CpioEntry, normalizePath } from './cpio';
 import { BuildError, findTool, requireStaticBusybox, sharedLibraries, TOOLS } from './host';
 import { configFromText, mergeConfig } from '../src/config';
-import { API_MOUNTS, IMAGE_CONFIG, IMAGE_UNIONS, INIT, INIT_BUNDLE, KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUN_BY_PATH, RUNTIME_DIR, RUNTIME_IMAGE, SHUTDOWN_TOOLS, type ShutdownTools, TOOL_DIRS } from '../src/layout/image-paths';
+import { API_MOUNTS, IMAGE_CONFIG, IMAGE_UNIONS, INIT, INIT_BUNDLE, KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUN_BY_PATH, RUNTIME_DIR, RUNTIME_IMAGE, SHUTDOWN_TOOLS, type ShutdownTools, TOOL_DIRS, VOLUME_TOOLS } from '../src/layout/image-paths';
+import { LUKS_MODULES } from '../src/storage/luks';
+import { hostRootVolumes, type VolumeKind, type VolumesOption } from './root-volumes';
 import { matchModaliases, parseAliasRules } from '../src/kmod/alias';
 import { type ModuleDb, moduleName, parseModuleDb } from '../src/kmod/loader';
 import { readModaliases, type SysfsReader } from '../src/kmod/modaliases';
@@ -63,6 +65,8 @@ interface ImageInputs {
   readonly extraModules: readonly string[];
   /** --add-file: files from the build machine, by their path in the image. */
   readonly extraFiles: readonly { readonly source: string; readonly dest: string }[];
+  /** --volumes: the volume tools to carry (lvm, cryptsetup); auto: what this machine's root sits on. */
+  readonly volumes: VolumesOption;
   readonly progress: (line: string) => void;
 }
 
@@ -75,11 +79,12 @@ const STORAGE_MODULES = [
 
 // What every boot may need whatever the machine: filesystems; a journal
 // replay (dm_snapshot, loop) and the fstab's RAM overlays (overlay) under any
-// union kind; roothash= (dm_verity); and what each union kind loads. vfat
+// union kind; roothash= (dm_verity); LUKS (dm_crypt and its ciphers); and
+// what each union kind loads. vfat
 // asks for its code page and character set (Debian's defaults: cp437 and
 // ascii) when it mounts; exfat is for sticks that hold an ISO file.
 const BOOT_MODULES: readonly string[] = [
-  ...new Set(['ext4', 'xfs', 'btrfs', 'squashfs', 'isofs', 'erofs', 'vfat', 'nls_cp437', 'nls_ascii', 'nls_utf8', 'nls_iso8859_1', 'exfat', 'crc32c', 'dm_snapshot', 'dm_verity', 'loop', 'overlay', ...UNION_MODULES]),
+  ...new Set(['ext4', 'xfs', 'btrfs', 'squashfs', 'isofs', 'erofs', 'vfat', 'nls_cp437', 'nls_ascii', 'nls_utf8', 'nls_iso8859_1', 'exfat', 'crc32c', 'dm_snapshot', 'dm_verity', ...LUKS_MODULES, 'loop', 'overlay', ...UNION_MODULES]),
 ];
 
 const MODULE_METADATA = ['modules.symbols', MODULES_BUILTIN, 'modules.softdep'];
@@ -274,6 +279,21 @@ function shutdownTools(dmsetup: string): PartEntry {
   return { part: 'base', entry: { kind: 'file', path: SHUTDOWN_TOOLS, mode: 0o644, data: Buffer.from(`${JSON.stringify(tools)}\n`) } };
 }
 
+const VOLUME_TOOL: Record<VolumeKind, keyof typeof VOLUME_TOOLS> = { lvm: 'lvm', luks: 'cryptsetup' };
+
+/** lvm and cryptsetup, as --volumes asks; the build says which it carries, and why. */
+function volumeTools(option: VolumesOption, progress: (line: string) => void): { path: string; source: string }[] {
+  const kinds = option === 'auto' ? hostRootVolumes() : option;
+  const why = option === 'auto' ? `what this machine's root sits on (--volumes lvm,luks for others)` : '--volumes';
+  progress(kinds.length > 0 ? `volume tools in the image: ${kinds.map((k) => VOLUME_TOOL[k]).join(', ')} (${why})` : `no volume tools in the image (${why}): LVM volumes and LUKS containers are left unassembled`);
+  return kinds.map((kind) => {
+    const tool = VOLUME_TOOLS[VOLUME_TOOL[kind]];
+    const source = programOnHost(tool);
+    if (!source) throw new BuildError(`${tool.path} not found: ${kind} volumes need it; install it with: apt-get install ${tool.debianPackage}`);
+    return { path: tool.path.slice(1), source };
+  });
+}
+
 /** The programs of the kinds this image carries, where they are on this machine. */
 function kindPrograms(kinds: readonly UnionName[]): { path: string; source: string }[] {
   return kinds.flatMap((kind) => {
@@ -298,7 +318,7 @@ export function collectImage(request: ImageInputs): PartEntry[] {
     { part: 'base', entry: { kind: 'file', path: IMAGE_UNIONS, mode: 0o644, data: Buffer.from(carriedText(unions.kinds)) } },
     ...runtimeEntries(inputs, kernelModules.db, libs),
     ...busybox(),
-    ...withLibraries('tools', [...kindPrograms(unions.kinds), { path: 'usr/sbin/dmsetup', source: dmsetup }], libs),
+    ...withLibraries('tools', [...kindPrograms(unions.kinds), { path: 'usr/sbin/dmsetup', source: dmsetup }, ...volumeTools(inputs.volumes, inputs.progress)], libs),
     shutdownTools(dmsetup),
     ...modules(inputs, kernelModules),
     ...inputs.extraFiles.map(({ source, dest }): PartEntry => {

@@ -15,6 +15,7 @@ import { type Compression, COMPRESSIONS, FORMATS, isCompression } from '../build
 import { BuildError } from '../builder/host';
 import { collectImage, defaultKernelVersion, type Part, type PartEntry, RUNTIME_PACK_NAMES, type RuntimePack } from '../builder/image';
 import type { Assets } from './assets';
+import { parseVolumesOption, type VolumesOption } from '../builder/root-volumes';
 
 export function progress(line: string): void {
   process.stderr.write(`cowboot: ${line}\n`);
@@ -60,7 +61,7 @@ function parseAddFile(spec: string): { source: string; dest: string } {
 
 export const BUILD_USAGE = `cowboot build -o FILE [--kernel-version VER] [--kmoddir DIR] [--compress ${COMPRESSIONS.join('|')}] [--compress-level N]
               [--config FILE] [--host-only] [--add-module NAME]... [--add-file SRC:DEST]... [--runtime node|bun]
-              [--pack-runtime ${RUNTIME_PACK_NAMES.join('|')}]`;
+              [--pack-runtime ${RUNTIME_PACK_NAMES.join('|')}] [--volumes auto|none|lvm,luks]`;
 
 /** What to pack: the command's options, checked. */
 export interface BuildRequest {
@@ -75,6 +76,7 @@ export interface BuildRequest {
   readonly hostOnly: boolean;
   readonly extraModules: readonly string[];
   readonly extraFiles: readonly { readonly source: string; readonly dest: string }[];
+  readonly volumes: VolumesOption;
 }
 
 export function parseBuildArgs(args: string[]): BuildRequest {
@@ -92,6 +94,7 @@ export function parseBuildArgs(args: string[]): BuildRequest {
       'add-file': { type: 'string', multiple: true, default: [] },
       runtime: { type: 'string', default: 'node' },
       'pack-runtime': { type: 'string', default: 'squashfs' },
+      volumes: { type: 'string', default: 'auto' },
     },
     strict: true,
     allowPositionals: false,
@@ -116,6 +119,7 @@ export function parseBuildArgs(args: string[]): BuildRequest {
     hostOnly: values['host-only'],
     extraModules: values['add-module'],
     extraFiles: values['add-file'].map(parseAddFile),
+    volumes: parseVolumesOption(values.volumes),
   };
 }
 

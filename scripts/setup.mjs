@@ -34,7 +34,9 @@ const PACKAGES = {
   xorriso: '/usr/bin/xorriso',
   dosfstools: '/usr/sbin/mkfs.vfat',
   mtools: '/usr/bin/mcopy',
+  // veritysetup for roothash=; cryptsetup and lvm packed into the image, and making the VM tests' LUKS and LVM disks.
   'cryptsetup-bin': '/usr/sbin/veritysetup',
+  lvm2: '/usr/sbin/lvm',
   fdisk: '/usr/sbin/sfdisk',
   isolinux: '/usr/lib/ISOLINUX/isolinux.bin',
   'syslinux-common': '/usr/lib/syslinux/modules/bios/ldlinux.c32',

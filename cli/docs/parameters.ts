@@ -113,6 +113,30 @@ export const PARAMETER_DOCS = {
     value: '=cow|ro|fstab', meaning: 'the other local filesystems of the root\'s fstab: a RAM overlay each, read-only, or as the fstab says',
     peers: {  },
   },
+  luks: {
+    value: '=0', meaning: 'open LUKS containers (read-only, the passphrase asked on the console, 3 tries); `rd.luks=0` opens none',
+    peers: { dracut: '`rd.luks=0`', booster: '— (always)' },
+  },
+  luksUuids: {
+    value: '=UUID', meaning: 'open only these LUKS containers (none given: every one found); may be given more than once',
+    peers: { dracut: '`rd.luks.uuid=` (same forms)', booster: '`rd.luks.uuid=`' },
+  },
+  luksKey: {
+    value: '=PATH', meaning: 'a key file in the image (`cowboot build --add-file`), tried on each container before the passphrase is asked', unset: 'the passphrase only',
+    peers: { dracut: '`rd.luks.key=` (also on a device)', booster: '— (`/etc/crypttab` key files)' },
+  },
+  lvm: {
+    value: '=0', meaning: 'activate LVM volumes (read-only); `rd.lvm=0` activates none',
+    peers: { dracut: '`rd.lvm=0`', booster: '— (always)' },
+  },
+  lvmVgs: {
+    value: '=VG', meaning: 'activate only these volume groups (with `rd.lvm.lv=`, those volumes too; neither given: every volume found); may be given more than once',
+    peers: { dracut: '`rd.lvm.vg=`' },
+  },
+  lvmLvs: {
+    value: '=VG/LV', meaning: 'activate only these logical volumes; may be given more than once',
+    peers: { dracut: '`rd.lvm.lv=`' },
+  },
   swap: {
     value: '', meaning: 'let the booted system use the swap partitions of its fstab',
     peers: { liveBoot: '`swap`', casper: '— (always on)' },

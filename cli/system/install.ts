@@ -55,6 +55,8 @@ function imageChange(kernel: string, configPath: string): Change {
         hostOnly: false,
         extraModules: [],
         extraFiles: [],
+        // The tools this machine's root needs: the image boots this machine.
+        volumes: 'auto',
       }),
   };
 }

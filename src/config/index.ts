@@ -3,7 +3,7 @@
 // and a bad one is reported with the parameter, the value and what is valid.
 // The settings themselves are the rows of config/settings.ts.
 
-import { type Cmdline, lastParam } from '../formats/cmdline';
+import { allParams, type Cmdline, lastParam } from '../formats/cmdline';
 import { type Config, DEFAULT_CONFIG, KEYS, type Key, ROWS, type Setting } from './settings';
 
 export { type Config, DEFAULT_CONFIG, type EmergencyAction } from './settings';
@@ -82,8 +82,9 @@ export function configFromJson(json: unknown, source: string): { values: Values;
 export function configFromCmdline(cmdline: Cmdline): { values: Values; problems: ConfigProblem[] } {
   const found: Found = { values: {}, problems: [] };
   for (const key of KEYS) {
-    const { param, fileOnly, aliases = [] } = ROWS[key];
-    const given = lastParam(cmdline, param, ...aliases);
+    const { param, fileOnly, aliases = [], repeats } = ROWS[key];
+    const all = repeats ? allParams(cmdline, param, ...aliases) : [];
+    const given = repeats ? (all.length > 0 ? { key: param, value: all.map((p) => p.value ?? '').join(',') } : undefined) : lastParam(cmdline, param, ...aliases);
     if (!given) continue;
     const problem = { source: 'command line', param: given.key, value: given.value ?? '' };
     if (fileOnly) found.problems.push({ ...problem, expected: 'nothing: it can only be set in the image config' });

@@ -56,6 +56,28 @@ export function moduleList(text: string): readonly string[] | undefined {
   return names.every((n) => MODULE_NAME.test(n)) ? names : undefined;
 }
 
+// dracut and systemd name a LUKS container by its UUID, with or without
+// "luks-" in front (the name dracut gives its opened device).
+const LUKS_UUID = /^(?:luks-)?([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})$/;
+
+/** LUKS UUIDs separated by commas (the command line's repeats are joined so), lower-cased, "luks-" dropped. */
+export function luksUuidList(text: string): readonly string[] | undefined {
+  const uuids = text.split(',').filter(Boolean).map((u) => LUKS_UUID.exec(u)?.[1]?.toLowerCase());
+  return uuids.every((u) => u !== undefined) ? (uuids as string[]) : undefined;
+}
+
+// LVM's names: letters, digits and +_.- (not starting with -).
+const LVM_NAME = '[A-Za-z0-9+_.][A-Za-z0-9+_.-]*';
+
+/** Volume group names (rd.lvm.vg), or VG/LV pairs (rd.lvm.lv), separated by commas. */
+export function lvmNameList(withVolume: boolean): Parse<readonly string[]> {
+  const name = new RegExp(withVolume ? `^${LVM_NAME}/${LVM_NAME}$` : `^${LVM_NAME}$`);
+  return (text) => {
+    const names = text.split(',').filter(Boolean);
+    return names.every((n) => name.test(n)) ? names : undefined;
+  };
+}
+
 /** rd.break with no stage stops before the last one: the switch to the new root. */
 export function breakStages(text: string): readonly StageName[] | undefined {
   if (text === '') return ['handoff'];

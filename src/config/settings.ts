@@ -6,7 +6,7 @@ import { UNION_NAMES } from './union-names';
 import { showSize } from '../formats/size';
 import { BREAK_STAGES } from './stage-names';
 import { boolean, type JsonForm, list, number, text, textOrNull } from './json-forms';
-import { anyText, breakStages, flag, integer, matching, moduleList, oneOf, type Parse, persistSpec, powerOfTwo, rootSpec, size, verityOptionList } from './parsers';
+import { anyText, breakStages, flag, integer, luksUuidList, lvmNameList, matching, moduleList, oneOf, type Parse, persistSpec, powerOfTwo, rootSpec, size, verityOptionList } from './parsers';
 
 const COW_DEVICES = ['tmpfs', 'ram'] as const;
 
@@ -31,6 +31,8 @@ interface Row<V> {
   readonly fileOnly?: true;
   /** Other tools' names for it, also taken from the command line; the last one given wins. */
   readonly aliases?: readonly string[];
+  /** A list that may be given more than once on the command line (as dracut's rd.luks.uuid=): every value counts, not the last. */
+  readonly repeats?: true;
 }
 
 export interface Setting<T> extends Row<T> {
@@ -104,6 +106,22 @@ const SETTINGS = {
   /** The fstab's other local filesystems: a RAM overlay each (cow), read-only (ro), or as the fstab says (fstab). */
   mounts: setting({ param: 'mounts', default: 'cow', ...choice(MOUNT_POLICIES) }),
   /** Let the booted system use the swap of the root's fstab (overlayroot's swap=1). */
+  /** LUKS containers to open (all, when none is named); 0: none. */
+  luks: setting({ param: 'rd.luks', default: true, ...FLAG }),
+  luksUuids: setting({
+    param: 'rd.luks.uuid',
+    default: [],
+    expected: 'LUKS UUIDs (as blkid shows them, "luks-" in front or not), separated by commas or each in its own rd.luks.uuid=',
+    parse: luksUuidList,
+    json: list('a list of UUIDs, such as ["6a1f…"]'),
+    repeats: true,
+  }),
+  /** A key file in the image, tried before the passphrase is asked. */
+  luksKey: setting({ param: 'rd.luks.key', default: null, expected: 'the absolute path of a key file in the image (cowboot build --add-file), such as /etc/keys/root.key', parse: matching(/^\/[^:]*$/), json: textOrNull }),
+  /** LVM volumes to activate (all, when none is named); 0: none. */
+  lvm: setting({ param: 'rd.lvm', default: true, ...FLAG }),
+  lvmVgs: setting({ param: 'rd.lvm.vg', default: [], expected: 'volume group names, separated by commas or each in its own rd.lvm.vg=', parse: lvmNameList(false), json: list('a list of volume group names, such as ["vg0"]'), repeats: true }),
+  lvmLvs: setting({ param: 'rd.lvm.lv', default: [], expected: 'logical volumes as VG/LV, separated by commas or each in its own rd.lvm.lv=', parse: lvmNameList(true), json: list('a list of VG/LV names, such as ["vg0/root"]'), repeats: true }),
   swap: setting({ param: 'swap', default: false, ...FLAG }),
   /** Extra modules to load. */
   modules: setting({ param: 'modules', default: [], ...MODULES }),

@@ -91,7 +91,9 @@ async function emergency(ctx: Context, why: string): Promise<never> {
 async function passwordAccepted(ctx: Context, hash: string): Promise<boolean> {
   for (let attempt = 1; attempt <= PASSWORD_TRIES; attempt++) {
     const answer = await ctx.sys.readSecret('Password for the cowboot rescue shell: ');
-    if (answer !== null && verifyPassword(answer, hash)) return true;
+    const right = answer !== null && verifyPassword(Buffer.from(answer).toString('utf8'), hash);
+    answer?.fill(0);
+    if (right) return true;
     ctx.log.warn(`wrong rescue password (attempt ${attempt} of ${PASSWORD_TRIES})`);
   }
   return false;

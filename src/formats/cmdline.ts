@@ -64,7 +64,13 @@ export function parseCmdline(text: string): Cmdline {
   return { params, initArgs };
 }
 
+/** Every value given for these keys, in order. */
+export function allParams(cmdline: Cmdline, ...keys: readonly string[]): CmdlineParam[] {
+  return cmdline.params.filter((param) => keys.includes(param.key));
+}
+
 /** The last value given for `key` (the kernel's and dracut's rule), or undefined. */
+
 export function lastParam(cmdline: Cmdline, ...keys: readonly string[]): CmdlineParam | undefined {
   for (let i = cmdline.params.length - 1; i >= 0; i--) {
     const param = cmdline.params[i];

@@ -54,8 +54,32 @@ function vfat(b: Uint8Array): FsIdentity {
   return { type: 'vfat', label: label === 'NO NAME' ? null : orNull(label), uuid: serial(u32le(b, fat32 ? 0x43 : 0x27)) };
 }
 
-/** The filesystem in the first DETECT_BYTES of a device, or null if none is known. */
+// An LVM physical volume labels one of its first four sectors; blkid shows
+// the PV's UUID (32 characters in the header) in groups of 6-4-4-4-4-4-6.
+function lvmMember(b: Uint8Array): FsIdentity | null {
+  for (let sector = 0; sector < 4; sector++) {
+    const at = sector * 512;
+    if (!ascii(b, at, 'LABELONE') || !ascii(b, at + 0x18, 'LVM2 001')) continue;
+    const raw = text(b, at + u32le(b, at + 0x14), 32, 'latin1');
+    const groups = [6, 4, 4, 4, 4, 4, 6].map((n, i, all) => raw.slice(all.slice(0, i).reduce((x, y) => x + y, 0)).slice(0, n));
+    return { type: 'LVM2_member', label: null, uuid: raw.length === 32 ? groups.join('-') : null };
+  }
+  return null;
+}
+
+// LUKS1 and LUKS2 keep their UUID as text at the same place; only LUKS2 has a label.
+function luks(b: Uint8Array): FsIdentity {
+  const version = (b[6]! << 8) | b[7]!;
+  return { type: 'crypto_LUKS', label: version === 2 ? orNull(text(b, 24, 48)) : null, uuid: orNull(text(b, 168, 40, 'latin1')) };
+}
+
+/**
+ * The filesystem in the first DETECT_BYTES of a device, or null if none is
+ * known; also the volumes that hold one (an LVM physical volume, a LUKS
+ * container), by the names blkid gives them, so that they can be assembled.
+ */
 export function identifyFs(b: Uint8Array): FsIdentity | null {
+  if (ascii(b, 0, 'LUKS\xba\xbe')) return luks(b);
   // squashfs has neither label nor UUID.
   if (ascii(b, 0, 'hsqs')) return { type: 'squashfs', label: null, uuid: null };
   // A swap area (mkswap, 4 KiB pages): found by UUID= like a filesystem, so that a frozen system can keep it off.
@@ -68,7 +92,7 @@ export function identifyFs(b: Uint8Array): FsIdentity | null {
   if (u16le(b, 510) === 0xaa55 && (ascii(b, 0x36, 'FAT') || ascii(b, 0x52, 'FAT32'))) return vfat(b);
   // exFAT keeps its label in the root folder, not here: found by UUID= (the volume serial), not by LABEL=.
   if (ascii(b, 3, 'EXFAT   ')) return { type: 'exfat', label: null, uuid: serial(u32le(b, 100)) };
-  return null;
+  return lvmMember(b);
 }
 
 /**

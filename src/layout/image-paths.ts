@@ -40,3 +40,6 @@ export const INIT_BUNDLE = '/lib/cowboot/init.js';
 export const RUNTIME_IMAGE = '/lib/cowboot/runtime.squashfs';
 /** Where the first step mounts RUNTIME_IMAGE; the handoff lets it go before switch_root. */
 export const RUNTIME_DIR = '/usr/lib/cowboot/runtime';
+
+/** The volume tools the builder packs where the build machine has them, with the Debian packages that hold them. */
+export const VOLUME_TOOLS = { lvm: { path: '/usr/sbin/lvm', debianPackage: 'lvm2' }, cryptsetup: { path: '/usr/sbin/cryptsetup', debianPackage: 'cryptsetup-bin' } } as const;

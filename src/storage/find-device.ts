@@ -1,11 +1,12 @@
 // Waiting for a block device named as root= or the fstab name it, without
 // udev: each change in /dev runs coldplug for new devices and reads the
-// block devices again.
+// block devices again, assembling the volumes they hold (LUKS, LVM).
 
 import { type RootSpec, showSpec } from '../formats/device-spec';
 import { type BlockDevice, describeDevice, diskLinks, matchesSpec, scanBlockDevices } from './scan';
 import type { Context } from '../core/context';
 import type { Services } from '../kmod/services';
+import { assembleVolumes } from './volumes';
 
 export interface RootFound {
   /** The block device holding the root filesystem: root=, or the loop device of loop=. */
@@ -41,6 +42,7 @@ export async function waitForDevice(ctx: Context, services: Services, limitMs: n
   for (;;) {
     const seen = ctx.sys.deviceEvents();
     devices = scanBlockDevices(ctx.sys);
+    while (await assembleVolumes(ctx, services, devices)) devices = scanBlockDevices(ctx.sys);
     makeDiskLinks(ctx, devices);
     const path = await pick(devices);
     if (path !== null) return { path };

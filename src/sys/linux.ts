@@ -81,13 +81,16 @@ export function realSystem(): System {
   function run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     return new Promise<RunResult>((resolve) => {
       const [file, ...args] = argv;
-      const child = spawn(file!, args, { env: CHILD_ENV, stdio: ['ignore', 'pipe', 'pipe'], ...(options.argv0 ? { argv0: options.argv0 } : {}) });
+      const child = spawn(file!, args, { env: CHILD_ENV, stdio: [options.input ? 'pipe' : 'ignore', 'pipe', 'pipe'], ...(options.argv0 ? { argv0: options.argv0 } : {}) });
+      // A program that exits before reading it all (a wrong key) closes the pipe: that error is its exit status's to tell.
+      child.stdin?.on('error', () => undefined);
+      child.stdin?.end(options.input);
       if (child.pid !== undefined) children.add(child.pid);
       child.on('exit', () => child.pid !== undefined && children.delete(child.pid));
       let stdout = '';
       let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
       child.on('error', (error) => resolve({ status: null, signal: null, stdout, stderr: error.message }));
       child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
     });
@@ -209,14 +212,20 @@ export function realSystem(): System {
     },
     async readSecret(prompt) {
       const stty = (mode: string) => spawnSync('stty', [mode], { env: CHILD_ENV, stdio: 'inherit' });
-      fs.writeSync(1, prompt);
+      // Echo goes off before the prompt shows: what is typed as soon as it is seen is not echoed either.
       stty('-echo');
+      fs.writeSync(1, prompt);
       try {
         // Blocking reads are right here: nothing else may happen until the answer is in.
         const bytes: number[] = [];
         const one = Buffer.alloc(1);
-        while (fs.readSync(0, one, 0, 1, null) === 1 && one[0] !== 0x0a && one[0] !== 0x0d) bytes.push(one[0]!);
-        return Buffer.from(bytes).toString('utf8');
+        try {
+          while (fs.readSync(0, one, 0, 1, null) === 1 && one[0] !== 0x0a && one[0] !== 0x0d) bytes.push(one[0]!);
+          return Uint8Array.from(bytes);
+        } finally {
+          bytes.fill(0);
+          one.fill(0);
+        }
       } catch {
         return null;
       } finally {

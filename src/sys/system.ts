@@ -13,6 +13,8 @@ export interface RunResult {
 export interface RunOptions {
   /** What the program sees as its argv[0] (e.g. "@unionfs"), where that differs from the file run. */
   readonly argv0?: string;
+  /** Written to the program's stdin, which is then closed (otherwise stdin is /dev/null): a secret never goes in argv. */
+  readonly input?: Uint8Array;
 }
 
 type PathKind = 'file' | 'dir' | 'symlink' | 'other';
@@ -62,8 +64,11 @@ export interface System {
   execve(file: string, argv: readonly string[], env: Readonly<Record<string, string>>): never;
   /** Runs an interactive shell on the console and resolves when it exits. */
   interactiveShell(argv: readonly string[]): Promise<void>;
-  /** Asks on the console with echo off; null when the console cannot be read. */
-  readSecret(prompt: string): Promise<string | null>;
+  /**
+   * Asks on the console with echo off; null when the console cannot be
+   * read. Bytes, not a string, so that the caller can wipe them once used.
+   */
+  readSecret(prompt: string): Promise<Uint8Array | null>;
   /** Collects orphaned zombies (see reaper.ts); returns their pids. */
   reapOrphans(): number[];
 }

@@ -12,6 +12,7 @@ import { readPartitionTable } from '../../src/formats/partition-tables';
 import { parseRootSpec, udevEscape } from '../../src/formats/device-spec';
 import { diskLinks, matchesSpec } from '../../src/storage/scan';
 import { identifyFs } from '../../src/formats/superblocks';
+import { encryptedCopy, makeLvmDisk } from '../../scripts/vm/volume-disks';
 
 const dir = mkdtempSync(join(tmpdir(), 'cowboot-blkid-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -51,6 +52,22 @@ test('a swap area by mkswap: its label and UUID, so that UUID= in an fstab finds
   execFileSync('mkswap', ['-q', '-L', 'myswap', '-U', '2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e', image]);
   assert.equal(identifyFs(readHead(image)), { type: 'swap', label: 'myswap', uuid: '2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e' });
   assert.is(blkid(image, 'UUID'), '2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e');
+});
+
+test('an LVM physical volume by pvcreate, and a LUKS2 container by cryptsetup: their types and UUIDs as blkid reads them', () => {
+  const fs = join(dir, 'inner.ext4');
+  execFileSync('mke2fs', ['-q', '-t', 'ext4', fs, '8M']);
+  const pv = makeLvmDisk('blkid-test', 'testvg', [{ name: 'lv', image: fs }]);
+  try {
+    assert.equal(identifyFs(readHead(pv)), { type: 'LVM2_member', label: null, uuid: blkid(pv, 'UUID') });
+    assert.match(blkid(pv, 'UUID'), /^\w{6}(-\w{4}){5}-\w{6}$/);
+    const luks = encryptedCopy(fs, { uuid: '3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f', passphrase: 'x' });
+    assert.equal(identifyFs(readHead(luks)), { type: 'crypto_LUKS', label: null, uuid: '3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f' });
+    assert.is(blkid(luks, 'TYPE'), 'crypto_LUKS');
+    rmSync(luks);
+  } finally {
+    rmSync(pv);
+  }
 });
 
 test('vfat by mkfs.vfat: label and volume id', () => {

@@ -27,6 +27,8 @@ export interface FakeSystem extends System {
   onShell: () => void;
   /** Answers to password prompts, in order; null when they run out. */
   readonly secrets: string[];
+  /** What each run was given on stdin, as text, in the order of the runs (null: nothing). */
+  readonly inputs: (string | null)[];
   events: number;
   /** Run while the boot waits for a device: the place for a device to appear. */
   onDeviceWait: () => void;
@@ -84,19 +86,22 @@ export function fakeSystem(initial: Record<string, MemoryNode | string> = {}): F
     shells: 0,
     onShell: () => undefined,
     secrets: [],
+    inputs: [],
     events: 0,
     onDeviceWait: () => undefined,
     refused: new Set(),
     async readSecret(prompt) {
       sys.calls.push(`ask ${prompt}`);
-      return sys.secrets.shift() ?? null;
+      const secret = sys.secrets.shift();
+      return secret === undefined ? null : Buffer.from(secret);
     },
     reapOrphans: () => [],
     // Recorded as the command it stands for, so transcripts read as a user would type them.
     mount: (op) => sys.run(commandOf(op)),
     async run(argv, options = {}) {
       const key = argv.join(' ');
-      sys.calls.push(`run ${options.argv0 ? `(argv0 ${options.argv0}) ` : ''}${key}`);
+      sys.calls.push(`run ${options.argv0 ? `(argv0 ${options.argv0}) ` : ''}${key}${options.input ? ` < (${options.input.length} bytes)` : ''}`);
+      sys.inputs.push(options.input ? Buffer.from(options.input).toString() : null);
       clock += 10;
       const result = { status: 0, signal: null, stdout: '', stderr: '', ...sys.results.get(key) };
       if (result.status === 0) machine.react(argv);

@@ -1,0 +1,133 @@
+// LVM and LUKS assembly: the parameters, which volumes are activated and
+// which are left alone, the LUKS2 header's memory ask, and the passphrase's
+// path through the fake system (stdin only, three tries, then a failure).
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createContext } from '../../src/boot';
+import { configFromCmdline, describeProblem, mergeConfig } from '../../src/config';
+import { parseCmdline } from '../../src/formats/cmdline';
+import { argon2MemoryBytes, luks2HeaderBytes } from '../../src/formats/luks2-header';
+import { mapperName, parseLvs, wanted, whyNotActivated } from '../../src/storage/lvm';
+import { openLuks } from '../../src/storage/luks';
+import type { BlockDevice } from '../../src/storage/scan';
+import { readHead } from '../../src/sys/read-head';
+import { fakeSystem } from './fake-system';
+import { parseVolumesOption, volumesUnder } from '../../builder/root-volumes';
+
+const UUID = '9c5d4e3f-7a6b-4c8d-8e9f-1a2b3c4d5e6f';
+
+test('rd.luks.uuid= and rd.lvm.*= may repeat, and each value counts; luks- in front is dropped', () => {
+  const { values, problems } = configFromCmdline(parseCmdline(`rd.luks.uuid=luks-${UUID.toUpperCase()} rd.luks.uuid=1a2b3c4d-0000-4000-8000-000000000000 rd.lvm.vg=vg0 rd.lvm.lv=vg1/root,vg1/home`));
+  assert.equal(problems, []);
+  assert.equal(values.luksUuids, [UUID, '1a2b3c4d-0000-4000-8000-000000000000']);
+  assert.equal(values.lvmVgs, ['vg0']);
+  assert.equal(values.lvmLvs, ['vg1/root', 'vg1/home']);
+});
+
+test('bad volume parameters are named with what is valid', () => {
+  const messages = configFromCmdline(parseCmdline('rd.luks.uuid=sda3_crypt rd.luks.key=keys/root.key rd.lvm.lv=root')).problems.map(describeProblem);
+  assert.equal(messages, [
+    'command line: rd.luks.uuid=sda3_crypt is not valid: expected LUKS UUIDs (as blkid shows them, "luks-" in front or not), separated by commas or each in its own rd.luks.uuid=',
+    'command line: rd.luks.key=keys/root.key is not valid: expected the absolute path of a key file in the image (cowboot build --add-file), such as /etc/keys/root.key',
+    'command line: rd.lvm.lv=root is not valid: expected logical volumes as VG/LV, separated by commas or each in its own rd.lvm.lv=',
+  ]);
+});
+
+const LVS = ['  vg0|root|-wi-------|linear', '  vg0|home|-wi-a-----|linear', '  vg0|mirror|rwi-------|raid1', '  vg0|snap|swi-------|linear', '  vg-1|data-x|-wi-------|striped', ''].join('\n');
+
+test('LVM: only linear and striped volumes, never a snapshot or its origin; rd.lvm.vg and rd.lvm.lv pick among them', () => {
+  const volumes = parseLvs(LVS);
+  assert.equal(volumes.map((v) => `${v.vg}/${v.lv} ${whyNotActivated(v) === null ? 'ok' : 'left'}`), ['vg0/root ok', 'vg0/home ok', 'vg0/mirror left', 'vg0/snap left', 'vg-1/data-x ok']);
+  assert.equal(wanted(volumes, [], []).length, 5);
+  assert.equal(wanted(volumes, ['vg-1'], ['vg0/root']).map((v) => v.lv), ['root', 'data-x']);
+  assert.is(mapperName({ vg: 'vg-1', lv: 'data-x' }), 'vg--1-data--x');
+});
+
+test('LUKS2 header: argon2id\'s memory ask read from the JSON area, as cryptsetup wrote it; none for PBKDF2', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cowboot-luks-'));
+  try {
+    const image = join(dir, 'c.img');
+    writeFileSync(image, '');
+    truncateSync(image, 32 * 2 ** 20);
+    const format = (kdf: string[]) => execFileSync('cryptsetup', ['luksFormat', '--type', 'luks2', '--batch-mode', '--key-file=-', ...kdf, image], { input: 'x' });
+    format(['--pbkdf', 'argon2id', '--pbkdf-memory', '65536', '--pbkdf-force-iterations', '4']);
+    const head = readHead(image, 4096);
+    assert.is(luks2HeaderBytes(head), 16384);
+    assert.is(argon2MemoryBytes(readHead(image, luks2HeaderBytes(head))), 64 * 2 ** 20);
+    format(['--pbkdf', 'pbkdf2', '--pbkdf-force-iterations', '1000']);
+    assert.is(argon2MemoryBytes(readHead(image, 16384)), 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const DEVICE: BlockDevice = { name: 'vda', path: '/dev/vda', fs: { type: 'crypto_LUKS', label: null, uuid: UUID }, partuuid: null, partlabel: null, ours: false };
+const OPEN = `cryptsetup open --type luks --readonly --disable-locks --disable-external-tokens --tries=1 --key-file=- /dev/vda luks-${UUID}`;
+
+function luksContext(cmdline = '') {
+  const sys = fakeSystem({ '/dev/vda': 'LUKS\xba\xbe\0\x01', '/proc/meminfo': 'MemTotal: 1000000 kB\nMemAvailable: 900000 kB\n' });
+  const ctx = createContext(sys, [], {});
+  ctx.config = mergeConfig(configFromCmdline(parseCmdline(cmdline)).values);
+  return { sys, ctx };
+}
+
+test('LUKS: the passphrase goes to cryptsetup on stdin only, never in argv nor the log; a wrong one is asked again', async () => {
+  const { sys, ctx } = luksContext();
+  sys.secrets.push('wrong', 'right one');
+  let tries = 0;
+  const run = sys.run.bind(sys);
+  sys.run = async (argv, options) => {
+    const result = await run(argv, options);
+    return argv.join(' ') === OPEN && ++tries === 1 ? { ...result, status: 2, stderr: 'No key available with this passphrase.' } : result;
+  };
+  assert.is(await openLuks(ctx, DEVICE, true), `/dev/mapper/luks-${UUID}`);
+  assert.equal(sys.inputs, ['wrong', 'right one']);
+  const said = [...sys.calls, ...sys.console, ...sys.kmsg].join('\n');
+  assert.not.ok(said.includes('right one') || said.includes('wrong\n'));
+  assert.match(sys.console.join(''), /wrong passphrase for \/dev\/vda \(attempt 1 of 3\)/);
+});
+
+test('LUKS: three wrong passphrases fail the boot, naming the device; no console to ask on fails at once', async () => {
+  const { sys, ctx } = luksContext();
+  sys.secrets.push('a', 'b', 'c');
+  sys.results.set(OPEN, { status: 2 });
+  try {
+    await openLuks(ctx, DEVICE, true);
+    assert.unreachable();
+  } catch (error) {
+    assert.is((error as Error).message, `3 wrong passphrases for /dev/vda (LUKS UUID=${UUID})`);
+  }
+  try {
+    await openLuks(ctx, DEVICE, true);
+    assert.unreachable();
+  } catch (error) {
+    assert.match((error as Error).message, /the console cannot be read to ask for its passphrase/);
+  }
+});
+
+test('LUKS: a key file named by rd.luks.key= must be in the image', async () => {
+  const { ctx } = luksContext('rd.luks.key=/etc/keys/root.key');
+  try {
+    await openLuks(ctx, DEVICE, true);
+    assert.unreachable();
+  } catch (error) {
+    assert.is((error as Error).message, 'rd.luks.key=/etc/keys/root.key: no such file in the image');
+  }
+});
+
+test('build --volumes auto: what the root sits on, down its device-mapper slaves (an LV in a LUKS container on a partition)', () => {
+  const uuids: Record<string, string> = { '/sys/class/block/dm-1/dm/uuid': 'LVM-abcdef', '/sys/class/block/dm-0/dm/uuid': `CRYPT-LUKS2-${UUID.replaceAll('-', '')}-luks-${UUID}` };
+  const slaves: Record<string, string[]> = { 'dm-1': ['dm-0'], 'dm-0': ['nvme0n1p3'] };
+  assert.equal(volumesUnder('dm-1', (path) => uuids[path] ?? '', (name) => slaves[name] ?? []), ['lvm', 'luks']);
+  assert.equal(volumesUnder('sda1', () => '', () => []), []);
+  assert.equal(parseVolumesOption('lvm,luks'), ['lvm', 'luks']);
+  assert.equal(parseVolumesOption('none'), []);
+  assert.throws(() => parseVolumesOption('md'), /--volumes md is not valid: expected auto, none, or a list of lvm, luks separated by commas/);
+});
+
+test.run();

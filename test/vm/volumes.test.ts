@@ -1,0 +1,106 @@
+// The layouts Debian's installer offers besides plain partitions: "set up
+// LVM" (the root and /home as logical volumes) and "set up encrypted LVM"
+// (the volume group inside a LUKS2 container, its passphrase typed at the
+// console); and LUKS on a plain partition opened by a key file in the
+// image. Assembled read-only, without udev, and every disk checked
+// unchanged after the boot.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { buildImage } from '../../scripts/vm/image';
+import { makeGptDisk, makeGuestDisk } from '../../scripts/vm/guest';
+import { encryptedCopy, makeLvmDisk } from '../../scripts/vm/volume-disks';
+import { bootMedium, type Booted } from './harness';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { VM_CACHE } from '../../scripts/vm/project';
+
+const ROOT_UUID = '7a3b2c1d-5e4f-4a6b-8c7d-9e0f1a2b3c4d';
+const HOME_UUID = '8b4c3d2e-6f5a-4b7c-9d8e-0f1a2b3c4d5e';
+const LUKS_UUID = '9c5d4e3f-7a6b-4c8d-8e9f-1a2b3c4d5e6f';
+const PASSPHRASE = 'correct horse battery staple';
+
+// What the booted root sees: its filesystem and /home, the read-only flag
+// of every device-mapper device, and whether the union lets it write.
+const INIT = `#!/bin/sh
+echo "GUEST uptime=$(cut -d' ' -f1 /proc/uptime)"
+echo "GUEST root=$(awk '$2=="/"{r=$1" "$3} END{print r}' /proc/mounts)"
+echo "GUEST home=$(awk '$2=="/home"{print $1" "$3}' /proc/mounts)"
+[ -f /home/owner ] && echo "GUEST owner=$(cat /home/owner)"
+for d in /sys/block/dm-*; do [ -f $d/dm/name ] && echo "GUEST dm=$(cat $d/dm/name) ro=$(cat $d/ro)"; done
+if echo x > /written && echo y > /home/written; then echo "GUEST writable=yes"; else echo "GUEST writable=no"; fi
+echo "GUEST done"
+poweroff -f
+`;
+
+let image = '';
+let lvmDisk = '';
+let encryptedLvmDisk = '';
+let luksPartitionDisk = '';
+let keyedImage = '';
+const keyFile = join(VM_CACHE, 'volumes-root.key');
+
+test.before(() => {
+  image = buildImage('cowboot-volumes', ['--volumes', 'lvm,luks']);
+  const root = makeGuestDisk('volumes-root', { init: INIT, files: { '/etc/fstab': `UUID=${ROOT_UUID} / ext4 defaults 0 1\nUUID=${HOME_UUID} /home ext4 defaults 0 2\n`, '/home/.keep': '' }, sizeMiB: 24 }, 'ext4', ROOT_UUID);
+  const home = makeGuestDisk('volumes-home', { init: INIT, files: { '/owner': 'alice\n' }, sizeMiB: 8 }, 'ext4', HOME_UUID);
+  lvmDisk = makeLvmDisk('volumes-vg0', 'vg0', [{ name: 'root', image: root }, { name: 'home', image: home }]);
+  encryptedLvmDisk = encryptedCopy(makeLvmDisk('volumes-crypt-vg', 'crypt-vg', [{ name: 'root', image: root }, { name: 'home', image: home }]), { uuid: LUKS_UUID, passphrase: PASSPHRASE });
+  writeFileSync(keyFile, 'a key file of random-looking bytes: 4f9c1e7a\n');
+  const plainRoot = makeGuestDisk('volumes-plain-root', { init: INIT, files: { '/home/owner': 'alice\n' }, sizeMiB: 24 }, 'ext4', ROOT_UUID);
+  luksPartitionDisk = makeGptDisk('volumes-luks-part', encryptedCopy(plainRoot, { uuid: LUKS_UUID, passphrase: PASSPHRASE, keyFile }), 'cryptroot', '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4e');
+  keyedImage = buildImage('cowboot-volumes-keyed', ['--volumes', 'luks', '--add-file', `${keyFile}:/etc/keys/root.key`]);
+});
+
+const typePassphrase = (times = 1, passphrase = PASSPHRASE) => Array.from({ length: times }, () => ({ waitFor: /Passphrase for \S+ \(LUKS UUID=[^)]+\): /, send: `${passphrase}\n` }));
+
+function assertFrozen(booted: Booted): void {
+  assert.equal(booted.report('writable'), ['yes']);
+  assert.equal(booted.report('owner'), ['alice']);
+  // Each dm device the root sees that is the user's (not cowboot's own snapshots) is read-only.
+  for (const line of booted.report('dm').filter((l) => !l.startsWith('cowboot-'))) assert.match(line, / ro=1$/, line);
+}
+
+test('"set up LVM": the root and /home as logical volumes, activated read-only, each under overlayfs', async () => {
+  const booted = await bootMedium({ name: 'lvm-overlayfs', image, medium: { disks: [lvmDisk] }, append: 'root=/dev/mapper/vg0-root overlay=overlayfs' });
+  assertFrozen(booted);
+  assert.equal(booted.report('root'), ['overlay overlay']);
+  assert.equal(booted.report('home'), ['overlay overlay']);
+  assert.match(booted.console, /LVM: vg0\/\w+, vg0\/\w+ active, read-only/);
+  assert.equal(booted.report('dm').filter((l) => l.startsWith('vg0-')).sort(), ['vg0-home ro=1', 'vg0-root ro=1']);
+});
+
+test('"set up encrypted LVM": the passphrase typed at the console opens the container read-only, the LVM inside it is activated, and the root is under a dm snapshot', async () => {
+  const booted = await bootMedium({ name: 'luks-lvm-dm', image, medium: { disks: [encryptedLvmDisk] }, append: `root=UUID=${ROOT_UUID} overlay=dm`, dialogue: typePassphrase() });
+  assertFrozen(booted);
+  assert.equal(booted.report('root'), ['/dev/mapper/cowboot-root ext4']);
+  assert.equal(booted.report('home'), ['overlay overlay']);
+  assert.match(booted.console, new RegExp(`/dev/vda \\(LUKS UUID=${LUKS_UUID}\\) opened read-only as /dev/mapper/luks-${LUKS_UUID}`));
+  assert.ok(booted.report('dm').includes(`luks-${LUKS_UUID} ro=1`), booted.report('dm').join('; '));
+  assert.ok(!booted.console.includes(PASSPHRASE.slice(0, 12)), 'the passphrase was echoed or logged');
+});
+
+test('LUKS on a partition, opened by a key file in the image (rd.luks.key=), nothing asked', async () => {
+  const booted = await bootMedium({ name: 'luks-keyfile', image: keyedImage, medium: { disks: [luksPartitionDisk] }, append: `root=UUID=${ROOT_UUID} rd.luks.uuid=luks-${LUKS_UUID} rd.luks.key=/etc/keys/root.key overlay=overlayfs` });
+  assert.equal(booted.report('writable'), ['yes']);
+  assert.equal(booted.report('owner'), ['alice']);
+  assert.match(booted.console, /opened read-only as \/dev\/mapper\/luks-[\w-]+, with the key file \/etc\/keys\/root.key/);
+  assert.not.match(booted.console, /Passphrase for/);
+});
+
+test('three wrong passphrases: the failure says so, and the rescue shell follows', async () => {
+  const booted = await bootMedium({
+    name: 'luks-wrong',
+    image,
+    medium: { disks: [encryptedLvmDisk] },
+    append: `root=UUID=${ROOT_UUID} overlay=overlayfs`,
+    finishes: false,
+    dialogue: [...typePassphrase(3, 'not it'), { waitFor: /cowboot rescue shell[\s\S]*?# /, send: 'poweroff -f\n' }],
+    timeoutMs: 150_000,
+  });
+  assert.match(booted.console, /wrong passphrase for \/dev\/vda \(attempt 3 of 3\)/);
+  assert.match(booted.console, new RegExp(`3 wrong passphrases for /dev/vda \\(LUKS UUID=${LUKS_UUID}\\)`));
+  assert.match(booted.console, /cowboot rescue shell/);
+});
+
+test.run();
