@@ -10,7 +10,7 @@ import { BuildError, findTool, requireStaticBusybox, sharedLibraries, TOOLS } fr
 import { configFromText, mergeConfig } from '../src/config';
 import { API_MOUNTS, IMAGE_CONFIG, IMAGE_UNIONS, INIT, INIT_BUNDLE, KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUN_BY_PATH, RUNTIME_DIR, RUNTIME_IMAGE, SHUTDOWN_TOOLS, type ShutdownTools, TOOL_DIRS, VOLUME_TOOLS } from '../src/layout/image-paths';
 import { LUKS_MODULES } from '../src/storage/luks';
-import { hostRootVolumes, type VolumeKind, type VolumesOption } from './root-volumes';
+import { openVolumes, type VolumeKind, type VolumesOption } from './volume-tools';
 import { matchModaliases, parseAliasRules } from '../src/kmod/alias';
 import { type ModuleDb, moduleName, parseModuleDb } from '../src/kmod/loader';
 import { readModaliases, type SysfsReader } from '../src/kmod/modaliases';
@@ -65,7 +65,7 @@ interface ImageInputs {
   readonly extraModules: readonly string[];
   /** --add-file: files from the build machine, by their path in the image. */
   readonly extraFiles: readonly { readonly source: string; readonly dest: string }[];
-  /** --volumes: the volume tools to carry (lvm, cryptsetup); auto: what this machine's root sits on. */
+  /** --volumes: the volume tools to carry (lvm, cryptsetup); auto: those of the volumes open on this machine. */
   readonly volumes: VolumesOption;
   readonly progress: (line: string) => void;
 }
@@ -283,8 +283,8 @@ const VOLUME_TOOL: Record<VolumeKind, keyof typeof VOLUME_TOOLS> = { lvm: 'lvm',
 
 /** lvm and cryptsetup, as --volumes asks; the build says which it carries, and why. */
 function volumeTools(option: VolumesOption, progress: (line: string) => void): { path: string; source: string }[] {
-  const kinds = option === 'auto' ? hostRootVolumes() : option;
-  const why = option === 'auto' ? `what this machine's root sits on (--volumes lvm,luks for others)` : '--volumes';
+  const kinds = option === 'auto' ? openVolumes() : option;
+  const why = option === 'auto' ? `the volumes open on this machine; --volumes lvm,luks for others` : '--volumes';
   progress(kinds.length > 0 ? `volume tools in the image: ${kinds.map((k) => VOLUME_TOOL[k]).join(', ')} (${why})` : `no volume tools in the image (${why}): LVM volumes and LUKS containers are left unassembled`);
   return kinds.map((kind) => {
     const tool = VOLUME_TOOLS[VOLUME_TOOL[kind]];

@@ -15,7 +15,7 @@ import { type Compression, COMPRESSIONS, FORMATS, isCompression } from '../build
 import { BuildError } from '../builder/host';
 import { collectImage, defaultKernelVersion, type Part, type PartEntry, RUNTIME_PACK_NAMES, type RuntimePack } from '../builder/image';
 import type { Assets } from './assets';
-import { parseVolumesOption, type VolumesOption } from '../builder/root-volumes';
+import { parseVolumesOption, type VolumesOption } from '../builder/volume-tools';
 
 export function progress(line: string): void {
   process.stderr.write(`cowboot: ${line}\n`);

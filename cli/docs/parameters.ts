@@ -121,6 +121,10 @@ export const PARAMETER_DOCS = {
     value: '=UUID', meaning: 'open only these LUKS containers (none given: every one found); may be given more than once',
     peers: { dracut: '`rd.luks.uuid=` (same forms)', booster: '`rd.luks.uuid=`' },
   },
+  luksNames: {
+    value: '=UUID=NAME', meaning: 'open this LUKS container (as `rd.luks.uuid=` does) as /dev/mapper/NAME, not luks-UUID; may be given more than once',
+    peers: { dracut: '`rd.luks.name=` (systemd\'s form)' },
+  },
   luksKey: {
     value: '=PATH', meaning: 'a key file in the image (`cowboot build --add-file`), tried on each container before the passphrase is asked', unset: 'the passphrase only',
     peers: { dracut: '`rd.luks.key=` (also on a device)', booster: '— (`/etc/crypttab` key files)' },

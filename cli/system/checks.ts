@@ -8,6 +8,7 @@ import { bootLoaderOf, type HostFacts, type RootFacts, type SystemdBootFacts } f
 import { entryId } from './systemd-boot';
 import { MODULES_DEP, modulesDir } from '../../src/layout/image-paths';
 import { BOOT_DIR, manualEntries } from './layout';
+import { describeStack, unassembled } from '../../builder/volume-stack';
 
 export interface InstallOptions {
   readonly overlay: string;
@@ -40,26 +41,39 @@ export function configText(options: InstallOptions): string {
   return normalizeConfigText(JSON.stringify(chosenConfig(options)), 'options').json;
 }
 
-/** The frozen entry's command line: the root by UUID and the chosen defaults, shown where users look. */
-export function entryCmdline(uuid: string, options: InstallOptions): string {
-  return ['root=UUID=' + uuid, ...Object.entries(chosenConfig(options)).map(([k, v]) => `${k}=${v}`)].join(' ');
+/** A root install can freeze: its UUID, and what else the boot must be told to find it. */
+export interface FreezableRoot {
+  readonly uuid: string;
+  /** rd.luks.uuid= for each container to open, rootflags=subvol= for a btrfs subvolume. */
+  readonly params: readonly string[];
 }
 
-/** The root's UUID where the root can be frozen, or why it cannot. */
-export function freezableRoot(root: RootFacts): { uuid: string } | { problem: string } {
+/** The frozen entry's command line: the root by UUID, what assembles it, and the chosen defaults, shown where users look. */
+export function entryCmdline(root: FreezableRoot, options: InstallOptions): string {
+  return ['root=UUID=' + root.uuid, ...root.params, ...Object.entries(chosenConfig(options)).map(([k, v]) => `${k}=${v}`)].join(' ');
+}
+
+const FREEZABLE_TYPES = ['ext2', 'ext3', 'ext4', 'xfs', 'btrfs'];
+
+/**
+ * The root where it can be frozen, or why it cannot. `luks`: the LUKS
+ * containers open on this system, each named by rd.luks.uuid= so that the
+ * frozen boot opens what this one did (the fstab's volumes too), and asks
+ * for no other.
+ */
+export function freezableRoot(root: RootFacts, luks: readonly string[] = []): FreezableRoot | { problem: string } {
   switch (root.kind) {
     case 'frozen':
       return { problem: `this system is frozen now (/ is cowboot's ${root.union} union, its changes in RAM): run this from a normal boot, or it is undone at power-off` };
     case 'other':
       return { problem: `/ is ${root.fsType} from ${root.source}, not a filesystem on a disk: cowboot freezes a root it finds by UUID at boot` };
     case 'block': {
-      if (root.assembled) {
-        const what = root.assembled === 'dm' ? 'a device-mapper device (LVM or LUKS)' : 'a software RAID';
-        return { problem: `/ is on ${root.device}, ${what}: cowboot's image assembles no LVM, LUKS or RAID, so it could not find the root at boot` };
-      }
-      if (!/^ext[234]$/.test(root.fsType)) return { problem: `/ is ${root.fsType} on ${root.device}: cowboot freezes roots on ext2, ext3 or ext4` };
+      const why = unassembled(root.stack);
+      if (why) return { problem: `/ is on ${describeStack(root.stack)}: ${why}, so it could not find the root at boot` };
+      if (!FREEZABLE_TYPES.includes(root.fsType)) return { problem: `/ is ${root.fsType} on ${root.device}: cowboot freezes roots on ${FREEZABLE_TYPES.join(', ')}` };
       if (!root.uuid) return { problem: `${root.device} has no filesystem UUID: the frozen entry finds the root by root=UUID=` };
-      return { uuid: root.uuid };
+      const containers = [...new Set([...root.stack.flatMap((l) => (l.kind === 'luks' ? [l.uuid] : [])), ...luks])];
+      return { uuid: root.uuid, params: [...containers.map((uuid) => `rd.luks.uuid=${uuid}`), ...(root.subvolume ? [`rootflags=subvol=${root.subvolume}`] : [])] };
     }
   }
 }
@@ -69,7 +83,7 @@ export function installProblems(facts: HostFacts, options: InstallOptions): stri
   if (facts.uid !== 0 && !options.dryRun) problems.push('cowboot install must run as root: it writes /boot, /etc and /usr/local (try sudo, or --dry-run to see what it would do)');
   if (!facts.hasBoot) problems.push('/boot does not exist: cowboot keeps its images beside the kernels there');
   else if (facts.kernels.length === 0) problems.push('no kernel to build for: no /boot/vmlinuz-VER with its /lib/modules/VER/modules.dep');
-  const root = freezableRoot(facts.root);
+  const root = freezableRoot(facts.root, facts.luks);
   if ('problem' in root) problems.push(root.problem);
   if (facts.missingPackages.length > 0) {
     problems.push(`cowboot needs ${facts.missingPackages.join(', ')} to build its images; install with: apt-get install ${facts.missingPackages.join(' ')}`);
@@ -81,7 +95,7 @@ export function installProblems(facts: HostFacts, options: InstallOptions): stri
   const loader = bootLoaderOf(facts);
   switch (loader) {
     case null: {
-      const hand = 'uuid' in root && facts.kernels[0] ? `, and add an entry by hand.\n\n${manualEntries(facts.kernels.at(-1)!, root.uuid, entryCmdline(root.uuid, options))}` : '';
+      const hand = 'uuid' in root && facts.kernels[0] ? `, and add an entry by hand.\n\n${manualEntries(facts.kernels.at(-1)!, root.uuid, entryCmdline(root, options))}` : '';
       problems.push(`no boot loader cowboot can add entries to (no GRUB: no /etc/grub.d with update-grub or grub-mkconfig; no systemd-boot that bootctl finds): give --no-bootloader to install the images and the kernel hooks only${hand}`);
       break;
     }

@@ -3,12 +3,22 @@
 // status.ts, so that each error has a unit test.
 
 import type { UnionName } from '../../src/config/union-names';
+import type { Layer } from '../../builder/volume-stack';
 
 /** The filesystem mounted at /. */
 export type RootFacts =
-  /** Booted by cowboot: its union is the root (LOG_FILE exists). */
-  | { readonly kind: 'frozen'; readonly union: 'unionfs' | 'overlayfs' | 'dm' | 'none' }
-  | { readonly kind: 'block'; readonly device: string; readonly fsType: string; readonly uuid: string | null; readonly assembled: 'dm' | 'md' | null }
+  /** Booted by cowboot: its union is the root (LOG_FILE exists); `medium`: what the read-only root is on, where it can be told. */
+  | { readonly kind: 'frozen'; readonly union: 'unionfs' | 'overlayfs' | 'dm' | 'none'; readonly medium: readonly Layer[] }
+  | {
+      readonly kind: 'block';
+      readonly device: string;
+      readonly fsType: string;
+      readonly uuid: string | null;
+      /** What the device is, top first: itself (a disk, an LV, a LUKS container…), down to its disks. */
+      readonly stack: readonly Layer[];
+      /** A btrfs root's subvolume (mountinfo's root of the mount), null for the top or another filesystem. */
+      readonly subvolume: string | null;
+    }
   /** Not on a block device: tmpfs, NFS, a container's overlay. */
   | { readonly kind: 'other'; readonly fsType: string; readonly source: string };
 
@@ -54,6 +64,8 @@ export interface HostFacts {
   readonly bootedBy: BootLoader | null;
   /** Debian packages the builder needs that are not installed. */
   readonly missingPackages: readonly string[];
+  /** The LUKS containers open on this system (by UUID): its boot opens them, so the frozen boot does too. */
+  readonly luks: readonly string[];
   /** The overlay= kinds the images built here carry (unionfs only with unionfs-fuse). */
   readonly unions: readonly UnionName[];
 }

@@ -8,7 +8,8 @@ import { findTool, isStaticElf, TOOLS } from '../../builder/host';
 import { hostCarriedKinds } from '../../builder/unions';
 import { MODULES_DEP, modulesDir } from '../../src/layout/image-paths';
 import { DETECT_BYTES, identifyFs } from '../../src/formats/superblocks';
-import { DM_NAME, LOG_FILE } from '../../src/layout/boot-paths';
+import { DM_NAME, LOG_FILE, RO_DIR } from '../../src/layout/boot-paths';
+import { type Layer, stackOf, type SysfsRead } from '../../builder/volume-stack';
 import { readHead } from '../../src/sys/read-head';
 import type { BootLoader, GrubFacts, HostFacts, RootFacts, SystemdBootFacts } from './facts';
 import { BOOT_DIR, vmlinuzPath } from './layout';
@@ -35,20 +36,44 @@ export function installedKernels(): string[] {
 
 interface RootMount {
   readonly devno: string;
+  /** The folder of the filesystem mounted there: / or a btrfs subvolume such as /@. */
+  readonly root: string;
   readonly fsType: string;
   readonly source: string;
 }
 
 /** The last mount on / in mountinfo: "id parent major:minor root mountpoint options [optional…] - fstype source superoptions". */
-export function rootMount(mountinfo: string): RootMount | null {
+export function rootMount(mountinfo: string, at = '/'): RootMount | null {
   let found: RootMount | null = null;
   for (const line of mountinfo.split('\n')) {
     const [left, right] = line.split(' - ');
     const fields = left?.split(' ') ?? [];
     const [fsType, source] = right?.split(' ') ?? [];
-    if (fields[4] === '/' && fsType && source && fields[2]) found = { devno: fields[2], fsType, source };
+    if (fields[4] === at && fsType && source && fields[2] && fields[3]) found = { devno: fields[2], root: fields[3], fsType, source };
   }
   return found;
+}
+
+const SYSFS: SysfsRead = { text: (path) => tryRead(path)?.trim() ?? '', list };
+
+/** The sysfs name of a device number's block device, or null. */
+function blockName(devno: string): string | null {
+  try {
+    return basename(realpathSync(`/sys/dev/block/${devno}`));
+  } catch {
+    return null;
+  }
+}
+
+/** What a frozen root's read-only layer is on: the origin of the dm snapshot, or the device mounted at RO_DIR. */
+function frozenMedium(union: 'unionfs' | 'overlayfs' | 'dm' | 'none', mount: RootMount): Layer[] {
+  const device = union === 'dm' ? list(`/sys/dev/block/${mount.devno}/slaves`)[0] ?? null : blockName(rootMount(tryRead('/proc/self/mountinfo') ?? '', RO_DIR)?.devno ?? '') ?? (union === 'none' ? blockName(mount.devno) : null);
+  return device ? stackOf(device, SYSFS) : [];
+}
+
+/** The UUIDs of the LUKS containers open here. */
+function openLuks(): string[] {
+  return list('/sys/class/block').flatMap((name) => stackOf(name, SYSFS).slice(0, 1)).flatMap((layer) => (layer.kind === 'luks' ? [layer.uuid] : []));
 }
 
 function frozenUnion(mount: RootMount): 'unionfs' | 'overlayfs' | 'dm' | 'none' {
@@ -60,13 +85,13 @@ function frozenUnion(mount: RootMount): 'unionfs' | 'overlayfs' | 'dm' | 'none' 
 function readRoot(): RootFacts {
   const mount = rootMount(tryRead('/proc/self/mountinfo') ?? '');
   if (!mount) return { kind: 'other', fsType: 'unknown', source: '(no / in /proc/self/mountinfo)' };
-  if (existsSync(LOG_FILE)) return { kind: 'frozen', union: frozenUnion(mount) };
-  let name: string;
-  try {
-    name = basename(realpathSync(`/sys/dev/block/${mount.devno}`));
-  } catch {
-    return { kind: 'other', fsType: mount.fsType, source: mount.source };
+  if (existsSync(LOG_FILE)) {
+    const union = frozenUnion(mount);
+    return { kind: 'frozen', union, medium: frozenMedium(union, mount) };
   }
+  // btrfs mounts show an anonymous device number: its device is the source.
+  const name = blockName(mount.devno) ?? (mount.source.startsWith('/dev/') && existsSync(mount.source) ? basename(realpathSync(mount.source)) : null);
+  if (name === null) return { kind: 'other', fsType: mount.fsType, source: mount.source };
   const device = `/dev/${name}`;
   let identity = null;
   try {
@@ -74,8 +99,8 @@ function readRoot(): RootFacts {
   } catch {
     // Unreadable: reported as a root without a UUID.
   }
-  const assembled = name.startsWith('dm-') ? 'dm' : name.startsWith('md') ? 'md' : null;
-  return { kind: 'block', device, fsType: identity?.type ?? mount.fsType, uuid: identity?.uuid ?? null, assembled };
+  const fsType = identity?.type ?? mount.fsType;
+  return { kind: 'block', device, fsType, uuid: identity?.uuid ?? null, stack: stackOf(name, SYSFS), subvolume: fsType === 'btrfs' && mount.root !== '/' ? mount.root.replace(/^\//, '') : null };
 }
 
 function grubDefault(): string {
@@ -168,6 +193,7 @@ export function readHost(): HostFacts {
     systemdBoot: readSystemdBoot(kernels, root),
     bootedBy: bootedBy(),
     missingPackages: missingPackages(),
+    luks: openLuks(),
     unions: hostCarriedKinds(),
   };
 }

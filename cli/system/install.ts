@@ -68,9 +68,9 @@ function requireRoot(facts: HostFacts, command: string): void {
 export async function install(facts: HostFacts, assets: Assets, options: InstallOptions, pages: ManPages): Promise<string> {
   const problems = installProblems(facts, options);
   if (problems.length > 0) throw new CommandError(problems.join('\n'));
-  const root = freezableRoot(facts.root);
+  const root = freezableRoot(facts.root, facts.luks);
   if (!('uuid' in root)) throw new CommandError(root.problem);
-  const cmdline = entryCmdline(root.uuid, options);
+  const cmdline = entryCmdline(root, options);
   const files = await assets.copyFiles(progress);
   // A second install keeps what the first had to make.
   const earlier = readManifest()?.madeFolders ?? [];

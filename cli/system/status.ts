@@ -2,6 +2,7 @@
 // the default, and whether this system is frozen now and how full its RAM
 // layer is. Judged by pure functions over what read() gathers.
 
+import { describeStack } from '../../builder/volume-stack';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
@@ -78,9 +79,10 @@ export interface RamUse {
 }
 
 export function frozenLine(root: RootFacts, ram: readonly RamUse[]): string {
-  if (root.kind !== 'frozen') return `not frozen: / is ${root.fsType} ${root.kind === 'block' ? `on ${root.device}` : `from ${root.source}`}`;
+  if (root.kind !== 'frozen') return `not frozen: / is ${root.fsType} ${root.kind === 'block' ? `on ${describeStack(root.stack)}` : `from ${root.source}`}`;
   const uses = ram.map((r) => `${r.what}: ${mib(r.used)} of ${mib(r.total)} (${Math.round((100 * r.used) / r.total)}%)`);
-  return `frozen now (overlay=${root.union}), changes in RAM${uses.length ? `; ${uses.join('; ')}` : ''}`;
+  const over = root.medium.length > 0 ? `, over ${describeStack(root.medium)}` : '';
+  return `frozen now (overlay=${root.union}${over}), changes in RAM${uses.length ? `; ${uses.join('; ')}` : ''}`;
 }
 
 function readImageFacts(path: string): ImageFacts | null | 'unreadable' {

@@ -66,6 +66,25 @@ export function luksUuidList(text: string): readonly string[] | undefined {
   return uuids.every((u) => u !== undefined) ? (uuids as string[]) : undefined;
 }
 
+// A /dev/mapper name: what dmsetup takes (no slash, no blank).
+const MAPPER_NAME = /^[A-Za-z0-9#+_.:@-]+$/;
+
+/** UUID=NAME pairs separated by commas, normalized: the UUID as luksUuidList takes it. */
+export function luksNameList(text: string): readonly string[] | undefined {
+  const pairs = text.split(',').filter(Boolean).map((pair) => {
+    const at = pair.lastIndexOf('=');
+    const uuid = luksUuidList(pair.slice(0, at))?.[0];
+    const name = pair.slice(at + 1);
+    return at > 0 && uuid !== undefined && MAPPER_NAME.test(name) ? `${uuid}=${name}` : undefined;
+  });
+  return pairs.every((p) => p !== undefined) ? (pairs as string[]) : undefined;
+}
+
+/** rd.luks.name='s pairs, split. */
+export function luksNamePairs(names: readonly string[]): { readonly uuid: string; readonly name: string }[] {
+  return names.map((pair) => ({ uuid: pair.slice(0, pair.lastIndexOf('=')), name: pair.slice(pair.lastIndexOf('=') + 1) }));
+}
+
 // LVM's names: letters, digits and +_.- (not starting with -).
 const LVM_NAME = '[A-Za-z0-9+_.][A-Za-z0-9+_.-]*';
 

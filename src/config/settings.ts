@@ -6,7 +6,7 @@ import { UNION_NAMES } from './union-names';
 import { showSize } from '../formats/size';
 import { BREAK_STAGES } from './stage-names';
 import { boolean, type JsonForm, list, number, text, textOrNull } from './json-forms';
-import { anyText, breakStages, flag, integer, luksUuidList, lvmNameList, matching, moduleList, oneOf, type Parse, persistSpec, powerOfTwo, rootSpec, size, verityOptionList } from './parsers';
+import { anyText, breakStages, flag, integer, luksNameList, luksUuidList, lvmNameList, matching, moduleList, oneOf, type Parse, persistSpec, powerOfTwo, rootSpec, size, verityOptionList } from './parsers';
 
 const COW_DEVICES = ['tmpfs', 'ram'] as const;
 
@@ -114,6 +114,15 @@ const SETTINGS = {
     expected: 'LUKS UUIDs (as blkid shows them, "luks-" in front or not), separated by commas or each in its own rd.luks.uuid=',
     parse: luksUuidList,
     json: list('a list of UUIDs, such as ["6a1f…"]'),
+    repeats: true,
+  }),
+  /** systemd's UUID=NAME: open this container (as rd.luks.uuid= does) under this /dev/mapper name. */
+  luksNames: setting({
+    param: 'rd.luks.name',
+    default: [],
+    expected: 'UUID=NAME (the LUKS UUID, then the /dev/mapper name), each in its own rd.luks.name=',
+    parse: luksNameList,
+    json: list('a list of UUID=NAME, such as ["6a1f…=cryptroot"]'),
     repeats: true,
   }),
   /** A key file in the image, tried before the passphrase is asked. */

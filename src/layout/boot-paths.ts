@@ -29,6 +29,7 @@ export const MOUNTS_DIR = `${HANDOVER_DIR}/mounts`;
 /** initramfs-tools' mark that the root was checked: sysvinit's checkroot.sh then runs no fsck. */
 export const FSCK_ROOT = `${HANDOVER_DIR}/fsck-root`;
 export const FSTAB = '/etc/fstab';
+export const CRYPTTAB = '/etc/crypttab';
 /** persist=: the filesystem that keeps the changes (mounted read-write, the user asked for it). */
 export const PERSIST_DIR = `${HANDOVER_DIR}/persist`;
 /** persist=SPEC:/FILE: the filesystem that holds the image file. */

@@ -21,6 +21,8 @@ import { type Filesystem, identify, mountFilesystem, ramSnapshot, withLogReplaye
 import { findDevice } from '../storage/find-device';
 import { loadModule } from '../kmod/services';
 import { overlayOptions, REFUSED_LOWER } from '../union/overlayfs';
+import { carriedMedium, mediumText } from '../formats/medium-copy';
+import { openCrypttab } from './crypttab';
 
 // The root has been found, so the disks are there; what is missing now
 // (a volume the booted system would assemble, an unplugged stick) stays so.
@@ -51,7 +53,7 @@ interface Inputs {
 async function protectDevice(ctx: Context, services: Services, entry: FstabEntry): Promise<string | null> {
   const spec = parseRootSpec(entry.spec);
   if (spec === null) throw new BootError(`internal: ${entry.spec} is not a device`);
-  const found = await findDevice(ctx, services, spec, entry.options.includes('nofail') ? 0 : DEVICE_WAIT_MS);
+  const found = await findDevice(ctx, services, spec, entry.options.includes('nofail') ? 0 : DEVICE_WAIT_MS, 'fstab');
   if (found.path === null) {
     ctx.log.warn(`${showSpec(spec)} (${entry.file} in ${FSTAB}) is not there at boot, so it is left unmounted and nothing can write it; mounts=fstab leaves the fstab as it is`);
     return null;
@@ -163,19 +165,6 @@ async function writeProtect(ctx: Context, services: Services, lines: readonly Fs
   }
 }
 
-// A kept layer (persist=) holds the fstab written at the last boot: the
-// medium's own is carried at its end, so that each boot starts from it.
-const MEDIUM_MARK = '# cowboot: the fstab on the medium, as it was:';
-const MEDIUM_PREFIX = '#| ';
-
-/** The medium's fstab: `text` itself, or the copy an fstab written by cowboot carries. */
-export function mediumFstab(text: string): string {
-  const lines = text.split('\n');
-  const at = lines.indexOf(MEDIUM_MARK);
-  if (at === -1) return text;
-  return lines.slice(at + 1).filter((l) => l.startsWith(MEDIUM_PREFIX)).map((l) => l.slice(MEDIUM_PREFIX.length)).join('\n');
-}
-
 const HEADER = (ctx: Context) => [
   `# Written at boot by cowboot: this system runs frozen, and its changes live in RAM`,
   `# (overlay=${ctx.config.overlay}, mounts=${ctx.config.mounts}${ctx.config.swap ? ', swap' : ''}). The fstab on the disk is unchanged;`,
@@ -196,12 +185,13 @@ export const protectMounts: Stage<'fstab'> = {
     const path = `${NEW_ROOT}${FSTAB}`;
     let text: string;
     try {
-      text = mediumFstab(ctx.sys.readText(path));
+      text = mediumText(ctx.sys.readText(path), 'fstab');
     } catch {
       ctx.log.info(`no ${FSTAB} in the new root: no other filesystem to protect`);
       return;
     }
     const lines = parseFstab(text);
+    await openCrypttab(ctx, before.drivers, kind.fstabRoot !== null);
     if (kind.fstabRoot === null) {
       await writeProtect(ctx, before.drivers, lines);
       return;
@@ -212,7 +202,7 @@ export const protectMounts: Stage<'fstab'> = {
     const inputs: Inputs = { services: before.drivers, root: before.root, rootLine: kind.fstabRoot, sharedDevice: kind.sharedDevice, folders: new Set() };
     const out = [...HEADER(ctx)];
     for (const line of lines) out.push(...(await rewrite(ctx, inputs, line)));
-    out.push(MEDIUM_MARK, ...text.split('\n').map((l) => `${MEDIUM_PREFIX}${l}`));
+    out.push(...carriedMedium(text, 'fstab'));
     ctx.sys.writeText(path, `${out.join('\n')}\n`);
     ctx.log.info(`${FSTAB} in the union describes the union; the root needs no fsck (${FSCK_ROOT})`);
   },

@@ -6,7 +6,7 @@ import { type RootSpec, showSpec } from '../formats/device-spec';
 import { type BlockDevice, describeDevice, diskLinks, matchesSpec, scanBlockDevices } from './scan';
 import type { Context } from '../core/context';
 import type { Services } from '../kmod/services';
-import { assembleVolumes } from './volumes';
+import { type AssemblyScope, assembleVolumes } from './volumes';
 
 export interface RootFound {
   /** The block device holding the root filesystem: root=, or the loop device of loop=. */
@@ -36,13 +36,13 @@ type Found = { readonly path: string } | { readonly path: null; readonly seen: r
  * Waits up to `limitMs` (Infinity: for ever) for a device that `pick`
  * chooses among the block devices; it is asked again whenever /dev changes.
  */
-export async function waitForDevice(ctx: Context, services: Services, limitMs: number, pick: (devices: readonly BlockDevice[]) => Promise<string | null>): Promise<Found> {
+export async function waitForDevice(ctx: Context, services: Services, limitMs: number, pick: (devices: readonly BlockDevice[]) => Promise<string | null>, scope: AssemblyScope = 'named'): Promise<Found> {
   const deadline = ctx.sys.now() + limitMs;
   let devices: BlockDevice[] = [];
   for (;;) {
     const seen = ctx.sys.deviceEvents();
     devices = scanBlockDevices(ctx.sys);
-    while (await assembleVolumes(ctx, services, devices)) devices = scanBlockDevices(ctx.sys);
+    while (await assembleVolumes(ctx, services, devices, scope)) devices = scanBlockDevices(ctx.sys);
     makeDiskLinks(ctx, devices);
     const path = await pick(devices);
     if (path !== null) return { path };
@@ -53,15 +53,15 @@ export async function waitForDevice(ctx: Context, services: Services, limitMs: n
   }
 }
 
-/** Waits up to `limitMs` (Infinity: for ever) for the device `spec` names. */
-export function findDevice(ctx: Context, services: Services, spec: RootSpec, limitMs: number): Promise<Found> {
+/** Waits up to `limitMs` (Infinity: for ever) for the device `spec` names; `scope`: which volumes to assemble meanwhile. */
+export function findDevice(ctx: Context, services: Services, spec: RootSpec, limitMs: number, scope: AssemblyScope = 'named'): Promise<Found> {
   return waitForDevice(ctx, services, limitMs, async (devices) => {
     // A path names its node directly, block device in sysfs or not (a /dev/mapper name, say).
     if (spec.kind === 'path' && ctx.sys.lstat(spec.path) !== null) return spec.path;
     const found = devices.find((d) => matchesSpec(d, spec));
     if (found) ctx.log.info(`${showSpec(spec)} is ${describeDevice(found)}`);
     return found?.path ?? null;
-  });
+  }, scope);
 }
 
 export function describeSeen(devices: readonly BlockDevice[]): string {

@@ -48,26 +48,34 @@ function checkMemory(ctx: Context, device: string): void {
   ctx.log.info(`${device}: its key slots ask argon2 for up to ${formatBytes(needs)} of memory; ${formatBytes(available)} is free`);
 }
 
+export interface LuksOpening {
+  /** Its /dev/mapper name. */
+  readonly name: string;
+  readonly readOnly: boolean;
+  /** A key file to try before the passphrase is asked, and what names it, for the messages. */
+  readonly keyFile: { readonly path: string; readonly given: string; readonly hint: string } | null;
+}
+
 /** Opens a LUKS container; returns its /dev/mapper node. Three wrong passphrases, or none to be read, fail the boot. */
-export async function openLuks(ctx: Context, device: BlockDevice, readOnly: boolean): Promise<string> {
+export async function openLuks(ctx: Context, device: BlockDevice, opening: LuksOpening): Promise<string> {
   const uuid = device.fs?.uuid ?? device.name;
-  const name = luksName(uuid);
+  const { name, readOnly } = opening;
   const node = `/dev/mapper/${name}`;
   const how = readOnly ? 'read-only' : 'read-write';
   checkMemory(ctx, device.path);
-  const keyFile = ctx.config.luksKey;
-  if (keyFile !== null && ctx.sys.lstat(keyFile)?.kind !== 'file') {
-    throw new BootError(`rd.luks.key=${keyFile}: no such file in the image`, { hint: `add it when building: cowboot build --add-file KEYFILE:${keyFile}` });
+  const keyFile = opening.keyFile?.path ?? null;
+  if (opening.keyFile && ctx.sys.lstat(opening.keyFile.path)?.kind !== 'file') {
+    throw new BootError(`${opening.keyFile.given}: no such file`, { hint: opening.keyFile.hint });
   }
   if (keyFile !== null) {
     const command = openCommand(device.path, name, readOnly, keyFile);
     const result = await ctx.sys.run(command);
     if (result.status !== 0 && result.status !== NO_KEY) checked(command, result);
     if (result.status === 0) {
-      ctx.log.info(`${device.path} (LUKS UUID=${uuid}) opened ${how} as ${node}, with the key file ${keyFile}`);
+      ctx.log.info(`${device.path} (LUKS UUID=${uuid}) opened ${how} as ${node}, with the key file ${opening.keyFile!.given}`);
       return node;
     }
-    ctx.log.warn(`the key file ${keyFile} does not open ${device.path}: ${result.stderr.trim() || `cryptsetup exited with status ${result.status}`}; asking for its passphrase`);
+    ctx.log.warn(`the key file ${opening.keyFile!.given} does not open ${device.path}: ${result.stderr.trim() || `cryptsetup exited with status ${result.status}`}; asking for its passphrase`);
   }
   for (let attempt = 1; attempt <= PASSPHRASE_TRIES; attempt++) {
     const secret = await ctx.sys.readSecret(`Passphrase for ${device.path} (LUKS UUID=${uuid}): `);

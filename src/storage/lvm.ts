@@ -73,13 +73,15 @@ export function mapperName(v: Pick<LogicalVolume, 'vg' | 'lv'>): string {
 }
 
 /**
- * Activates the inactive volumes that are wanted and can be, read-only
- * unless `writable`; returns the /dev/mapper nodes made.
+ * Activates the inactive volumes that can be, read-only unless `writable`,
+ * those rd.lvm.vg= and rd.lvm.lv= name where `onlyNamed`; returns the
+ * /dev/mapper nodes made.
  */
-export async function activateLvm(ctx: Context, writable: boolean): Promise<string[]> {
+export async function activateLvm(ctx: Context, writable: boolean, onlyNamed: boolean): Promise<string[]> {
   const { lvmVgs, lvmLvs } = ctx.config;
   const listing = await exec(ctx, ['lvm', 'lvs', '--readonly', '--noheadings', '--separator', '|', '-o', 'vg_name,lv_name,lv_attr,segtype', '--config', lvmConfig([])]);
-  const volumes = wanted(parseLvs(listing), lvmVgs, lvmLvs).filter((v) => v.attr[4] !== 'a');
+  const all = parseLvs(listing);
+  const volumes = (onlyNamed ? wanted(all, lvmVgs, lvmLvs) : all).filter((v) => v.attr[4] !== 'a');
   const ready = volumes.filter((v) => {
     const why = whyNotActivated(v);
     if (why) ctx.log.warn(`LVM: ${v.vg}/${v.lv} is left inactive: it is ${why}`);

@@ -4,10 +4,11 @@
 // in any order (LVM on LUKS, LUKS on LVM) until nothing new appears.
 
 import type { Context } from '../core/context';
+import { luksNamePairs } from '../config/parsers';
 import { BootError } from '../core/errors';
 import { loadModule, type Services } from '../kmod/services';
 import { activateLvm } from './lvm';
-import { LUKS_MODULES, luksName, openLuks } from './luks';
+import { LUKS_MODULES, type LuksOpening, luksName, openLuks } from './luks';
 import { VOLUME_TOOLS } from '../layout/image-paths';
 import type { BlockDevice } from './scan';
 
@@ -20,18 +21,48 @@ export function asksToWrite(ctx: Context): boolean {
   return (ctx.config.overlay === 'none' && ctx.config.rw) || ctx.config.mounts === 'fstab';
 }
 
-// The physical volumes lvm was run for, per boot: it runs again only when one appears.
-const lvmSeen = new WeakMap<Context, Set<string>>();
+/**
+ * How far a pass assembles: at the root's search, what rd.lvm.vg= and
+ * rd.lvm.lv= name; for the root's fstab, every LVM volume, since the fstab
+ * names what it needs by the filesystems inside them.
+ */
+export type AssemblyScope = 'named' | 'fstab';
+
+// The physical volumes lvm was run for, per boot and scope: it runs again only when one appears.
+const lvmSeen = new WeakMap<Context, Record<AssemblyScope, Set<string>>>();
 
 function missingTool(ctx: Context, tool: keyof typeof VOLUME_TOOLS): string | null {
   const { path, debianPackage } = VOLUME_TOOLS[tool];
-  return ctx.sys.lstat(path) === null ? `the image has no ${tool} (${path}): build it on a machine with Debian's ${debianPackage} installed` : null;
+  return ctx.sys.lstat(path) === null ? `the image has no ${tool} (${path}): build it with cowboot build --volumes, on a machine with Debian's ${debianPackage} installed` : null;
+}
+
+/** Whether a device is in use by another block device already: a container opened, under any name. */
+function isHeld(ctx: Context, device: BlockDevice): boolean {
+  try {
+    return ctx.sys.readdir(`/sys/class/block/${device.name}/holders`).length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** The name rd.luks.name= gives a container, else dracut's. */
+function nameFor(ctx: Context, uuid: string): string {
+  return luksNamePairs(ctx.config.luksNames).find((n) => n.uuid === uuid)?.name ?? luksName(uuid);
 }
 
 function wantsLuks(ctx: Context, device: BlockDevice): boolean {
   const uuid = device.fs?.uuid?.toLowerCase();
-  if (!ctx.config.luks || device.ours || device.fs?.type !== 'crypto_LUKS' || !uuid) return false;
-  return ctx.config.luksUuids.length === 0 || ctx.config.luksUuids.includes(uuid);
+  if (!ctx.config.luks || device.ours || device.fs?.type !== 'crypto_LUKS' || !uuid || isHeld(ctx, device)) return false;
+  const named = [...ctx.config.luksUuids, ...luksNamePairs(ctx.config.luksNames).map((n) => n.uuid)];
+  return named.length === 0 || named.includes(uuid);
+}
+
+/** Opens one LUKS container, as `opening` says (its name and key); the modules and cryptsetup first. */
+export async function openContainer(ctx: Context, services: Services, device: BlockDevice, opening: Omit<LuksOpening, 'readOnly'>): Promise<string> {
+  const missing = missingTool(ctx, 'cryptsetup');
+  if (missing) throw new BootError(`${device.path} is encrypted (LUKS UUID=${device.fs?.uuid}), and ${missing}`, { hint: 'or boot with rd.luks=0 if the root is elsewhere' });
+  for (const module of LUKS_MODULES) await loadModule(ctx, services, module, 'LUKS containers');
+  return openLuks(ctx, device, { ...opening, readOnly: !asksToWrite(ctx) });
 }
 
 /**
@@ -39,27 +70,25 @@ function wantsLuks(ctx: Context, device: BlockDevice): boolean {
  * new device was made. A LUKS failure (no passphrase) fails the boot; an
  * LVM one is a warning, since the device looked for may be elsewhere.
  */
-export async function assembleVolumes(ctx: Context, services: Services, devices: readonly BlockDevice[]): Promise<boolean> {
+export async function assembleVolumes(ctx: Context, services: Services, devices: readonly BlockDevice[], scope: AssemblyScope = 'named'): Promise<boolean> {
   let made = false;
-  const readOnly = !asksToWrite(ctx);
+  const key = ctx.config.luksKey;
   for (const device of devices.filter((d) => wantsLuks(ctx, d))) {
-    if (ctx.sys.lstat(`/dev/mapper/${luksName(device.fs!.uuid!)}`) !== null) continue;
-    const missing = missingTool(ctx, 'cryptsetup');
-    if (missing) throw new BootError(`${device.path} is encrypted (LUKS UUID=${device.fs!.uuid}), and ${missing}`, { hint: 'or boot with rd.luks=0 if the root is elsewhere' });
-    for (const module of LUKS_MODULES) await loadModule(ctx, services, module, 'LUKS containers');
-    await openLuks(ctx, device, readOnly);
+    const keyFile = key === null ? null : { path: key, given: `rd.luks.key=${key}`, hint: `add it to the image: cowboot build --add-file KEYFILE:${key}` };
+    await openContainer(ctx, services, device, { name: nameFor(ctx, device.fs!.uuid!.toLowerCase()), keyFile });
     made = true;
   }
   const pvs = devices.filter((d) => d.fs?.type === 'LVM2_member').map((d) => d.path);
-  const seen = lvmSeen.get(ctx) ?? new Set();
-  lvmSeen.set(ctx, seen);
+  const seenBy = lvmSeen.get(ctx) ?? { named: new Set<string>(), fstab: new Set<string>() };
+  lvmSeen.set(ctx, seenBy);
+  const seen = seenBy[scope];
   if (ctx.config.lvm && pvs.some((pv) => !seen.has(pv))) {
     pvs.forEach((pv) => seen.add(pv));
     try {
       const missing = missingTool(ctx, 'lvm');
       if (missing) throw new Error(`${pvs.join(', ')} hold LVM volumes, and ${missing}`);
       await loadModule(ctx, services, 'dm_mod', 'LVM volumes');
-      made = (await activateLvm(ctx, !readOnly)).length > 0 || made;
+      made = (await activateLvm(ctx, asksToWrite(ctx), scope === 'named')).length > 0 || made;
     } catch (error) {
       ctx.log.warn(`LVM: ${(error as Error).message}`);
     }

@@ -12,6 +12,7 @@ import { entryCmdline, freezableRoot, type InstallOptions, installProblems, unkn
 import type { HostFacts } from '../../cli/system/facts';
 import { grubScript, kernelOfImage, manualEntries, shQuote } from '../../cli/system/layout';
 import { rootMount } from '../../cli/system/host';
+import { type Layer, stackOf } from '../../builder/volume-stack';
 import { frozenLine, grubDefault, grubEntries, type ImageFacts, imageState } from '../../cli/system/status';
 
 const UUID = '0d1e2b3a-4c5d-4e6f-8a9b-0c1d2e3f4a5b';
@@ -19,9 +20,10 @@ const GOOD: HostFacts = {
   uid: 0,
   hasBoot: true,
   kernels: ['6.1.0-56-amd64'],
-  root: { kind: 'block', device: '/dev/vda1', fsType: 'ext4', uuid: UUID, assembled: null },
+  root: { kind: 'block', device: '/dev/vda1', fsType: 'ext4', uuid: UUID, stack: [{ kind: 'disk', device: '/dev/vda1' }], subvolume: null },
   grub: { update: ['/usr/sbin/update-grub'], defaultEntry: '0' },
   missingPackages: [],
+  luks: [],
   unions: ['unionfs', 'dm', 'overlayfs', 'none'],
   systemdBoot: null,
   bootedBy: null,
@@ -32,7 +34,20 @@ const problems = (facts: Partial<HostFacts>, options: Partial<InstallOptions> = 
 
 test('a Debian system as installed passes; the entry boots its root by UUID with the chosen defaults', () => {
   assert.equal(problems({}), []);
-  assert.is(entryCmdline(UUID, { ...OPTIONS, cowsize: '1G', mounts: 'ro' }), `root=UUID=${UUID} overlay=overlayfs cowsize=1G mounts=ro`);
+  assert.is(entryCmdline({ uuid: UUID, params: [] }, { ...OPTIONS, cowsize: '1G', mounts: 'ro' }), `root=UUID=${UUID} overlay=overlayfs cowsize=1G mounts=ro`);
+});
+
+const LUKS_UUID = '9c5d4e3f-7a6b-4c8d-8e9f-1a2b3c4d5e6f';
+const ENCRYPTED_LVM: Layer[] = [{ kind: 'lvm', vg: 'debian-vg', lv: 'root' }, { kind: 'luks', uuid: LUKS_UUID }, { kind: 'disk', device: '/dev/vda3' }];
+
+test('the roots installers make: encrypted LVM, btrfs in a subvolume, xfs; the entry opens each open LUKS container, and mounts the subvolume', () => {
+  const lvm = { kind: 'block', device: '/dev/dm-1', fsType: 'ext4', uuid: UUID, stack: ENCRYPTED_LVM, subvolume: null } as const;
+  assert.equal(problems({ root: lvm, luks: [LUKS_UUID, '1a2b3c4d-0000-4000-8000-000000000000'] }), []);
+  assert.equal(freezableRoot(lvm, [LUKS_UUID, '1a2b3c4d-0000-4000-8000-000000000000']), { uuid: UUID, params: [`rd.luks.uuid=${LUKS_UUID}`, 'rd.luks.uuid=1a2b3c4d-0000-4000-8000-000000000000'] });
+  const btrfs = { kind: 'block', device: '/dev/vda2', fsType: 'btrfs', uuid: UUID, stack: [{ kind: 'disk', device: '/dev/vda2' }], subvolume: '@' } as const;
+  assert.equal(freezableRoot(btrfs), { uuid: UUID, params: ['rootflags=subvol=@'] });
+  assert.ok('uuid' in freezableRoot({ ...btrfs, fsType: 'xfs', subvolume: null }));
+  assert.is(frozenLine(lvm, []), 'not frozen: / is ext4 on LV debian-vg/root on LUKS UUID=9c5d4e3f-7a6b-4c8d-8e9f-1a2b3c4d5e6f on /dev/vda3');
 });
 
 test('not root: refused, except for --dry-run', () => {
@@ -45,14 +60,27 @@ test('no /boot, or no kernel in it', () => {
   assert.equal(problems({ kernels: [] }), ['no kernel to build for: no /boot/vmlinuz-VER with its /lib/modules/VER/modules.dep']);
 });
 
+test('the stack read from sysfs: an LV (dashes doubled in its dm name) in a LUKS2 container on a partition', () => {
+  const files: Record<string, string> = {
+    '/sys/class/block/dm-1/dm/uuid': 'LVM-Xq3…',
+    '/sys/class/block/dm-1/dm/name': 'debian--vg-root',
+    '/sys/class/block/dm-0/dm/uuid': `CRYPT-LUKS2-${LUKS_UUID.replaceAll('-', '')}-vda3_crypt`,
+    '/sys/class/block/dm-0/dm/name': 'vda3_crypt',
+  };
+  const slaves: Record<string, string[]> = { '/sys/class/block/dm-1/slaves': ['dm-0'], '/sys/class/block/dm-0/slaves': ['vda3'] };
+  assert.equal(stackOf('dm-1', { text: (path) => files[path] ?? '', list: (path) => slaves[path] ?? [] }), ENCRYPTED_LVM);
+});
+
 test('a root cowboot cannot freeze is named with the reason', () => {
-  const block = { kind: 'block', device: '/dev/sda2', fsType: 'ext4', uuid: UUID, assembled: null } as const;
-  assert.equal(problems({ root: { ...block, fsType: 'xfs' } }), ['/ is xfs on /dev/sda2: cowboot freezes roots on ext2, ext3 or ext4']);
-  assert.match(problems({ root: { ...block, device: '/dev/dm-0', assembled: 'dm' } })[0]!, '/ is on /dev/dm-0, a device-mapper device (LVM or LUKS): cowboot\'s image assembles no LVM, LUKS or RAID');
-  assert.match(problems({ root: { ...block, device: '/dev/md0', assembled: 'md' } })[0]!, 'a software RAID');
+  const block = { kind: 'block', device: '/dev/sda2', fsType: 'ext4', uuid: UUID, stack: [{ kind: 'disk', device: '/dev/sda2' }], subvolume: null } as const;
+  assert.equal(problems({ root: { ...block, fsType: 'f2fs' } }), ['/ is f2fs on /dev/sda2: cowboot freezes roots on ext2, ext3, ext4, xfs, btrfs']);
+  assert.equal(problems({ root: { ...block, device: '/dev/dm-0', stack: [{ kind: 'dm', name: 'vroot' }, { kind: 'disk', device: '/dev/sda2' }] } }), [
+    '/ is on device-mapper device vroot on /dev/sda2: vroot is a device-mapper device that is neither an LVM volume nor a LUKS container, which cowboot\'s image would not make at boot, so it could not find the root at boot',
+  ]);
+  assert.match(problems({ root: { ...block, device: '/dev/md0', stack: [{ kind: 'md', device: '/dev/md0' }, { kind: 'disk', device: '/dev/sda1' }, { kind: 'disk', device: '/dev/sdb1' }] } })[0]!, '/dev/md0 is a software RAID');
   assert.equal(problems({ root: { ...block, uuid: null } }), ['/dev/sda2 has no filesystem UUID: the frozen entry finds the root by root=UUID=']);
   assert.match(problems({ root: { kind: 'other', fsType: 'nfs4', source: 'server:/export' } })[0]!, '/ is nfs4 from server:/export, not a filesystem on a disk');
-  assert.match(problems({ root: { kind: 'frozen', union: 'overlayfs' } })[0]!, 'this system is frozen now (/ is cowboot\'s overlayfs union, its changes in RAM): run this from a normal boot');
+  assert.match(problems({ root: { kind: 'frozen', union: 'overlayfs', medium: [] } })[0]!, 'this system is frozen now (/ is cowboot\'s overlayfs union, its changes in RAM): run this from a normal boot');
   for (const fsType of ['ext2', 'ext3', 'ext4']) assert.ok('uuid' in freezableRoot({ ...block, fsType }));
 });
 
@@ -109,12 +137,13 @@ test('the GRUB script quotes the command line for sh; image names give their ker
   assert.match(manualEntries('6.1', UUID, 'root=x'), 'search --no-floppy --fs-uuid --set=root');
 });
 
-test('the root mount is the last mount on / in mountinfo', () => {
+test('the root mount is the last mount on / in mountinfo; a btrfs root shows its subvolume', () => {
   const info = `22 1 8:2 / / rw,relatime shared:1 - ext4 /dev/sda2 rw
 25 22 0:22 / /run rw - tmpfs tmpfs rw
 30 22 0:40 / / rw - overlay cow rw,lowerdir=/run/initramfs/ro`;
-  assert.equal(rootMount(info), { devno: '0:40', fsType: 'overlay', source: 'cow' });
-  assert.equal(rootMount(info.split('\n')[0]!), { devno: '8:2', fsType: 'ext4', source: '/dev/sda2' });
+  assert.equal(rootMount(info), { devno: '0:40', root: '/', fsType: 'overlay', source: 'cow' });
+  assert.equal(rootMount(info.split('\n')[0]!), { devno: '8:2', root: '/', fsType: 'ext4', source: '/dev/sda2' });
+  assert.equal(rootMount('26 1 0:24 /@ / rw,relatime shared:1 - btrfs /dev/vda2 rw,subvol=/@'), { devno: '0:24', root: '/@', fsType: 'btrfs', source: '/dev/vda2' });
 });
 
 const WANTED = { init: 'i', config: '{"overlay":"overlayfs"}', node: 'n' };
@@ -153,9 +182,10 @@ test('the default boot entry, as GRUB_DEFAULT and grubenv name it', () => {
 test('frozen now, and how full the RAM layer is', () => {
   assert.is(frozenLine(GOOD.root, []), 'not frozen: / is ext4 on /dev/vda1');
   assert.is(
-    frozenLine({ kind: 'frozen', union: 'overlayfs' }, [{ what: "the root's changes", used: 1048576, total: 4194304 }]),
+    frozenLine({ kind: 'frozen', union: 'overlayfs', medium: [] }, [{ what: "the root's changes", used: 1048576, total: 4194304 }]),
     "frozen now (overlay=overlayfs), changes in RAM; the root's changes: 1.0 MiB of 4.0 MiB (25%)",
   );
+  assert.is(frozenLine({ kind: 'frozen', union: 'dm', medium: ENCRYPTED_LVM }, []), `frozen now (overlay=dm, over LV debian-vg/root on LUKS UUID=${LUKS_UUID} on /dev/vda3), changes in RAM`);
 });
 
 test('the installed copy gives its zstd runtime image, and names the clone for lz4', () => {

@@ -7,7 +7,7 @@ import { DETECT_BYTES } from '../../src/formats/superblocks';
 import { decodeHeader, encodeHeader, type LayerRecord, mismatch, rootIdentity } from '../../src/formats/layer-record';
 import { shutdownScript } from '../../src/persist/shutdown';
 import { parsePersistSpec } from '../../src/formats/persist-spec';
-import { mediumFstab } from '../../src/stages/fstab';
+import { mediumText } from '../../src/formats/medium-copy';
 import { bootFake, EXT4, type FakeSystem, liveMachine } from './fake-system';
 
 const LAYER = '/run/initramfs/persist/cowboot-layer';
@@ -178,8 +178,8 @@ test('the shutdown script: busybox sh reads it; it waits for the layer\'s filesy
 test('the fstab a kept layer holds from the last boot gives back the medium\'s', () => {
   const medium = 'UUID=a / ext4 defaults 0 1\nUUID=b /data ext4 defaults 0 2\n';
   const written = `# Written at boot by cowboot\n# cowboot: the root is the union: UUID=a / ext4 defaults 0 1\noverlay / overlay rw 0 0\n# cowboot: the fstab on the medium, as it was:\n${medium.split('\n').map((l) => `#| ${l}`).join('\n')}\n`;
-  assert.is(mediumFstab(written), medium);
-  assert.is(mediumFstab(medium), medium);
+  assert.is(mediumText(written, 'fstab'), medium);
+  assert.is(mediumText(medium, 'fstab'), medium);
 });
 
 test.run();

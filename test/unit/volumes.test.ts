@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createContext } from '../../src/boot';
-import { configFromCmdline, describeProblem, mergeConfig } from '../../src/config';
+import { configFromCmdline, configFromText, describeProblem, mergeConfig, normalizeConfigText } from '../../src/config';
 import { parseCmdline } from '../../src/formats/cmdline';
 import { argon2MemoryBytes, luks2HeaderBytes } from '../../src/formats/luks2-header';
 import { mapperName, parseLvs, wanted, whyNotActivated } from '../../src/storage/lvm';
@@ -17,7 +17,8 @@ import { openLuks } from '../../src/storage/luks';
 import type { BlockDevice } from '../../src/storage/scan';
 import { readHead } from '../../src/sys/read-head';
 import { fakeSystem } from './fake-system';
-import { parseVolumesOption, volumesUnder } from '../../builder/root-volumes';
+import { crypttabUse, parseCrypttab } from '../../src/formats/crypttab';
+import { openVolumes, parseVolumesOption } from '../../builder/volume-tools';
 
 const UUID = '9c5d4e3f-7a6b-4c8d-8e9f-1a2b3c4d5e6f';
 
@@ -67,6 +68,7 @@ test('LUKS2 header: argon2id\'s memory ask read from the JSON area, as cryptsetu
 });
 
 const DEVICE: BlockDevice = { name: 'vda', path: '/dev/vda', fs: { type: 'crypto_LUKS', label: null, uuid: UUID }, partuuid: null, partlabel: null, ours: false };
+const OPENING = { name: `luks-${UUID}`, readOnly: true, keyFile: null };
 const OPEN = `cryptsetup open --type luks --readonly --disable-locks --disable-external-tokens --tries=1 --key-file=- /dev/vda luks-${UUID}`;
 
 function luksContext(cmdline = '') {
@@ -85,7 +87,7 @@ test('LUKS: the passphrase goes to cryptsetup on stdin only, never in argv nor t
     const result = await run(argv, options);
     return argv.join(' ') === OPEN && ++tries === 1 ? { ...result, status: 2, stderr: 'No key available with this passphrase.' } : result;
   };
-  assert.is(await openLuks(ctx, DEVICE, true), `/dev/mapper/luks-${UUID}`);
+  assert.is(await openLuks(ctx, DEVICE, OPENING), `/dev/mapper/luks-${UUID}`);
   assert.equal(sys.inputs, ['wrong', 'right one']);
   const said = [...sys.calls, ...sys.console, ...sys.kmsg].join('\n');
   assert.not.ok(said.includes('right one') || said.includes('wrong\n'));
@@ -97,37 +99,56 @@ test('LUKS: three wrong passphrases fail the boot, naming the device; no console
   sys.secrets.push('a', 'b', 'c');
   sys.results.set(OPEN, { status: 2 });
   try {
-    await openLuks(ctx, DEVICE, true);
+    await openLuks(ctx, DEVICE, OPENING);
     assert.unreachable();
   } catch (error) {
     assert.is((error as Error).message, `3 wrong passphrases for /dev/vda (LUKS UUID=${UUID})`);
   }
   try {
-    await openLuks(ctx, DEVICE, true);
+    await openLuks(ctx, DEVICE, OPENING);
     assert.unreachable();
   } catch (error) {
     assert.match((error as Error).message, /the console cannot be read to ask for its passphrase/);
   }
 });
 
-test('LUKS: a key file named by rd.luks.key= must be in the image', async () => {
-  const { ctx } = luksContext('rd.luks.key=/etc/keys/root.key');
+test('LUKS: a key file that is not there is named as it was given', async () => {
+  const { ctx } = luksContext();
   try {
-    await openLuks(ctx, DEVICE, true);
+    await openLuks(ctx, DEVICE, { ...OPENING, keyFile: { path: '/etc/keys/root.key', given: 'rd.luks.key=/etc/keys/root.key', hint: '' } });
     assert.unreachable();
   } catch (error) {
-    assert.is((error as Error).message, 'rd.luks.key=/etc/keys/root.key: no such file in the image');
+    assert.is((error as Error).message, 'rd.luks.key=/etc/keys/root.key: no such file');
   }
 });
 
-test('build --volumes auto: what the root sits on, down its device-mapper slaves (an LV in a LUKS container on a partition)', () => {
+test('rd.luks.name=UUID=NAME, systemd\'s form', () => {
+  const { values, problems } = configFromCmdline(parseCmdline(`rd.luks.name=${UUID}=cryptroot rd.luks.name=luks-1a2b3c4d-0000-4000-8000-000000000000=home_crypt`));
+  assert.equal(problems, []);
+  assert.equal(values.luksNames, [`${UUID}=cryptroot`, '1a2b3c4d-0000-4000-8000-000000000000=home_crypt']);
+  const { json, problems: fileProblems } = normalizeConfigText(JSON.stringify({ 'rd.luks.name': values.luksNames }), 'cowboot.json');
+  assert.equal(fileProblems, []);
+  assert.equal(configFromText(json, 'image').values.luksNames, values.luksNames);
+  assert.match(describeProblem(configFromCmdline(parseCmdline('rd.luks.name=cryptroot')).problems[0]!), 'rd.luks.name=cryptroot is not valid: expected UUID=NAME');
+});
+
+test('build --volumes auto: the kinds of volume open on the build machine (an LV in a LUKS container here)', () => {
   const uuids: Record<string, string> = { '/sys/class/block/dm-1/dm/uuid': 'LVM-abcdef', '/sys/class/block/dm-0/dm/uuid': `CRYPT-LUKS2-${UUID.replaceAll('-', '')}-luks-${UUID}` };
-  const slaves: Record<string, string[]> = { 'dm-1': ['dm-0'], 'dm-0': ['nvme0n1p3'] };
-  assert.equal(volumesUnder('dm-1', (path) => uuids[path] ?? '', (name) => slaves[name] ?? []), ['lvm', 'luks']);
-  assert.equal(volumesUnder('sda1', () => '', () => []), []);
+  const lists: Record<string, string[]> = { '/sys/class/block': ['nvme0n1', 'nvme0n1p3', 'dm-0', 'dm-1'], '/sys/class/block/dm-1/slaves': ['dm-0'], '/sys/class/block/dm-0/slaves': ['nvme0n1p3'] };
+  assert.equal(openVolumes({ text: (path) => uuids[path] ?? '', list: (path) => lists[path] ?? [] }), ['lvm', 'luks']);
+  assert.equal(openVolumes({ text: () => '', list: (path) => (path === '/sys/class/block' ? ['sda', 'sda1'] : []) }), []);
   assert.equal(parseVolumesOption('lvm,luks'), ['lvm', 'luks']);
   assert.equal(parseVolumesOption('none'), []);
   assert.throws(() => parseVolumesOption('md'), /--volumes md is not valid: expected auto, none, or a list of lvm, luks separated by commas/);
+});
+
+test('crypttab: Debian\'s lines; swap and tmp never opened (the booted system would format them), noauto and plain ones left alone', () => {
+  const lines = parseCrypttab(['# <target name> <source device> <key file> <options>', `vda3_crypt UUID=${UUID} none luks,discard`, 'home_crypt /dev/vdb1 /etc/keys/home.key luks', 'cryptswap /dev/vdc /dev/urandom swap,cipher=aes-xts-plain64,size=256', 'usb /dev/sdb1 none luks,noauto', 'old /dev/sdc1 - plain', ''].join('\n'));
+  const entries = lines.flatMap((l) => (l.kind === 'entry' ? [l.entry] : []));
+  assert.equal(entries.map((e) => [e.name, e.keyFile, crypttabUse(e).open]), [['vda3_crypt', null, true], ['home_crypt', '/etc/keys/home.key', true], ['cryptswap', '/dev/urandom', false], ['usb', null, false], ['old', null, false]]);
+  assert.equal(entries[0]!.device, { kind: 'uuid', value: UUID });
+  const swap = crypttabUse(entries[2]!);
+  assert.equal(swap, { open: false, why: 'swap: the booted system would format /dev/vdc as it opens it', formats: true });
 });
 
 test.run();

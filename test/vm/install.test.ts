@@ -103,7 +103,7 @@ test('install, a kernel added and removed through the hooks, a frozen boot of wh
     const frozen = booted.report('status');
     console.log(frozen.join('\n'));
     assert.ok(frozen.some((line) => line.startsWith(`  ${KERNEL}: current`)), 'status in the frozen system: the image is current');
-    assert.ok(frozen.some((line) => /^frozen now \(overlay=overlayfs\), changes in RAM; the root's changes: [\d.]+ MiB of [\d.]+ MiB/.test(line)), 'status says frozen, with the RAM used');
+    assert.ok(frozen.some((line) => /^frozen now \(overlay=overlayfs, over \/dev\/\w+\), changes in RAM; the root's changes: [\d.]+ MiB of [\d.]+ MiB/.test(line)), 'status says frozen, with the RAM used');
   } finally {
     root.close();
   }

@@ -28,6 +28,8 @@ echo "GUEST root=$(awk '$2=="/"{r=$1" "$3} END{print r}' /proc/mounts)"
 echo "GUEST home=$(awk '$2=="/home"{print $1" "$3}' /proc/mounts)"
 [ -f /home/owner ] && echo "GUEST owner=$(cat /home/owner)"
 for d in /sys/block/dm-*; do [ -f $d/dm/name ] && echo "GUEST dm=$(cat $d/dm/name) ro=$(cat $d/ro)"; done
+[ -f /etc/crypttab ] && echo "GUEST crypttab-shut=$(grep -c '^# cowboot: left shut' /etc/crypttab)"
+[ -e /sys/block/vdb ] && echo "GUEST vdb-ro=$(cat /sys/block/vdb/ro)"
 if echo x > /written && echo y > /home/written; then echo "GUEST writable=yes"; else echo "GUEST writable=no"; fi
 echo "GUEST done"
 poweroff -f
@@ -36,6 +38,7 @@ poweroff -f
 let image = '';
 let lvmDisk = '';
 let encryptedLvmDisk = '';
+let swapDisk = '';
 let luksPartitionDisk = '';
 let keyedImage = '';
 const keyFile = join(VM_CACHE, 'volumes-root.key');
@@ -45,7 +48,12 @@ test.before(() => {
   const root = makeGuestDisk('volumes-root', { init: INIT, files: { '/etc/fstab': `UUID=${ROOT_UUID} / ext4 defaults 0 1\nUUID=${HOME_UUID} /home ext4 defaults 0 2\n`, '/home/.keep': '' }, sizeMiB: 24 }, 'ext4', ROOT_UUID);
   const home = makeGuestDisk('volumes-home', { init: INIT, files: { '/owner': 'alice\n' }, sizeMiB: 8 }, 'ext4', HOME_UUID);
   lvmDisk = makeLvmDisk('volumes-vg0', 'vg0', [{ name: 'root', image: root }, { name: 'home', image: home }]);
-  encryptedLvmDisk = encryptedCopy(makeLvmDisk('volumes-crypt-vg', 'crypt-vg', [{ name: 'root', image: root }, { name: 'home', image: home }]), { uuid: LUKS_UUID, passphrase: PASSPHRASE });
+  // As Debian's installer writes it for "encrypted LVM", with a random-key swap partition beside it.
+  const crypttab = `vda_crypt UUID=${LUKS_UUID} none luks,discard\ncryptswap /dev/vdb /dev/urandom swap,cipher=aes-xts-plain64,size=256\n`;
+  const cryptRoot = makeGuestDisk('volumes-crypt-root', { init: INIT, files: { '/etc/fstab': `UUID=${ROOT_UUID} / ext4 defaults 0 1\nUUID=${HOME_UUID} /home ext4 defaults 0 2\n/dev/mapper/cryptswap none swap sw 0 0\n`, '/etc/crypttab': crypttab, '/home/.keep': '' }, sizeMiB: 24 }, 'ext4', ROOT_UUID);
+  encryptedLvmDisk = encryptedCopy(makeLvmDisk('volumes-crypt-vg', 'crypt-vg', [{ name: 'root', image: cryptRoot }, { name: 'home', image: home }]), { uuid: LUKS_UUID, passphrase: PASSPHRASE });
+  swapDisk = join(VM_CACHE, 'volumes-swap.img');
+  writeFileSync(swapDisk, Buffer.alloc(4 * 2 ** 20, 0x5a));
   writeFileSync(keyFile, 'a key file of random-looking bytes: 4f9c1e7a\n');
   const plainRoot = makeGuestDisk('volumes-plain-root', { init: INIT, files: { '/home/owner': 'alice\n' }, sizeMiB: 24 }, 'ext4', ROOT_UUID);
   luksPartitionDisk = makeGptDisk('volumes-luks-part', encryptedCopy(plainRoot, { uuid: LUKS_UUID, passphrase: PASSPHRASE, keyFile }), 'cryptroot', '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4e');
@@ -70,13 +78,17 @@ test('"set up LVM": the root and /home as logical volumes, activated read-only, 
   assert.equal(booted.report('dm').filter((l) => l.startsWith('vg0-')).sort(), ['vg0-home ro=1', 'vg0-root ro=1']);
 });
 
-test('"set up encrypted LVM": the passphrase typed at the console opens the container read-only, the LVM inside it is activated, and the root is under a dm snapshot', async () => {
-  const booted = await bootMedium({ name: 'luks-lvm-dm', image, medium: { disks: [encryptedLvmDisk] }, append: `root=UUID=${ROOT_UUID} overlay=dm`, dialogue: typePassphrase() });
+test('"set up encrypted LVM": the passphrase typed at the console opens the container read-only, the LVM inside it is activated, the root is under a dm snapshot; the crypttab names the container, and its random-key swap is never opened', async () => {
+  const booted = await bootMedium({ name: 'luks-lvm-dm', image, medium: { disks: [encryptedLvmDisk, swapDisk] }, append: `root=UUID=${ROOT_UUID} overlay=dm`, dialogue: typePassphrase() });
   assertFrozen(booted);
   assert.equal(booted.report('root'), ['/dev/mapper/cowboot-root ext4']);
   assert.equal(booted.report('home'), ['overlay overlay']);
   assert.match(booted.console, new RegExp(`/dev/vda \\(LUKS UUID=${LUKS_UUID}\\) opened read-only as /dev/mapper/luks-${LUKS_UUID}`));
-  assert.ok(booted.report('dm').includes(`luks-${LUKS_UUID} ro=1`), booted.report('dm').join('; '));
+  assert.match(booted.console, new RegExp(`/etc/crypttab: /dev/mapper/luks-${LUKS_UUID} renamed vda_crypt, as the booted system names it`));
+  assert.ok(booted.report('dm').includes('vda_crypt ro=1'), booted.report('dm').join('; '));
+  assert.match(booted.console, /\/etc\/crypttab: cryptswap is left shut \(swap: the booted system would format \/dev\/vdb as it opens it\); \/dev\/vdb set read-only/);
+  assert.equal(booted.report('crypttab-shut'), ['1']);
+  assert.equal(booted.report('vdb-ro'), ['1']);
   assert.ok(!booted.console.includes(PASSPHRASE.slice(0, 12)), 'the passphrase was echoed or logged');
 });
 
@@ -84,7 +96,7 @@ test('LUKS on a partition, opened by a key file in the image (rd.luks.key=), not
   const booted = await bootMedium({ name: 'luks-keyfile', image: keyedImage, medium: { disks: [luksPartitionDisk] }, append: `root=UUID=${ROOT_UUID} rd.luks.uuid=luks-${LUKS_UUID} rd.luks.key=/etc/keys/root.key overlay=overlayfs` });
   assert.equal(booted.report('writable'), ['yes']);
   assert.equal(booted.report('owner'), ['alice']);
-  assert.match(booted.console, /opened read-only as \/dev\/mapper\/luks-[\w-]+, with the key file \/etc\/keys\/root.key/);
+  assert.match(booted.console, /opened read-only as \/dev\/mapper\/luks-[\w-]+, with the key file rd\.luks\.key=\/etc\/keys\/root\.key/);
   assert.not.match(booted.console, /Passphrase for/);
 });
 
