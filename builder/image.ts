@@ -10,6 +10,7 @@ import { BuildError, findTool, requireStaticBusybox, sharedLibraries, TOOLS } fr
 import { configFromText, mergeConfig } from '../src/config';
 import { API_MOUNTS, IMAGE_CONFIG, IMAGE_UNIONS, INIT, INIT_BUNDLE, KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUN_BY_PATH, RUNTIME_DIR, RUNTIME_IMAGE, SHUTDOWN_TOOLS, type ShutdownTools, TOOL_DIRS, VOLUME_TOOLS } from '../src/layout/image-paths';
 import { LUKS_MODULES } from '../src/storage/luks';
+import { MD_MODULES } from '../src/storage/md';
 import { openVolumes, type VolumeKind, type VolumesOption } from './volume-tools';
 import { matchModaliases, parseAliasRules } from '../src/kmod/alias';
 import { type ModuleDb, moduleName, parseModuleDb } from '../src/kmod/loader';
@@ -79,12 +80,12 @@ const STORAGE_MODULES = [
 
 // What every boot may need whatever the machine: filesystems; a journal
 // replay (dm_snapshot, loop) and the fstab's RAM overlays (overlay) under any
-// union kind; roothash= (dm_verity); LUKS (dm_crypt and its ciphers); and
+// union kind; roothash= (dm_verity); LUKS (dm_crypt and its ciphers); md RAID; and
 // what each union kind loads. vfat
 // asks for its code page and character set (Debian's defaults: cp437 and
 // ascii) when it mounts; exfat is for sticks that hold an ISO file.
 const BOOT_MODULES: readonly string[] = [
-  ...new Set(['ext4', 'xfs', 'btrfs', 'squashfs', 'isofs', 'erofs', 'vfat', 'nls_cp437', 'nls_ascii', 'nls_utf8', 'nls_iso8859_1', 'exfat', 'crc32c', 'dm_snapshot', 'dm_verity', ...LUKS_MODULES, 'loop', 'overlay', ...UNION_MODULES]),
+  ...new Set(['ext4', 'xfs', 'btrfs', 'squashfs', 'isofs', 'erofs', 'vfat', 'nls_cp437', 'nls_ascii', 'nls_utf8', 'nls_iso8859_1', 'exfat', 'crc32c', 'dm_snapshot', 'dm_verity', ...LUKS_MODULES, ...MD_MODULES, 'loop', 'overlay', ...UNION_MODULES]),
 ];
 
 const MODULE_METADATA = ['modules.symbols', MODULES_BUILTIN, 'modules.softdep'];
@@ -279,7 +280,7 @@ function shutdownTools(dmsetup: string): PartEntry {
   return { part: 'base', entry: { kind: 'file', path: SHUTDOWN_TOOLS, mode: 0o644, data: Buffer.from(`${JSON.stringify(tools)}\n`) } };
 }
 
-const VOLUME_TOOL: Record<VolumeKind, keyof typeof VOLUME_TOOLS> = { lvm: 'lvm', luks: 'cryptsetup' };
+const VOLUME_TOOL: Record<VolumeKind, keyof typeof VOLUME_TOOLS> = { lvm: 'lvm', luks: 'cryptsetup', md: 'mdadm' };
 
 /** lvm and cryptsetup, as --volumes asks; the build says which it carries, and why. */
 function volumeTools(option: VolumesOption, progress: (line: string) => void): { path: string; source: string }[] {

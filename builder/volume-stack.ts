@@ -69,10 +69,9 @@ export function describeStack(layers: readonly Layer[]): string {
 export function unassembled(layers: readonly Layer[]): string | null {
   for (const layer of layers) {
     switch (layer.kind) {
-      case 'md':
-        return `${layer.device} is a software RAID, which cowboot's image does not assemble yet`;
       case 'dm':
         return `${layer.name} is a device-mapper device that is neither an LVM volume nor a LUKS container, which cowboot's image would not make at boot`;
+      case 'md':
       case 'lvm':
       case 'luks':
       case 'disk':

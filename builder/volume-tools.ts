@@ -1,5 +1,5 @@
-// Which volume tools an image carries (cowboot build --volumes): lvm and
-// cryptsetup with their libraries cost 4.7 MiB of a 40.5 MiB image, so by
+// Which volume tools an image carries (cowboot build --volumes): lvm,
+// cryptsetup and mdadm with their libraries cost 4.7 MiB of a 40.5 MiB image, so by
 // default only those of the volumes open on the build machine, which is
 // most often the machine the image boots (cowboot install builds so).
 
@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { BuildError } from './host';
 import { stackOf, type SysfsRead } from './volume-stack';
 
-export const VOLUME_KINDS = ['lvm', 'luks'] as const;
+export const VOLUME_KINDS = ['lvm', 'luks', 'md'] as const;
 export type VolumeKind = (typeof VOLUME_KINDS)[number];
 export type VolumesOption = 'auto' | readonly VolumeKind[];
 
@@ -38,7 +38,7 @@ const HOST_SYSFS: SysfsRead = {
   },
 };
 
-/** The volume kinds among the block devices of a machine: each device's own layer, LVM volume or LUKS container. */
+/** The volume kinds among the block devices of a machine: each device's own layer, LVM volume, LUKS container or RAID array. */
 export function openVolumes(sys: SysfsRead = HOST_SYSFS): VolumeKind[] {
   const kinds = sys.list('/sys/class/block').map((name) => stackOf(name, sys)[0]?.kind);
   return VOLUME_KINDS.filter((kind) => kinds.includes(kind));

@@ -37,6 +37,8 @@ const PACKAGES = {
   // veritysetup for roothash=; cryptsetup and lvm packed into the image, and making the VM tests' LUKS and LVM disks.
   'cryptsetup-bin': '/usr/sbin/veritysetup',
   lvm2: '/usr/sbin/lvm',
+  // mdadm packed into the image, and reading the VM tests' RAID members (which this machine, without md, cannot assemble).
+  mdadm: '/usr/sbin/mdadm',
   fdisk: '/usr/sbin/sfdisk',
   isolinux: '/usr/lib/ISOLINUX/isolinux.bin',
   'syslinux-common': '/usr/lib/syslinux/modules/bios/ldlinux.c32',

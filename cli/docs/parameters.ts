@@ -129,6 +129,14 @@ export const PARAMETER_DOCS = {
     value: '=PATH', meaning: 'a key file in the image (`cowboot build --add-file`), tried on each container before the passphrase is asked', unset: 'the passphrase only',
     peers: { dracut: '`rd.luks.key=` (also on a device)', booster: '— (`/etc/crypttab` key files)' },
   },
+  md: {
+    value: '=0', meaning: 'assemble md RAID arrays, read-only (a degraded one too, after 5 s, with a warning); `rd.md=0` assembles none',
+    peers: { dracut: '`rd.md=0`' },
+  },
+  mdUuids: {
+    value: '=UUID', meaning: 'assemble only these arrays (none given: every one found); may be given more than once',
+    peers: { dracut: '`rd.md.uuid=`' },
+  },
   lvm: {
     value: '=0', meaning: 'activate LVM volumes (read-only); `rd.lvm=0` activates none',
     peers: { dracut: '`rd.lvm=0`', booster: '— (always)' },

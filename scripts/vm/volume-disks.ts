@@ -61,6 +61,8 @@ export interface Luks {
   readonly passphrase: string;
   /** A key file that opens it too (a second key slot). */
   readonly keyFile?: string;
+  /** cryptsetup's key-derivation options; PBKDF2 at 1000 iterations unless given. */
+  readonly kdf?: readonly string[];
 }
 
 // Half of it is the LUKS2 header, which the data is moved up to make room for.
@@ -69,13 +71,14 @@ const HEADER_ROOM = '16M';
 /**
  * A copy of `image` encrypted as LUKS2 (the header in front), which opens to
  * exactly `image`; returns its path. The key slots use PBKDF2 at 1000
- * iterations: an installer's argon2id would cost the VMs seconds per try.
+ * iterations unless told: an installer's argon2id would cost the VMs
+ * seconds per try.
  */
-export function encryptedCopy(image: string, luks: Luks): string {
-  const encrypted = `${image}.luks`;
+export function encryptedCopy(image: string, luks: Luks, suffix = 'luks'): string {
+  const encrypted = `${image}.${suffix}`;
   copyFileSync(image, encrypted);
   truncateSync(encrypted, statSync(image).size + 16 * MIB);
-  const kdf = ['--pbkdf', 'pbkdf2', '--pbkdf-force-iterations', '1000'];
+  const kdf = luks.kdf ?? ['--pbkdf', 'pbkdf2', '--pbkdf-force-iterations', '1000'];
   execFileSync('cryptsetup', ['reencrypt', '--encrypt', '--type', 'luks2', '--reduce-device-size', HEADER_ROOM, '--uuid', luks.uuid, ...kdf, '--batch-mode', '--key-file=-', encrypted], { input: luks.passphrase });
   if (luks.keyFile) {
     execFileSync('cryptsetup', ['luksAddKey', ...kdf, '--batch-mode', '--key-file=-', encrypted, luks.keyFile], { input: luks.passphrase });

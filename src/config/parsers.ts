@@ -66,6 +66,15 @@ export function luksUuidList(text: string): readonly string[] | undefined {
   return uuids.every((u) => u !== undefined) ? (uuids as string[]) : undefined;
 }
 
+/** md array UUIDs, as mdadm writes them (8:8:8:8) or as blkid does (8-4-4-4-12), normalized to blkid's. */
+export function mdUuidList(text: string): readonly string[] | undefined {
+  const uuids = text.split(',').filter(Boolean).map((u) => {
+    const hex = /^[0-9A-Fa-f:.-]+$/.test(u) ? u.replace(/[:.-]/g, '').toLowerCase() : '';
+    return hex.length === 32 ? `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}` : undefined;
+  });
+  return uuids.every((u) => u !== undefined) ? (uuids as string[]) : undefined;
+}
+
 // A /dev/mapper name: what dmsetup takes (no slash, no blank).
 const MAPPER_NAME = /^[A-Za-z0-9#+_.:@-]+$/;
 

@@ -67,6 +67,19 @@ function lvmMember(b: Uint8Array): FsIdentity | null {
   return null;
 }
 
+/** Where an md superblock of version 1.1 (at 0) or 1.2 (at 4 KiB) is; 1.0 and 0.90 sit at the device's end. */
+export function mdSuperblockAt(b: Uint8Array): number | null {
+  for (const at of [4096, 0]) if (b.length >= at + 256 && u32le(b, at) === MD_MAGIC && u32le(b, at + 4) === 1) return at;
+  return null;
+}
+
+const MD_MAGIC = 0xa92b4efc;
+
+// blkid shows an md member's array UUID, and its array name as the label.
+function mdMember(b: Uint8Array, at: number): FsIdentity {
+  return { type: 'linux_raid_member', label: orNull(text(b, at + 32, 32)), uuid: uuidOrNull(b, at + 16) };
+}
+
 // LUKS1 and LUKS2 keep their UUID as text at the same place; only LUKS2 has a label.
 function luks(b: Uint8Array): FsIdentity {
   const version = (b[6]! << 8) | b[7]!;
@@ -80,6 +93,8 @@ function luks(b: Uint8Array): FsIdentity {
  */
 export function identifyFs(b: Uint8Array): FsIdentity | null {
   if (ascii(b, 0, 'LUKS\xba\xbe')) return luks(b);
+  const md = mdSuperblockAt(b);
+  if (md !== null) return mdMember(b, md);
   // squashfs has neither label nor UUID.
   if (ascii(b, 0, 'hsqs')) return { type: 'squashfs', label: null, uuid: null };
   // A swap area (mkswap, 4 KiB pages): found by UUID= like a filesystem, so that a frozen system can keep it off.

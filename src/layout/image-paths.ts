@@ -42,4 +42,8 @@ export const RUNTIME_IMAGE = '/lib/cowboot/runtime.squashfs';
 export const RUNTIME_DIR = '/usr/lib/cowboot/runtime';
 
 /** The volume tools the builder packs where the build machine has them, with the Debian packages that hold them. */
-export const VOLUME_TOOLS = { lvm: { path: '/usr/sbin/lvm', debianPackage: 'lvm2' }, cryptsetup: { path: '/usr/sbin/cryptsetup', debianPackage: 'cryptsetup-bin' } } as const;
+export const VOLUME_TOOLS = {
+  lvm: { path: '/usr/sbin/lvm', debianPackage: 'lvm2' },
+  cryptsetup: { path: '/usr/sbin/cryptsetup', debianPackage: 'cryptsetup-bin' },
+  mdadm: { path: '/usr/sbin/mdadm', debianPackage: 'mdadm' },
+} as const;

@@ -1,5 +1,5 @@
 // The volumes that hold filesystems, assembled as their devices appear and
-// without udev: LUKS containers opened, LVM volume groups activated. Each
+// without udev: md arrays, LUKS containers opened, LVM volume groups activated. Each
 // pass that makes a device is followed by another scan, so stacks assemble
 // in any order (LVM on LUKS, LUKS on LVM) until nothing new appears.
 
@@ -10,6 +10,7 @@ import { loadModule, type Services } from '../kmod/services';
 import { activateLvm } from './lvm';
 import { LUKS_MODULES, type LuksOpening, luksName, openLuks } from './luks';
 import { VOLUME_TOOLS } from '../layout/image-paths';
+import { assembleMd, MD_MODULES } from './md';
 import type { BlockDevice } from './scan';
 
 /**
@@ -77,6 +78,12 @@ export async function assembleVolumes(ctx: Context, services: Services, devices:
     const keyFile = key === null ? null : { path: key, given: `rd.luks.key=${key}`, hint: `add it to the image: cowboot build --add-file KEYFILE:${key}` };
     await openContainer(ctx, services, device, { name: nameFor(ctx, device.fs!.uuid!.toLowerCase()), keyFile });
     made = true;
+  }
+  if (ctx.config.md && devices.some((d) => d.fs?.type === 'linux_raid_member')) {
+    const missing = missingTool(ctx, 'mdadm');
+    if (missing) throw new BootError(`${devices.filter((d) => d.fs?.type === 'linux_raid_member').map((d) => d.path).join(', ')} are RAID members, and ${missing}`, { hint: 'or boot with rd.md=0 if the root is elsewhere' });
+    for (const module of MD_MODULES) await loadModule(ctx, services, module, 'RAID arrays');
+    made = (await assembleMd(ctx, devices)).length > 0 || made;
   }
   const pvs = devices.filter((d) => d.fs?.type === 'LVM2_member').map((d) => d.path);
   const seenBy = lvmSeen.get(ctx) ?? { named: new Set<string>(), fstab: new Set<string>() };

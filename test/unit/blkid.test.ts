@@ -13,6 +13,7 @@ import { parseRootSpec, udevEscape } from '../../src/formats/device-spec';
 import { diskLinks, matchesSpec } from '../../src/storage/scan';
 import { identifyFs } from '../../src/formats/superblocks';
 import { encryptedCopy, makeLvmDisk } from '../../scripts/vm/volume-disks';
+import { makeRaid1 } from '../../scripts/vm/md-disks';
 
 const dir = mkdtempSync(join(tmpdir(), 'cowboot-blkid-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -68,6 +69,17 @@ test('an LVM physical volume by pvcreate, and a LUKS2 container by cryptsetup: t
   } finally {
     rmSync(pv);
   }
+});
+
+test('an md RAID1 member (metadata 1.2), as the VM tests write it: mdadm --examine takes it, and its type, array UUID and name read as blkid reads them', () => {
+  const fs = join(dir, 'raid.ext4');
+  execFileSync('mke2fs', ['-q', '-t', 'ext4', fs, '8M']);
+  const [member] = makeRaid1(fs, 'host:root', '11223344-5566-4778-899a-abbccddeeff0');
+  assert.match(execFileSync('mdadm', ['--examine', member!], { encoding: 'utf8' }), /Checksum : \w+ - correct/);
+  assert.equal(identifyFs(readHead(member!)), { type: 'linux_raid_member', label: 'host:root', uuid: '11223344-5566-4778-899a-abbccddeeff0' });
+  assert.is(blkid(member!, 'TYPE'), 'linux_raid_member');
+  assert.is(blkid(member!, 'UUID'), '11223344-5566-4778-899a-abbccddeeff0');
+  assert.is(blkid(member!, 'LABEL'), 'host:root');
 });
 
 test('vfat by mkfs.vfat: label and volume id', () => {

@@ -23,8 +23,9 @@ import { openVolumes, parseVolumesOption } from '../../builder/volume-tools';
 const UUID = '9c5d4e3f-7a6b-4c8d-8e9f-1a2b3c4d5e6f';
 
 test('rd.luks.uuid= and rd.lvm.*= may repeat, and each value counts; luks- in front is dropped', () => {
-  const { values, problems } = configFromCmdline(parseCmdline(`rd.luks.uuid=luks-${UUID.toUpperCase()} rd.luks.uuid=1a2b3c4d-0000-4000-8000-000000000000 rd.lvm.vg=vg0 rd.lvm.lv=vg1/root,vg1/home`));
+  const { values, problems } = configFromCmdline(parseCmdline(`rd.luks.uuid=luks-${UUID.toUpperCase()} rd.luks.uuid=1a2b3c4d-0000-4000-8000-000000000000 rd.lvm.vg=vg0 rd.lvm.lv=vg1/root,vg1/home rd.md.uuid=11223344:55664778:899aabbc:cddeeff0`));
   assert.equal(problems, []);
+  assert.equal(values.mdUuids, ['11223344-5566-4778-899a-abbccddeeff0']);
   assert.equal(values.luksUuids, [UUID, '1a2b3c4d-0000-4000-8000-000000000000']);
   assert.equal(values.lvmVgs, ['vg0']);
   assert.equal(values.lvmLvs, ['vg1/root', 'vg1/home']);
@@ -139,7 +140,7 @@ test('build --volumes auto: the kinds of volume open on the build machine (an LV
   assert.equal(openVolumes({ text: () => '', list: (path) => (path === '/sys/class/block' ? ['sda', 'sda1'] : []) }), []);
   assert.equal(parseVolumesOption('lvm,luks'), ['lvm', 'luks']);
   assert.equal(parseVolumesOption('none'), []);
-  assert.throws(() => parseVolumesOption('md'), /--volumes md is not valid: expected auto, none, or a list of lvm, luks separated by commas/);
+  assert.throws(() => parseVolumesOption('zfs'), /--volumes zfs is not valid: expected auto, none, or a list of lvm, luks, md separated by commas/);
 });
 
 test('crypttab: Debian\'s lines; swap and tmp never opened (the booted system would format them), noauto and plain ones left alone', () => {

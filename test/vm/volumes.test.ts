@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 import { buildImage } from '../../scripts/vm/image';
 import { makeGptDisk, makeGuestDisk } from '../../scripts/vm/guest';
 import { encryptedCopy, makeLvmDisk } from '../../scripts/vm/volume-disks';
+import { makeRaid1 } from '../../scripts/vm/md-disks';
 import { bootMedium, type Booted } from './harness';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ const ROOT_UUID = '7a3b2c1d-5e4f-4a6b-8c7d-9e0f1a2b3c4d';
 const HOME_UUID = '8b4c3d2e-6f5a-4b7c-9d8e-0f1a2b3c4d5e';
 const LUKS_UUID = '9c5d4e3f-7a6b-4c8d-8e9f-1a2b3c4d5e6f';
 const PASSPHRASE = 'correct horse battery staple';
+const RAID_UUID = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
 
 // What the booted root sees: its filesystem and /home, the read-only flag
 // of every device-mapper device, and whether the union lets it write.
@@ -28,6 +30,7 @@ echo "GUEST root=$(awk '$2=="/"{r=$1" "$3} END{print r}' /proc/mounts)"
 echo "GUEST home=$(awk '$2=="/home"{print $1" "$3}' /proc/mounts)"
 [ -f /home/owner ] && echo "GUEST owner=$(cat /home/owner)"
 for d in /sys/block/dm-*; do [ -f $d/dm/name ] && echo "GUEST dm=$(cat $d/dm/name) ro=$(cat $d/ro)"; done
+for m in /sys/block/md*; do [ -d $m/md ] && echo "GUEST md=$(cat $m/md/array_state) degraded=$(cat $m/md/degraded)"; done
 [ -f /etc/crypttab ] && echo "GUEST crypttab-shut=$(grep -c '^# cowboot: left shut' /etc/crypttab)"
 [ -e /sys/block/vdb ] && echo "GUEST vdb-ro=$(cat /sys/block/vdb/ro)"
 if echo x > /written && echo y > /home/written; then echo "GUEST writable=yes"; else echo "GUEST writable=no"; fi
@@ -39,12 +42,13 @@ let image = '';
 let lvmDisk = '';
 let encryptedLvmDisk = '';
 let swapDisk = '';
+let raidMembers: string[] = [];
 let luksPartitionDisk = '';
 let keyedImage = '';
 const keyFile = join(VM_CACHE, 'volumes-root.key');
 
 test.before(() => {
-  image = buildImage('cowboot-volumes', ['--volumes', 'lvm,luks']);
+  image = buildImage('cowboot-volumes', ['--volumes', 'lvm,luks,md']);
   const root = makeGuestDisk('volumes-root', { init: INIT, files: { '/etc/fstab': `UUID=${ROOT_UUID} / ext4 defaults 0 1\nUUID=${HOME_UUID} /home ext4 defaults 0 2\n`, '/home/.keep': '' }, sizeMiB: 24 }, 'ext4', ROOT_UUID);
   const home = makeGuestDisk('volumes-home', { init: INIT, files: { '/owner': 'alice\n' }, sizeMiB: 8 }, 'ext4', HOME_UUID);
   lvmDisk = makeLvmDisk('volumes-vg0', 'vg0', [{ name: 'root', image: root }, { name: 'home', image: home }]);
@@ -57,6 +61,7 @@ test.before(() => {
   writeFileSync(keyFile, 'a key file of random-looking bytes: 4f9c1e7a\n');
   const plainRoot = makeGuestDisk('volumes-plain-root', { init: INIT, files: { '/home/owner': 'alice\n' }, sizeMiB: 24 }, 'ext4', ROOT_UUID);
   luksPartitionDisk = makeGptDisk('volumes-luks-part', encryptedCopy(plainRoot, { uuid: LUKS_UUID, passphrase: PASSPHRASE, keyFile }), 'cryptroot', '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4e');
+  raidMembers = makeRaid1(makeGuestDisk('volumes-raid-root', { init: INIT, files: { '/home/owner': 'alice\n' }, sizeMiB: 24 }, 'ext4', ROOT_UUID), 'debian:0', RAID_UUID);
   keyedImage = buildImage('cowboot-volumes-keyed', ['--volumes', 'luks', '--add-file', `${keyFile}:/etc/keys/root.key`]);
 });
 
@@ -98,6 +103,22 @@ test('LUKS on a partition, opened by a key file in the image (rd.luks.key=), not
   assert.equal(booted.report('owner'), ['alice']);
   assert.match(booted.console, /opened read-only as \/dev\/mapper\/luks-[\w-]+, with the key file rd\.luks\.key=\/etc\/keys\/root\.key/);
   assert.not.match(booted.console, /Passphrase for/);
+});
+
+test('RAID1, whole, under overlayfs: assembled read-only, so nothing resyncs and no superblock is written', async () => {
+  const booted = await bootMedium({ name: 'raid1-overlayfs', image, medium: { disks: raidMembers }, append: `root=UUID=${ROOT_UUID} overlay=overlayfs` });
+  assert.equal(booted.report('writable'), ['yes']);
+  assert.equal(booted.report('owner'), ['alice']);
+  assert.equal(booted.report('md'), ['readonly degraded=0']);
+  assert.match(booted.console, /RAID a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d: assembled read-only from \/dev\/vda, \/dev\/vdb/);
+});
+
+test('RAID1 with a member missing, under dm: started degraded after its wait, read-only, with a warning', async () => {
+  const booted = await bootMedium({ name: 'raid1-degraded-dm', image, medium: { disks: raidMembers.slice(0, 1) }, append: `root=UUID=${ROOT_UUID} overlay=dm` });
+  assert.equal(booted.report('writable'), ['yes']);
+  assert.equal(booted.report('root'), ['/dev/mapper/cowboot-root ext4']);
+  assert.equal(booted.report('md'), ['readonly degraded=1']);
+  assert.match(booted.console, /RAID a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d: 1 of its 2 devices are here \(\/dev\/vda\), so it is started degraded, read-only; nothing is resynced/);
 });
 
 test('three wrong passphrases: the failure says so, and the rescue shell follows', async () => {

@@ -1,0 +1,63 @@
+// md RAID arrays assembled read-only with mdadm, as their members appear:
+// nothing resyncs and no superblock is written. An array whose members are
+// not all there is started degraded, with a warning, once it has waited
+// DEGRADED_WAIT_MS for the rest (a member on a slower bus may still come).
+
+import type { Context } from '../core/context';
+import { exec } from '../core/exec';
+import { u32le } from '../formats/bytes';
+import { DETECT_BYTES, mdSuperblockAt } from '../formats/superblocks';
+import type { BlockDevice } from './scan';
+
+export const DEGRADED_WAIT_MS = 5000;
+
+/** md itself and the RAID levels the installers offer. */
+export const MD_MODULES = ['md_mod', 'raid0', 'raid1', 'raid10', 'raid456'] as const;
+
+/** How many devices an array has, from a member's superblock; null where it cannot be read. */
+function raidDisks(ctx: Context, device: BlockDevice): number | null {
+  try {
+    const head = ctx.sys.readHead(device.path, DETECT_BYTES);
+    const at = mdSuperblockAt(head);
+    return at === null ? null : u32le(head, at + 92);
+  } catch {
+    return null;
+  }
+}
+
+function held(ctx: Context, device: BlockDevice): boolean {
+  try {
+    return ctx.sys.readdir(`/sys/class/block/${device.name}/holders`).length > 0;
+  } catch {
+    return false;
+  }
+}
+
+// When each array's first member was seen, per boot.
+const firstSeen = new WeakMap<Context, Map<string, number>>();
+
+/** Assembles the arrays whose members are here (or have waited long enough); returns the UUIDs assembled. */
+export async function assembleMd(ctx: Context, devices: readonly BlockDevice[]): Promise<string[]> {
+  const seen = firstSeen.get(ctx) ?? new Map<string, number>();
+  firstSeen.set(ctx, seen);
+  const arrays = new Map<string, BlockDevice[]>();
+  for (const d of devices) {
+    const uuid = d.fs?.type === 'linux_raid_member' ? d.fs.uuid : null;
+    if (!uuid || held(ctx, d) || (ctx.config.mdUuids.length > 0 && !ctx.config.mdUuids.includes(uuid))) continue;
+    arrays.set(uuid, [...(arrays.get(uuid) ?? []), d]);
+  }
+  const assembled: string[] = [];
+  for (const [uuid, members] of arrays) {
+    if (!seen.has(uuid)) seen.set(uuid, ctx.sys.now());
+    const wanted = raidDisks(ctx, members[0]!) ?? members.length;
+    const degraded = members.length < wanted;
+    if (degraded && ctx.sys.now() - seen.get(uuid)! < DEGRADED_WAIT_MS) continue;
+    const paths = members.map((m) => m.path);
+    // --readonly: not even the kernel's auto-read-only, which turns writable at the first write.
+    await exec(ctx, ['mdadm', '--assemble', '--readonly', '--run', '--uuid', uuid, '--scan', '--config=partitions'], 'the md_mod and raid modules must be loaded');
+    if (degraded) ctx.log.warn(`RAID ${uuid}: ${members.length} of its ${wanted} devices are here (${paths.join(', ')}), so it is started degraded, read-only; nothing is resynced`);
+    else ctx.log.info(`RAID ${uuid}: assembled read-only from ${paths.join(', ')}`);
+    assembled.push(uuid);
+  }
+  return assembled;
+}
