@@ -192,8 +192,11 @@ const DEBIAN_ROOTS = {
     'systemd-sysv', 'udev', 'dbus', 'e2fsprogs', 'dosfstools', 'linux-image-amd64', 'grub-pc-bin', 'grub-efi-amd64-bin', 'grub2-common',
     'busybox-static', 'dmsetup', 'zstd', 'xz-utils', 'libatomic1', 'binutils', 'squashfs-tools', 'nodejs',
   ],
+  // "Set up encrypted LVM", on trixie only: what the installer adds for it,
+  // whose units (lvm2's, systemd-cryptsetup's for the crypttab) run in the booted system.
+  encrypted: ['systemd-sysv', 'udev', 'dbus', 'e2fsprogs', 'lvm2', 'cryptsetup', 'systemd-cryptsetup'],
 };
-const ROOTS_OF = { trixie: ['systemd', 'sysvinit', 'bootable'], bookworm: ['systemd', 'sysvinit'] };
+const ROOTS_OF = { trixie: ['systemd', 'sysvinit', 'bootable', 'encrypted'], bookworm: ['systemd', 'sysvinit'] };
 
 function buildDebianRoots() {
   mkdirSync(debianDir, { recursive: true });

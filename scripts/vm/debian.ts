@@ -12,11 +12,11 @@ import { PROJECT_DIR, VM_CACHE } from './project';
 
 export type DebianInit = 'systemd' | 'sysvinit';
 /** The roots scripts/setup.mjs builds: one per init, and (trixie only) a systemd one with a kernel and GRUB for "cowboot install". */
-export type DebianRoot = DebianInit | 'bootable';
+export type DebianRoot = DebianInit | 'bootable' | 'encrypted';
 
-const INIT_OF: Record<DebianRoot, DebianInit> = { systemd: 'systemd', sysvinit: 'sysvinit', bootable: 'systemd' };
+const INIT_OF: Record<DebianRoot, DebianInit> = { systemd: 'systemd', sysvinit: 'sysvinit', bootable: 'systemd', encrypted: 'systemd' };
 // The bootable root holds two kernels and their images besides the system.
-const ROOT_SIZE: Record<DebianRoot, string> = { systemd: '768M', sysvinit: '768M', bootable: '2G' };
+const ROOT_SIZE: Record<DebianRoot, string> = { systemd: '768M', sysvinit: '768M', bootable: '2G', encrypted: '768M' };
 
 export const DEBIAN_UUIDS = {
   root: '0d1e2b3a-4c5d-4e6f-8a9b-0c1d2e3f4a5b',
@@ -61,6 +61,8 @@ else
 fi
 echo "GUEST rootfs=$(awk '$2=="/"{t=$3} END{print t}' /proc/mounts)"
 awk '$2=="/data"{print "GUEST data=" $3 " " $4}' /proc/mounts
+awk '$2=="/home"{print "GUEST home=" $3}' /proc/mounts
+for d in /sys/block/dm-*; do [ -f $d/dm/name ] && echo "GUEST dm=$(cat $d/dm/name) ro=$(cat $d/ro)"; done
 awk '$2=="/run"{print "GUEST run=" $4}' /proc/mounts
 awk '$2=="/boot/efi"{print "GUEST esp=" $1 " " $3 " " $4}' /proc/mounts
 grep -q ' /boot/efi ' /proc/mounts && echo frozen > /boot/efi/probe-esp && [ "$(cat /boot/efi/probe-esp)" = frozen ] && echo "GUEST esp-write=ok"
@@ -157,8 +159,8 @@ export interface DebianDisks {
   readonly second: string;
 }
 
-/** The cached root as an ext4 image, with `fstab`, its hostname and the probe. */
-function makeRootImage(name: string, flavour: DebianRoot, release: DebianRelease, fstab: string): string {
+/** The cached root as an ext4 image, with `fstab` (and `files`), its hostname and the probe. */
+function makeRootImage(name: string, flavour: DebianRoot, release: DebianRelease, fstab: string, files: Readonly<Record<string, string>> = {}): string {
   const tree = join(VM_CACHE, `${name}.tree`);
   rmSync(tree, { recursive: true, force: true });
   mkdirSync(tree, { recursive: true });
@@ -166,6 +168,7 @@ function makeRootImage(name: string, flavour: DebianRoot, release: DebianRelease
     // /dev is devtmpfs at boot; its nodes in the tarball need not be made here.
     execFileSync('tar', ['-xf', debianTarball(release, flavour), '-C', tree, '--exclude=./dev/*']);
     write(tree, '/etc/fstab', fstab);
+    for (const [path, text] of Object.entries(files)) write(tree, path, text);
     write(tree, '/etc/hostname', `frozen-${flavour}\n`);
     for (const dir of ['data', 'media/cdrom0', 'boot/efi']) mkdirSync(join(tree, dir), { recursive: true });
     addProbe(tree, INIT_OF[flavour]);
@@ -183,6 +186,25 @@ function makeRootImage(name: string, flavour: DebianRoot, release: DebianRelease
 export function makeDebianDisks(flavour: DebianRoot, release: DebianRelease = 'trixie'): DebianDisks {
   const name = `${release}-${flavour}`;
   return { root: makeRootImage(name, flavour, release, FSTAB), second: makeSecondDisk(name) };
+}
+
+/** What Debian's installer writes for "encrypted LVM": the volumes by their /dev/mapper paths, the container in the crypttab. */
+export const ENCRYPTED_LVM = {
+  luksUuid: '3e4f5a6b-7c8d-4e9f-8a0b-1c2d3e4f5a6b',
+  passphrase: 'frozen laptop',
+  vg: 'debian-vg',
+  fstab: `# /etc/fstab: static file system information.
+# <file system> <mount point>   <type>  <options>       <dump>  <pass>
+/dev/mapper/debian--vg-root /               ext4    errors=remount-ro 0       1
+/dev/mapper/debian--vg-home /home           ext4    defaults        0       2
+/dev/mapper/debian--vg-swap_1 none            swap    sw              0       0
+`,
+  crypttab: 'vda1_crypt UUID=3e4f5a6b-7c8d-4e9f-8a0b-1c2d3e4f5a6b none luks,discard\n',
+} as const;
+
+/** The trixie root with lvm2 and cryptsetup, as an ext4 image with the installer's fstab and crypttab for encrypted LVM. */
+export function makeEncryptedLvmRoot(): string {
+  return makeRootImage('trixie-encrypted', 'encrypted', 'trixie', ENCRYPTED_LVM.fstab, { '/etc/crypttab': ENCRYPTED_LVM.crypttab });
 }
 
 /** A UEFI machine's disk, as its partitions' images: the ESP (empty vfat), the root (trixie's bootable one) and swap. */

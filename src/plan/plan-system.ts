@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { parseRootSpec, type RootSpec } from '../formats/device-spec';
 import { lastParam, parseCmdline } from '../formats/cmdline';
-import { IMAGE_CONFIG, IMAGE_UNIONS, SHUTDOWN_TOOLS, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUNTIME_DIR, RUNTIME_IMAGE } from '../layout/image-paths';
+import { IMAGE_CONFIG, IMAGE_UNIONS, SHUTDOWN_TOOLS, VOLUME_TOOLS, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUNTIME_DIR, RUNTIME_IMAGE } from '../layout/image-paths';
 import { commandOf } from '../sys/mount-op';
 import { UNION_NAMES, type UnionName } from '../config/union-names';
 import { carriedText } from '../union/carried';
@@ -16,6 +16,7 @@ import { writeSuperblock } from '../formats/verity-superblock';
 import { SUMS_FILE } from '../storage/medium-checksums';
 import { type MemoryNode, memoryMachine } from '../sys/memory';
 import type { PathInfo, RunResult, System } from '../sys/system';
+import { type ImaginedVolumes, imagineVolumes, volumeOfPath } from './plan-volumes';
 
 const PLAN_KERNEL = 'VERSION';
 const PLAN_RAM_KIB = 2 * 1024 * 1024;
@@ -40,6 +41,11 @@ const MODULES: Readonly<Record<string, readonly string[]>> = {
   'kernel/fs/fat/vfat.ko': ['kernel/fs/fat/fat.ko'],
   'kernel/fs/xfs/xfs.ko': [],
   'kernel/fs/btrfs/btrfs.ko': [],
+  'kernel/drivers/md/dm-crypt.ko': ['kernel/drivers/md/dm-mod.ko'],
+  'kernel/crypto/xts.ko': [],
+  'kernel/crypto/essiv.ko': [],
+  'kernel/crypto/af_alg.ko': [],
+  'kernel/crypto/algif_skcipher.ko': ['kernel/crypto/af_alg.ko'],
 };
 
 interface PlanMachine {
@@ -161,21 +167,29 @@ export function planSystem(cmdline: string, imageConfig: string | null, unions: 
   const spec: RootSpec | null = rootText === null ? null : parseRootSpec(rootText);
   const loop = paramOf('loop');
   const fsType = findiso ? 'vfat' : (paramOf('rootfstype') ?? (loop ? 'iso9660' : 'ext4'));
+  let volumes: ImaginedVolumes | null = null;
   if (spec) {
     const tag = spec.kind === 'path' ? null : spec;
-    const name = spec.kind === 'path' ? spec.path.slice('/dev/'.length).replaceAll('/', '!') : 'sda1';
     const label = tag?.kind === 'label' ? tag.value : null;
     const uuid = tag?.kind === 'uuid' && /^[0-9a-f-]{36}$/i.test(tag.value) ? tag.value : null;
+    volumes = imagineVolumes(parsed, superblock(fsType, label, uuid), spec.kind === 'path' ? spec.path : null);
+    // A root named by its volume's path is made by the volume's tool: the disk under it is sda1.
+    const name = spec.kind === 'path' && !(volumes.disk && volumeOfPath(spec.path)) ? spec.path.slice('/dev/'.length).replaceAll('/', '!') : 'sda1';
     initial[`/sys/class/block/${name}/size`] = '4194304\n';
     if (name === 'sda1') {
       initial['/sys/class/block/sda1'] = { kind: 'symlink', target: '../../devices/plan/block/sda/sda1' };
       initial['/sys/class/block/sda1/partition'] = '1\n';
       initial['/dev/sda'] = gptDisk(tag?.kind === 'partuuid' ? tag.value : null, tag?.kind === 'partlabel' ? tag.value : null);
     }
-    initial[`/dev/${name}`] = superblock(fsType, label, uuid);
+    initial[`/dev/${name}`] = volumes.disk ?? superblock(fsType, label, uuid);
+    if (volumes.disk) {
+      for (const tool of Object.values(VOLUME_TOOLS)) initial[tool.path] = { kind: 'file', mode: 0o755, text: '' };
+      assumptions.push(...volumes.assumptions, 'the image carries the volume tools (cowboot build --volumes)');
+    }
     const imageFsType = loop ? (paramOf('loopfstype') ?? imageType(loop)) : null;
     const image = loop ? ` with ${loop} (${imageFsType}) on it` : '';
-    assumptions.push(findiso ? `/dev/${name} holds vfat with ${findiso} on it${loop ? `, which holds ${loop} (${imageFsType})` : ''}` : `${rootText} is /dev/${name}, holding ${fsType}${image}`);
+    const holding = volumes.disk ? `${rootText} holds ${fsType}, on /dev/${name}` : `${rootText} is /dev/${name}, holding ${fsType}${image}`;
+    assumptions.push(findiso ? `/dev/${name} holds vfat with ${findiso} on it${loop ? `, which holds ${loop} (${imageFsType})` : ''}` : holding);
     if (findiso) initial[`${ISO_SCAN_DIR}${findiso}`] = Buffer.concat([superblock('iso9660', null, null), Buffer.alloc(1024 * 1024 - 0x10400)]);
     // An image of 1 MiB: a loop device over it shows its superblock; with verify, its sum is on the medium.
     if (loop && imageFsType) {
@@ -195,8 +209,10 @@ export function planSystem(cmdline: string, imageConfig: string | null, unions: 
   machine.mounts.push('/proc', '/dev', RUNTIME_DIR);
   assumptions.push(`the image's first step has mounted /proc, /dev and the runtime's image on ${RUNTIME_DIR}`);
 
-  const run = (argv: readonly string[]): RunResult => {
-    plan.commands.push({ stage: plan.stage, command: argv.join(' ') });
+  const run = (argv: readonly string[], input?: Uint8Array): RunResult => {
+    plan.commands.push({ stage: plan.stage, command: `${argv.join(' ')}${input ? ' < (the passphrase)' : ''}` });
+    const made = volumes?.react(argv, machine.files);
+    if (made) return made;
     machine.react(argv);
     return { status: 0, signal: null, stdout: '', stderr: '' };
   };
@@ -205,7 +221,7 @@ export function planSystem(cmdline: string, imageConfig: string | null, unions: 
     commands,
     assumptions,
     stage: '(before the stages)',
-    run: async (argv) => run(argv),
+    run: async (argv, options) => run(argv, options?.input),
     mount: async (op) => run(commandOf(op)),
     readText: (path) => machine.readText(path),
     readHead: (path, length) => machine.readHead(path, length),
@@ -243,7 +259,10 @@ export function planSystem(cmdline: string, imageConfig: string | null, unions: 
       return undefined as never;
     },
     interactiveShell: async () => undefined,
-    readSecret: async () => null,
+    async readSecret(prompt) {
+      commands.push({ stage: plan.stage, command: `(asks on the console, echo off: ${prompt.trim()})` });
+      return Buffer.from('(typed)');
+    },
     reapOrphans: () => [],
   };
   return plan;

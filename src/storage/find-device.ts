@@ -19,6 +19,9 @@ export interface RootFound {
 // driver is not loaded yet makes no node, so coldplug also runs this often.
 const COLDPLUG_SAFETY_NET_MS = 1000;
 
+// md under LUKS under LVM under LUKS is four; more is a loop.
+const MAX_ASSEMBLY_PASSES = 8;
+
 function makeDiskLinks(ctx: Context, devices: readonly BlockDevice[]): void {
   for (const [link, target] of diskLinks(devices)) {
     try {
@@ -42,7 +45,8 @@ export async function waitForDevice(ctx: Context, services: Services, limitMs: n
   for (;;) {
     const seen = ctx.sys.deviceEvents();
     devices = scanBlockDevices(ctx.sys);
-    while (await assembleVolumes(ctx, services, devices, scope)) devices = scanBlockDevices(ctx.sys);
+    // Each pass assembles one layer of a stack; the bound keeps a tool that makes devices without end from holding the boot.
+    for (let pass = 0; pass < MAX_ASSEMBLY_PASSES && (await assembleVolumes(ctx, services, devices, scope)); pass++) devices = scanBlockDevices(ctx.sys);
     makeDiskLinks(ctx, devices);
     const path = await pick(devices);
     if (path !== null) return { path };

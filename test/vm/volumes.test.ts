@@ -12,7 +12,9 @@ import { makeGptDisk, makeGuestDisk } from '../../scripts/vm/guest';
 import { encryptedCopy, makeLvmDisk } from '../../scripts/vm/volume-disks';
 import { makeRaid1 } from '../../scripts/vm/md-disks';
 import { bootMedium, type Booted } from './harness';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { ENCRYPTED_LVM, makeEncryptedLvmRoot } from '../../scripts/vm/debian';
 import { join } from 'node:path';
 import { VM_CACHE } from '../../scripts/vm/project';
 
@@ -46,6 +48,19 @@ let raidMembers: string[] = [];
 let luksPartitionDisk = '';
 let keyedImage = '';
 const keyFile = join(VM_CACHE, 'volumes-root.key');
+
+let debianEncrypted = '';
+/** Debian's encrypted-LVM disk, made once: a GPT partition holding the LUKS2 container, holding the volume group. */
+function debianDisk(): string {
+  if (debianEncrypted) return debianEncrypted;
+  const home = makeGuestDisk('debian-enc-home', { init: INIT, files: { '/owner': 'alice\n' }, sizeMiB: 16 }, 'ext4');
+  const swap = join(VM_CACHE, 'debian-enc-swap.img');
+  writeFileSync(swap, Buffer.alloc(8 * 2 ** 20));
+  execFileSync('mkswap', ['-q', swap]);
+  const vg = makeLvmDisk('debian-enc-vg', ENCRYPTED_LVM.vg, [{ name: 'root', image: makeEncryptedLvmRoot() }, { name: 'home', image: home }, { name: 'swap_1', image: swap }]);
+  debianEncrypted = makeGptDisk('debian-enc', encryptedCopy(vg, { uuid: ENCRYPTED_LVM.luksUuid, passphrase: ENCRYPTED_LVM.passphrase }), 'luks', '4f5a6b7c-8d9e-4f0a-9b1c-2d3e4f5a6b7c');
+  return debianEncrypted;
+}
 
 test.before(() => {
   image = buildImage('cowboot-volumes', ['--volumes', 'lvm,luks,md']);
@@ -119,6 +134,25 @@ test('RAID1 with a member missing, under dm: started degraded after its wait, re
   assert.equal(booted.report('root'), ['/dev/mapper/cowboot-root ext4']);
   assert.equal(booted.report('md'), ['readonly degraded=1']);
   assert.match(booted.console, /RAID a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d: 1 of its 2 devices are here \(\/dev\/vda\), so it is started degraded, read-only; nothing is resynced/);
+});
+
+test('Debian 13 as its installer sets up "encrypted LVM" (lvm2, cryptsetup and systemd-cryptsetup in the root): the passphrase typed, systemd boots with no failed unit, /home on its LV in RAM, the swap LV off, and it powers off with every disk unchanged', async () => {
+  const booted = await bootMedium({
+    name: 'debian-encrypted-lvm',
+    image,
+    medium: { disks: [debianDisk()] },
+    append: `root=/dev/mapper/debian--vg-root overlay=overlayfs`,
+    dialogue: typePassphrase(1, ENCRYPTED_LVM.passphrase),
+    timeoutMs: 400_000,
+  });
+  assert.equal(booted.report('state'), ['running'], booted.report('failed').join(' '));
+  assert.equal(booted.report('rootfs'), ['overlay']);
+  assert.equal(booted.report('home'), ['overlay']);
+  assert.equal(booted.report('swaps'), ['0']);
+  assert.equal(booted.report('root-write'), ['ok']);
+  assert.match(booted.console, /\/etc\/crypttab: \/dev\/mapper\/luks-[\w-]+ renamed vda1_crypt, as the booted system names it/);
+  for (const line of booted.report('dm').filter((l) => !l.startsWith('cowboot-'))) assert.match(line, / ro=1$/, line);
+  assert.ok(booted.report('dm').includes('vda1_crypt ro=1'), booted.report('dm').join('; '));
 });
 
 test('three wrong passphrases: the failure says so, and the rescue shell follows', async () => {
