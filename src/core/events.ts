@@ -14,7 +14,9 @@ type BootEvent =
   | { readonly kind: 'stage-retry'; readonly stage: StageName }
   | { readonly kind: 'break'; readonly stage: StageName }
   /** The drivers of the devices present at start are in (coldplug's first pass). */
-  | { readonly kind: 'coldplug-done'; readonly ms: number };
+  | { readonly kind: 'coldplug-done'; readonly ms: number }
+  /** A pass that assembled volumes (RAID arrays, LUKS containers, LVM volumes): what it made, and how long it took, a passphrase's typing included. */
+  | { readonly kind: 'volumes-assembled'; readonly made: readonly string[]; readonly ms: number };
 
 type EventOf<K extends BootEvent['kind']> = Extract<BootEvent, { kind: K }>;
 
@@ -54,6 +56,11 @@ const ROWS: { readonly [K in BootEvent['kind']]: Row<K> } = {
     text: (e) => `coldplug: the drivers of the devices present at start are in, after ${e.ms} ms`,
     parse: parsed(/coldplug: the drivers of the devices present at start are in, after (\d+) ms/, (m) => ({ kind: 'coldplug-done', ms: Number(m[1]) })),
   },
+  'volumes-assembled': {
+    level: 'info',
+    text: (e) => `volumes: ${e.made.join('; ')} assembled in ${e.ms} ms`,
+    parse: parsed(/volumes: (.+) assembled in (\d+) ms/, (m) => ({ kind: 'volumes-assembled', made: m[1]!.split('; '), ms: Number(m[2]) })),
+  },
 };
 
 function rowOf<K extends BootEvent['kind']>(kind: K): Row<K> {
@@ -68,7 +75,7 @@ export function describeEvent(event: BootEvent): { level: Level; text: string } 
 }
 
 /** Every event of `kind` in a console or log text, in order (the benchmarks read a real boot with this). */
-export function eventsIn<K extends 'stage-done' | 'coldplug-done'>(text: string, kind: K): EventOf<K>[] {
+export function eventsIn<K extends 'stage-done' | 'coldplug-done' | 'volumes-assembled'>(text: string, kind: K): EventOf<K>[] {
   const parse = rowOf(kind).parse;
   if (!parse) return [];
   return text.split('\n').flatMap((line) => parse(line) ?? []);

@@ -72,18 +72,25 @@ export async function openContainer(ctx: Context, services: Services, device: Bl
  * LVM one is a warning, since the device looked for may be elsewhere.
  */
 export async function assembleVolumes(ctx: Context, services: Services, devices: readonly BlockDevice[], scope: AssemblyScope = 'named'): Promise<boolean> {
-  let made = false;
+  const started = ctx.sys.now();
+  const made = await assemblePass(ctx, services, devices, scope);
+  if (made.length > 0) ctx.events.emit({ kind: 'volumes-assembled', made, ms: Math.round(ctx.sys.now() - started) });
+  return made.length > 0;
+}
+
+/** One pass of assembleVolumes; returns what it made, as the log names it. */
+async function assemblePass(ctx: Context, services: Services, devices: readonly BlockDevice[], scope: AssemblyScope): Promise<string[]> {
+  const made: string[] = [];
   const key = ctx.config.luksKey;
   for (const device of devices.filter((d) => wantsLuks(ctx, d))) {
     const keyFile = key === null ? null : { path: key, given: `rd.luks.key=${key}`, hint: `add it to the image: cowboot build --add-file KEYFILE:${key}` };
-    await openContainer(ctx, services, device, { name: nameFor(ctx, device.fs!.uuid!.toLowerCase()), keyFile });
-    made = true;
+    made.push(`LUKS ${await openContainer(ctx, services, device, { name: nameFor(ctx, device.fs!.uuid!.toLowerCase()), keyFile })}`);
   }
   if (ctx.config.md && devices.some((d) => d.fs?.type === 'linux_raid_member')) {
     const missing = missingTool(ctx, 'mdadm');
     if (missing) throw new BootError(`${devices.filter((d) => d.fs?.type === 'linux_raid_member').map((d) => d.path).join(', ')} are RAID members, and ${missing}`, { hint: 'or boot with rd.md=0 if the root is elsewhere' });
     for (const module of MD_MODULES) await loadModule(ctx, services, module, 'RAID arrays');
-    made = (await assembleMd(ctx, devices)).length > 0 || made;
+    made.push(...(await assembleMd(ctx, devices)).map((uuid) => `RAID ${uuid}`));
   }
   const pvs = devices.filter((d) => d.fs?.type === 'LVM2_member').map((d) => d.path);
   const seenBy = lvmSeen.get(ctx) ?? { named: new Set<string>(), fstab: new Set<string>() };
@@ -95,7 +102,8 @@ export async function assembleVolumes(ctx: Context, services: Services, devices:
       const missing = missingTool(ctx, 'lvm');
       if (missing) throw new Error(`${pvs.join(', ')} hold LVM volumes, and ${missing}`);
       await loadModule(ctx, services, 'dm_mod', 'LVM volumes');
-      made = (await activateLvm(ctx, asksToWrite(ctx), scope === 'named')).length > 0 || made;
+      const nodes = await activateLvm(ctx, asksToWrite(ctx), scope === 'named');
+      if (nodes.length > 0) made.push(`LVM ${nodes.join(', ')}`);
     } catch (error) {
       ctx.log.warn(`LVM: ${(error as Error).message}`);
     }

@@ -12,6 +12,7 @@ import { makeGptDisk, makeGuestDisk } from '../../scripts/vm/guest';
 import { encryptedCopy, makeLvmDisk } from '../../scripts/vm/volume-disks';
 import { makeRaid1 } from '../../scripts/vm/md-disks';
 import { bootMedium, type Booted } from './harness';
+import { eventsIn } from '../../src/core/events';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { ENCRYPTED_LVM, makeEncryptedLvmRoot } from '../../scripts/vm/debian';
@@ -80,6 +81,17 @@ test.before(() => {
   keyedImage = buildImage('cowboot-volumes-keyed', ['--volumes', 'luks', '--add-file', `${keyFile}:/etc/keys/root.key`]);
 });
 
+const table: string[] = [];
+test.after(() => {
+  console.log(['', '| layout | union | end of boot (s) | assembly (ms) | disks unchanged |', '|---|---|---|---|---|', ...table].join('\n'));
+});
+
+/** A row of the table: bootMedium has checked every disk unchanged by the time it returns. */
+function record(layout: string, union: string, booted: Booted): void {
+  const assembly = eventsIn(booted.console, 'volumes-assembled').reduce((ms, e) => ms + e.ms, 0);
+  table.push(`| ${layout} | ${union} | ${booted.report('uptime')[0] ?? '?'} | ${assembly} | yes |`);
+}
+
 const typePassphrase = (times = 1, passphrase = PASSPHRASE) => Array.from({ length: times }, () => ({ waitFor: /Passphrase for \S+ \(LUKS UUID=[^)]+\): /, send: `${passphrase}\n` }));
 
 function assertFrozen(booted: Booted): void {
@@ -91,6 +103,7 @@ function assertFrozen(booted: Booted): void {
 
 test('"set up LVM": the root and /home as logical volumes, activated read-only, each under overlayfs', async () => {
   const booted = await bootMedium({ name: 'lvm-overlayfs', image, medium: { disks: [lvmDisk] }, append: 'root=/dev/mapper/vg0-root overlay=overlayfs' });
+  record('LVM (root, /home)', 'overlayfs', booted);
   assertFrozen(booted);
   assert.equal(booted.report('root'), ['overlay overlay']);
   assert.equal(booted.report('home'), ['overlay overlay']);
@@ -100,6 +113,7 @@ test('"set up LVM": the root and /home as logical volumes, activated read-only, 
 
 test('"set up encrypted LVM": the passphrase typed at the console opens the container read-only, the LVM inside it is activated, the root is under a dm snapshot; the crypttab names the container, and its random-key swap is never opened', async () => {
   const booted = await bootMedium({ name: 'luks-lvm-dm', image, medium: { disks: [encryptedLvmDisk, swapDisk] }, append: `root=UUID=${ROOT_UUID} overlay=dm`, dialogue: typePassphrase() });
+  record('LVM in LUKS2 (passphrase)', 'dm', booted);
   assertFrozen(booted);
   assert.equal(booted.report('root'), ['/dev/mapper/cowboot-root ext4']);
   assert.equal(booted.report('home'), ['overlay overlay']);
@@ -114,6 +128,7 @@ test('"set up encrypted LVM": the passphrase typed at the console opens the cont
 
 test('LUKS on a partition, opened by a key file in the image (rd.luks.key=), nothing asked', async () => {
   const booted = await bootMedium({ name: 'luks-keyfile', image: keyedImage, medium: { disks: [luksPartitionDisk] }, append: `root=UUID=${ROOT_UUID} rd.luks.uuid=luks-${LUKS_UUID} rd.luks.key=/etc/keys/root.key overlay=overlayfs` });
+  record('LUKS2 on a partition (key file)', 'overlayfs', booted);
   assert.equal(booted.report('writable'), ['yes']);
   assert.equal(booted.report('owner'), ['alice']);
   assert.match(booted.console, /opened read-only as \/dev\/mapper\/luks-[\w-]+, with the key file rd\.luks\.key=\/etc\/keys\/root\.key/);
@@ -122,6 +137,7 @@ test('LUKS on a partition, opened by a key file in the image (rd.luks.key=), not
 
 test('RAID1, whole, under overlayfs: assembled read-only, so nothing resyncs and no superblock is written', async () => {
   const booted = await bootMedium({ name: 'raid1-overlayfs', image, medium: { disks: raidMembers }, append: `root=UUID=${ROOT_UUID} overlay=overlayfs` });
+  record('RAID1', 'overlayfs', booted);
   assert.equal(booted.report('writable'), ['yes']);
   assert.equal(booted.report('owner'), ['alice']);
   assert.equal(booted.report('md'), ['readonly degraded=0']);
@@ -130,6 +146,7 @@ test('RAID1, whole, under overlayfs: assembled read-only, so nothing resyncs and
 
 test('RAID1 with a member missing, under dm: started degraded after its wait, read-only, with a warning', async () => {
   const booted = await bootMedium({ name: 'raid1-degraded-dm', image, medium: { disks: raidMembers.slice(0, 1) }, append: `root=UUID=${ROOT_UUID} overlay=dm` });
+  record('RAID1, degraded', 'dm', booted);
   assert.equal(booted.report('writable'), ['yes']);
   assert.equal(booted.report('root'), ['/dev/mapper/cowboot-root ext4']);
   assert.equal(booted.report('md'), ['readonly degraded=1']);
@@ -145,6 +162,7 @@ test('Debian 13 as its installer sets up "encrypted LVM" (lvm2, cryptsetup and s
     dialogue: typePassphrase(1, ENCRYPTED_LVM.passphrase),
     timeoutMs: 400_000,
   });
+  record('Debian 13 systemd, LVM in LUKS2', 'overlayfs', booted);
   assert.equal(booted.report('state'), ['running'], booted.report('failed').join(' '));
   assert.equal(booted.report('rootfs'), ['overlay']);
   assert.equal(booted.report('home'), ['overlay']);
