@@ -126,8 +126,8 @@ export const PARAMETER_DOCS = {
     peers: { dracut: '`rd.luks.name=` (systemd\'s form)' },
   },
   luksKey: {
-    value: '=PATH', meaning: 'a key file in the image (`cowboot build --add-file`), tried on each container before the passphrase is asked', unset: 'the passphrase only',
-    peers: { dracut: '`rd.luks.key=` (also on a device)', booster: '— (`/etc/crypttab` key files)' },
+    value: '=PATH[:DEVICE]', meaning: 'a key file in the image (`cowboot build --add-file`), or on DEVICE (`LABEL=`, `UUID=`…, a stick mounted read-only only while a container opens), tried on each container before the passphrase is asked', unset: 'the passphrase only',
+    peers: { dracut: '`rd.luks.key=` (same forms)', booster: '— (`/etc/crypttab` key files)' },
   },
   md: {
     value: '=0', meaning: 'assemble md RAID arrays, read-only (a degraded one too, after 5 s, with a warning); `rd.md=0` assembles none',

@@ -3,7 +3,7 @@
 // json-forms.ts), and returns the value or undefined; the setting's row says
 // what would have been valid, so one parser serves both sources.
 
-import { parseRootSpec } from '../formats/device-spec';
+import { parseRootSpec, type RootSpec } from '../formats/device-spec';
 import { parsePersistSpec } from '../formats/persist-spec';
 import { parseSize, type Size } from '../formats/size';
 import { BREAK_STAGES, type StageName } from './stage-names';
@@ -64,6 +64,18 @@ const LUKS_UUID = /^(?:luks-)?([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9
 export function luksUuidList(text: string): readonly string[] | undefined {
   const uuids = text.split(',').filter(Boolean).map((u) => LUKS_UUID.exec(u)?.[1]?.toLowerCase());
   return uuids.every((u) => u !== undefined) ? (uuids as string[]) : undefined;
+}
+
+/** rd.luks.key=PATH or PATH:DEVICE (dracut's form): the key file, and the device holding it where it is not in the image. */
+export function splitLuksKey(text: string): { readonly path: string; readonly device: RootSpec | null } | undefined {
+  const at = text.indexOf(':');
+  const path = at === -1 ? text : text.slice(0, at);
+  const device = at === -1 ? null : parseRootSpec(text.slice(at + 1));
+  return path.startsWith('/') && path.length > 1 && (at === -1 || device !== null) ? { path, device } : undefined;
+}
+
+export function luksKey(text: string): string | undefined {
+  return splitLuksKey(text) ? text : undefined;
 }
 
 /** md array UUIDs, as mdadm writes them (8:8:8:8) or as blkid does (8-4-4-4-12), normalized to blkid's. */

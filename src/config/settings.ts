@@ -6,7 +6,7 @@ import { UNION_NAMES } from './union-names';
 import { showSize } from '../formats/size';
 import { BREAK_STAGES } from './stage-names';
 import { boolean, type JsonForm, list, number, text, textOrNull } from './json-forms';
-import { anyText, breakStages, flag, integer, luksNameList, luksUuidList, mdUuidList, lvmNameList, matching, moduleList, oneOf, type Parse, persistSpec, powerOfTwo, rootSpec, size, verityOptionList } from './parsers';
+import { anyText, breakStages, flag, integer, luksKey, luksNameList, luksUuidList, mdUuidList, lvmNameList, matching, moduleList, oneOf, type Parse, persistSpec, powerOfTwo, rootSpec, size, verityOptionList } from './parsers';
 
 const COW_DEVICES = ['tmpfs', 'ram'] as const;
 
@@ -126,7 +126,13 @@ const SETTINGS = {
     repeats: true,
   }),
   /** A key file in the image, tried before the passphrase is asked. */
-  luksKey: setting({ param: 'rd.luks.key', default: null, expected: 'the absolute path of a key file in the image (cowboot build --add-file), such as /etc/keys/root.key', parse: matching(/^\/[^:]*$/), json: textOrNull }),
+  luksKey: setting({
+    param: 'rd.luks.key',
+    default: null,
+    expected: 'the absolute path of a key file in the image (cowboot build --add-file), such as /etc/keys/root.key, or PATH:DEVICE for one on a device, such as /root.key:LABEL=KEYS',
+    parse: luksKey,
+    json: textOrNull,
+  }),
   /** md RAID arrays to assemble, read-only (all, when none is named); 0: none. */
   md: setting({ param: 'rd.md', default: true, ...FLAG }),
   mdUuids: setting({ param: 'rd.md.uuid', default: [], expected: 'md array UUIDs (as mdadm --detail or blkid shows them), separated by commas or each in its own rd.md.uuid=', parse: mdUuidList, json: list('a list of UUIDs, such as ["1a2b3c4d:…"]'), repeats: true }),

@@ -4,14 +4,18 @@
 // in any order (LVM on LUKS, LUKS on LVM) until nothing new appears.
 
 import type { Context } from '../core/context';
-import { luksNamePairs } from '../config/parsers';
+import { luksNamePairs, splitLuksKey } from '../config/parsers';
+import { exec } from '../core/exec';
+import { showSpec } from '../formats/device-spec';
+import { setReadOnly } from './block';
+import { identify, lookingOptions, mountFilesystem } from './filesystem';
 import { BootError } from '../core/errors';
 import { loadModule, type Services } from '../kmod/services';
 import { activateLvm } from './lvm';
 import { LUKS_MODULES, type LuksOpening, luksName, openLuks } from './luks';
 import { VOLUME_TOOLS } from '../layout/image-paths';
 import { assembleMd, MD_MODULES } from './md';
-import type { BlockDevice } from './scan';
+import { type BlockDevice, matchesSpec } from './scan';
 
 /**
  * Whether the boot asks to write the user's volumes: overlay=none rw (the
@@ -58,6 +62,36 @@ function wantsLuks(ctx: Context, device: BlockDevice): boolean {
   return named.length === 0 || named.includes(uuid);
 }
 
+// rd.luks.key=PATH:DEVICE: the device is mounted here, read-only, only while a container is opened (not under /run, which the booted system gets).
+const KEY_DEVICE_DIR = '/cowboot-keydev';
+
+/**
+ * Runs `open` with rd.luks.key='s key file: in the image, or on a device
+ * that is here now (a key stick), mounted read-only for the while. A key
+ * device that is not here leaves the passphrase to be asked.
+ */
+async function withKeyFile(ctx: Context, services: Services, devices: readonly BlockDevice[], open: (keyFile: LuksOpening['keyFile']) => Promise<string>): Promise<string> {
+  const given = ctx.config.luksKey;
+  const key = given === null ? undefined : splitLuksKey(given);
+  if (!key) return open(null);
+  const hint = key.device ? `the key device holds no ${key.path}` : `add it to the image: cowboot build --add-file KEYFILE:${key.path}`;
+  if (key.device === null) return open({ path: key.path, given: `rd.luks.key=${given}`, hint });
+  const holder = devices.find((d) => matchesSpec(d, key.device!));
+  if (!holder) {
+    ctx.log.warn(`rd.luks.key=${given}: ${showSpec(key.device)} is not here, so the passphrase is asked`);
+    return open(null);
+  }
+  await setReadOnly(ctx, holder.path);
+  const fs = await identify(ctx, services, holder.path, null, `rd.luks.key=${given}`);
+  ctx.sys.mkdirp(KEY_DEVICE_DIR);
+  await mountFilesystem(ctx, fs, KEY_DEVICE_DIR, lookingOptions(fs.type));
+  try {
+    return await open({ path: `${KEY_DEVICE_DIR}${key.path}`, given: `rd.luks.key=${given}`, hint });
+  } finally {
+    await exec(ctx, ['umount', KEY_DEVICE_DIR]);
+  }
+}
+
 /** Opens one LUKS container, as `opening` says (its name and key); the modules and cryptsetup first. */
 export async function openContainer(ctx: Context, services: Services, device: BlockDevice, opening: Omit<LuksOpening, 'readOnly'>): Promise<string> {
   const missing = missingTool(ctx, 'cryptsetup');
@@ -81,10 +115,9 @@ export async function assembleVolumes(ctx: Context, services: Services, devices:
 /** One pass of assembleVolumes; returns what it made, as the log names it. */
 async function assemblePass(ctx: Context, services: Services, devices: readonly BlockDevice[], scope: AssemblyScope): Promise<string[]> {
   const made: string[] = [];
-  const key = ctx.config.luksKey;
   for (const device of devices.filter((d) => wantsLuks(ctx, d))) {
-    const keyFile = key === null ? null : { path: key, given: `rd.luks.key=${key}`, hint: `add it to the image: cowboot build --add-file KEYFILE:${key}` };
-    made.push(`LUKS ${await openContainer(ctx, services, device, { name: nameFor(ctx, device.fs!.uuid!.toLowerCase()), keyFile })}`);
+    const name = nameFor(ctx, device.fs!.uuid!.toLowerCase());
+    made.push(`LUKS ${await withKeyFile(ctx, services, devices, (keyFile) => openContainer(ctx, services, device, { name, keyFile }))}`);
   }
   if (ctx.config.md && devices.some((d) => d.fs?.type === 'linux_raid_member')) {
     const missing = missingTool(ctx, 'mdadm');

@@ -31,11 +31,16 @@ test('rd.luks.uuid= and rd.lvm.*= may repeat, and each value counts; luks- in fr
   assert.equal(values.lvmLvs, ['vg1/root', 'vg1/home']);
 });
 
+test('rd.luks.key=PATH:DEVICE, dracut\'s key on a device', () => {
+  assert.equal(configFromCmdline(parseCmdline('rd.luks.key=/keys/root.key:LABEL=KEYS')).values.luksKey, '/keys/root.key:LABEL=KEYS');
+  assert.match(describeProblem(configFromCmdline(parseCmdline('rd.luks.key=/keys/root.key:sticky')).problems[0]!), 'rd.luks.key=/keys/root.key:sticky is not valid');
+});
+
 test('bad volume parameters are named with what is valid', () => {
   const messages = configFromCmdline(parseCmdline('rd.luks.uuid=sda3_crypt rd.luks.key=keys/root.key rd.lvm.lv=root')).problems.map(describeProblem);
   assert.equal(messages, [
     'command line: rd.luks.uuid=sda3_crypt is not valid: expected LUKS UUIDs (as blkid shows them, "luks-" in front or not), separated by commas or each in its own rd.luks.uuid=',
-    'command line: rd.luks.key=keys/root.key is not valid: expected the absolute path of a key file in the image (cowboot build --add-file), such as /etc/keys/root.key',
+    'command line: rd.luks.key=keys/root.key is not valid: expected the absolute path of a key file in the image (cowboot build --add-file), such as /etc/keys/root.key, or PATH:DEVICE for one on a device, such as /root.key:LABEL=KEYS',
     'command line: rd.lvm.lv=root is not valid: expected logical volumes as VG/LV, separated by commas or each in its own rd.lvm.lv=',
   ]);
 });

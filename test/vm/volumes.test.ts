@@ -8,7 +8,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildImage } from '../../scripts/vm/image';
-import { makeGptDisk, makeGuestDisk } from '../../scripts/vm/guest';
+import { makeFatFilesystem, makeGptDisk, makeGuestDisk } from '../../scripts/vm/guest';
 import { encryptedCopy, makeLvmDisk } from '../../scripts/vm/volume-disks';
 import { makeRaid1 } from '../../scripts/vm/md-disks';
 import { bootMedium, type Booted } from './harness';
@@ -48,6 +48,7 @@ let swapDisk = '';
 let raidMembers: string[] = [];
 let luksPartitionDisk = '';
 let keyedImage = '';
+let keyStick = '';
 const keyFile = join(VM_CACHE, 'volumes-root.key');
 
 let debianEncrypted = '';
@@ -78,6 +79,7 @@ test.before(() => {
   const plainRoot = makeGuestDisk('volumes-plain-root', { init: INIT, files: { '/home/owner': 'alice\n' }, sizeMiB: 24 }, 'ext4', ROOT_UUID);
   luksPartitionDisk = makeGptDisk('volumes-luks-part', encryptedCopy(plainRoot, { uuid: LUKS_UUID, passphrase: PASSPHRASE, keyFile }), 'cryptroot', '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4e');
   raidMembers = makeRaid1(makeGuestDisk('volumes-raid-root', { init: INIT, files: { '/home/owner': 'alice\n' }, sizeMiB: 24 }, 'ext4', ROOT_UUID), 'debian:0', RAID_UUID);
+  keyStick = makeFatFilesystem('volumes-key-stick', 'KEYS', { '/keys/root.key': keyFile });
   keyedImage = buildImage('cowboot-volumes-keyed', ['--volumes', 'luks', '--add-file', `${keyFile}:/etc/keys/root.key`]);
 });
 
@@ -171,6 +173,14 @@ test('Debian 13 as its installer sets up "encrypted LVM" (lvm2, cryptsetup and s
   assert.match(booted.console, /\/etc\/crypttab: \/dev\/mapper\/luks-[\w-]+ renamed vda1_crypt, as the booted system names it/);
   for (const line of booted.report('dm').filter((l) => !l.startsWith('cowboot-'))) assert.match(line, / ro=1$/, line);
   assert.ok(booted.report('dm').includes('vda1_crypt ro=1'), booted.report('dm').join('; '));
+});
+
+test('LUKS opened by a key file on a USB stick (rd.luks.key=PATH:LABEL=), which is mounted read-only only while the container opens', async () => {
+  const booted = await bootMedium({ name: 'luks-keydevice', image, medium: { disks: [luksPartitionDisk, keyStick] }, append: `root=UUID=${ROOT_UUID} rd.luks.key=/keys/root.key:LABEL=KEYS overlay=overlayfs` });
+  record('LUKS2 on a partition (key on a stick)', 'overlayfs', booted);
+  assert.equal(booted.report('owner'), ['alice']);
+  assert.match(booted.console, /opened read-only as \/dev\/mapper\/luks-[\w-]+, with the key file rd\.luks\.key=\/keys\/root\.key:LABEL=KEYS/);
+  assert.not.match(booted.console, /Passphrase for/);
 });
 
 test('three wrong passphrases: the failure says so, and the rescue shell follows', async () => {
