@@ -69,11 +69,16 @@ test('overlay=none rw: the root read-write, and so written', async () => {
 // the shell's own pages come from the page cache then, not from the root.
 // The power-off that sysrq starts runs later: init waits for it, in a loop,
 // since an init that ends panics the kernel.
-const FILL_INIT = `#!/bin/sh
+// `commit`: a sync between the fill and the read, so that the journal
+// commits (and, with nowhere left to write, aborts) before the read, as it
+// would within its 5 s on its own; without it, whether the commit comes
+// first is a race.
+const fillInit = (commit: boolean) => `#!/bin/sh
 echo "GUEST uptime=$(cut -d' ' -f1 /proc/uptime)"
 cat /bin/busybox > /dev/null
 echo before > /small-write && sync && echo "GUEST small-write=ok"
 if dd if=/dev/urandom of=/big bs=1M count=48 conv=fsync 2>/dev/null; then echo "GUEST fill=succeeded"; else echo "GUEST fill=failed"; fi
+${commit ? 'sync; sleep 1' : ''}
 if read -r motd < /etc/motd && read -r small < /small-write; then echo "GUEST read=$motd $small"; else echo "GUEST read=failed"; fi
 echo "GUEST done"
 echo o > /proc/sysrq-trigger
@@ -81,7 +86,7 @@ while :; do :; done
 `;
 
 test('a full COW on Linux 6.1 (bookworm): writes fail with an error, reads go on, the guest powers off, no panic', async () => {
-  const fill = makeGuestDisk('cow-full-6.1', { init: FILL_INIT, files: { '/etc/motd': 'still-readable\n' } });
+  const fill = makeGuestDisk('cow-full-6.1', { init: fillInit(false), files: { '/etc/motd': 'still-readable\n' } });
   const booted = await bootMedium({ name: 'cow-full-6.1', image: buildImage('cowboot-bookworm', [], 'bookworm'), kernel: testKernel('bookworm').vmlinuz, medium: { disks: [fill] }, append: 'root=/dev/vda overlay=dm cowsize=16M' });
   assert.equal(booted.report('small-write'), ['ok']);
   assert.equal(booted.report('fill'), ['failed']);
@@ -90,7 +95,7 @@ test('a full COW on Linux 6.1 (bookworm): writes fail with an error, reads go on
 });
 
 test('a full COW on Linux 6.12 (trixie): the writer gets its error, then ext4 shuts down and reads fail; the medium is unchanged', async () => {
-  const fill = makeGuestDisk('cow-full-6.12', { init: FILL_INIT, files: { '/etc/motd': 'still-readable\n' } });
+  const fill = makeGuestDisk('cow-full-6.12', { init: fillInit(true), files: { '/etc/motd': 'still-readable\n' } });
   const booted = await bootMedium({ name: 'cow-full-6.12', image, medium: { disks: [fill] }, append: 'root=/dev/vda overlay=dm cowsize=16M' });
   assert.equal(booted.report('small-write'), ['ok']);
   assert.equal(booted.report('fill'), ['failed']);
