@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeCpio } from '../../builder/cpio';
 import { imageSegments } from '../../builder/inspect';
@@ -7,14 +7,29 @@ import { RUNTIME_IMAGE } from '../../src/layout/image-paths';
 import { type DebianRelease, testKernel } from './kernel';
 import { PROJECT_DIR, VM_CACHE } from './project';
 
+/**
+ * The run of npm test this process belongs to (scripts/test.mjs sets it):
+ * within one run the sources do not change, so an image built with the same
+ * arguments is the same image, and the VM files share it.
+ */
+export const TEST_RUN = process.env.COWBOOT_TEST_RUN ?? null;
+
 /** Packs our initramfs for a release's test kernel (trixie's unless told) with "cowboot build", as a user would. */
 export function buildImage(name: string, extraArgs: readonly string[] = [], release: DebianRelease = 'trixie'): string {
   const kernel = testKernel(release);
   mkdirSync(VM_CACHE, { recursive: true });
   const output = join(VM_CACHE, `${name}.img`);
+  const stamp = `${output}.built`;
+  const made = JSON.stringify({ run: TEST_RUN, kmoddir: kernel.kmoddir, extraArgs });
+  if (TEST_RUN !== null && existsSync(output) && existsSync(stamp) && readFileSync(stamp, 'utf8') === made) {
+    console.log(`cowboot: ${output} as built earlier in this run`);
+    return output;
+  }
+  rmSync(stamp, { force: true });
   execFileSync(process.execPath, [join(PROJECT_DIR, 'bin', 'cowboot.mjs'), 'build', '-o', output, '--kmoddir', kernel.kmoddir, ...extraArgs], {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+  writeFileSync(stamp, made);
   return output;
 }
 
