@@ -39,12 +39,16 @@ async function main(): Promise<void> {
       memoryMiB: mib,
       drives: [`file=${disk},if=virtio,format=raw`],
       append: `console=ttyS0 root=UUID=${UUID} overlay=overlayfs`,
-      dialogue: [{ waitFor: /Passphrase for \S+ \(LUKS UUID=[^)]+\): /, send: `${PASSPHRASE}\n` }],
+      // A refusal ends in the rescue shell, where the passphrase is a command not found: powered off there, rather than at the timeout.
+      dialogue: [
+        { waitFor: /Passphrase for \S+ \(LUKS UUID=[^)]+\): |cowboot rescue shell[\s\S]*?# /, send: `${PASSPHRASE}\n` },
+        { waitFor: /not found[\s\S]*?# /, send: 'poweroff -f\n' },
+      ],
       timeoutMs: 600_000,
     });
     const asked = at(result.console, /LUKS containers|Passphrase for/);
     const opened = at(result.console, /opened read-only as \/dev\/mapper/);
-    const free = /its key slots ask argon2 for up to (\S+) of memory; (\S+) is free|asks argon2 for (\S+) of memory to try a passphrase, and only (\S+) is free/.exec(result.console);
+    const free = /its key slots ask argon2 for up to (.+?) of memory; (.+?) is free|asks argon2 for (.+?) of memory to try a passphrase, and only (.+?) is free/.exec(result.console);
     const outcome = opened !== null ? 'opened' : /Out of memory|oom-kill/.test(result.console) ? 'killed by the OOM killer' : free?.[3] ? 'refused: not enough free memory' : result.timedOut ? 'timed out' : 'failed';
     const seconds = opened !== null && asked !== null ? (opened - asked).toFixed(1) : '—';
     const freeText = free?.[2] ?? free?.[4] ?? '?';

@@ -63,6 +63,37 @@ export function makeHostFsDisk(name: string, spec: GuestSpec, options: HostFsOpt
 }
 
 /**
+ * A btrfs spanning two devices (data and metadata in RAID1, as a
+ * two-disk install makes it) holding the guest's root; returns the two
+ * images. Mounted here from both loop devices, named with device=.
+ */
+export function makeBtrfsPair(name: string, spec: GuestSpec, uuid: string): [string, string] {
+  const images = [join(VM_CACHE, `${name}.0.btrfs`), join(VM_CACHE, `${name}.1.btrfs`)] as [string, string];
+  for (const image of images) {
+    rmSync(image, { force: true });
+    writeFileSync(image, '');
+    truncateSync(image, SIZE_MIB.btrfs * 2 ** 20);
+  }
+  execFileSync('mkfs.btrfs', ['-q', '-L', name.slice(0, 32), '-U', uuid, '-d', 'raid1', '-m', 'raid1', ...images]);
+  const loops = images.map((image) => execFileSync('losetup', ['-f', '--show', image], { encoding: 'utf8' }).trim());
+  const dir = mkdtempSync(join(VM_CACHE, 'mnt-'));
+  const tree = makeGuestTree(name, spec);
+  try {
+    execFileSync('mount', ['-t', 'btrfs', '-o', loops.map((l) => `device=${l}`).join(','), loops[0]!, dir]);
+    try {
+      execFileSync('cp', ['-a', `${tree}/.`, dir]);
+    } finally {
+      spawnSync('umount', [dir]);
+    }
+  } finally {
+    for (const loop of loops) spawnSync('losetup', ['-d', loop]);
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(tree, { recursive: true, force: true });
+  }
+  return images;
+}
+
+/**
  * A copy of `image` as a power cut leaves it right after `text` was
  * written to `path` (under `under`, a subvolume) and fsync'd: committed to
  * the journal or log tree only, so the kernel must replay it to show it.

@@ -133,6 +133,11 @@ export function replayNeed(detected: string | null, b: Uint8Array): { readonly w
   }
 }
 
+/** How many devices a btrfs spans (num_devices in its superblock); 1 for anything else. */
+export function btrfsDevices(detected: string | null, b: Uint8Array): number {
+  return detected === 'btrfs' ? u32le(b, BTRFS_SUPERBLOCK + 0x88) : 1;
+}
+
 export function detectFsType(b: Uint8Array): string | null {
   return identifyFs(b)?.type ?? null;
 }

@@ -6,7 +6,7 @@ import { BootError } from '../core/errors';
 import { UNION_KINDS } from '../union';
 import { MEDIUM_DIR, RO_DIR } from '../layout/boot-paths';
 import { attachLoop, setReadOnly } from '../storage/block';
-import { identify, mountFilesystem, replaySpace, withLogReplayed } from '../storage/filesystem';
+import { identify, mountFilesystem, replaySpace, requireOneDevice, withLogReplayed } from '../storage/filesystem';
 import { describeSeen, findDevice } from '../storage/find-device';
 import { attachIso } from '../storage/iso-scan';
 import { openVerity } from '../storage/dm-verity';
@@ -78,8 +78,9 @@ export const mountRoot: Stage<'root'> = {
     if (kind.refuses?.formats.includes(fs.type)) {
       throw new BootError(`overlay=${overlay} cannot make ${fs.type} writable: ${kind.refuses.why}`, { hint: kind.refuses.hint });
     }
-    // A root used as a device is mounted by the union stage.
+    // A root used as a device is mounted by the union stage, from that device alone.
     if (use !== 'read-only folder') {
+      requireOneDevice(fs, use === 'writable device' ? `overlay=${overlay} rw mounts it from the first alone` : `overlay=${overlay} puts the first only under a snapshot, through which btrfs would write the others`);
       ctx.log.info(`${device} (${fs.type}) is the root device`);
       return { device, fsType: fs.type };
     }

@@ -5,11 +5,12 @@
 import type { Context } from '../core/context';
 import type { Services } from '../kmod/services';
 import { BootError } from '../core/errors';
-import { DETECT_BYTES, detectFsType, fsModule, replayNeed } from '../formats/superblocks';
+import { btrfsDevices, DETECT_BYTES, detectFsType, fsModule, identifyFs, replayNeed } from '../formats/superblocks';
 import { mountOnce } from '../core/mount';
 import { DM_PREFIX, REPLAY_DIR } from '../layout/boot-paths';
 import { loadModule } from '../kmod/services';
-import { attachLoop, sectors, sysfsName } from './block';
+import { attachLoop, sectors, setReadOnly, sysfsName } from './block';
+import { scanBlockDevices } from './scan';
 import { createSnapshot } from './snapshot';
 
 /** Block-device filesystems the kernel can mount now, from /proc/filesystems. */
@@ -40,6 +41,25 @@ export interface Filesystem {
   readonly given: boolean;
   /** Why mounting it needs a writable device (a journal or log to replay), and whether that is known or only possible; null: it does not. */
   readonly replay: ReturnType<typeof replayNeed>;
+  /** The other devices of a btrfs that spans several (the kernel is told of them with device=), found by its UUID. */
+  readonly members: readonly string[];
+}
+
+/**
+ * The other devices of a multi-device btrfs, where `wanted` are: the
+ * kernel learns of them from device= (no btrfs device scan, no udev).
+ */
+function btrfsMembers(ctx: Context, device: string, head: Uint8Array, detected: string | null): string[] {
+  const wanted = btrfsDevices(detected, head);
+  if (wanted <= 1) return [];
+  const uuid = identifyFs(head)?.uuid;
+  const others = scanBlockDevices(ctx.sys).filter((d) => d.fs?.type === 'btrfs' && d.fs.uuid === uuid && d.path !== device && !d.ours && sysfsName(d.path) !== sysfsName(device));
+  if (others.length < wanted - 1) {
+    throw new BootError(`${device}: this btrfs (UUID=${uuid}) spans ${wanted} devices, and ${others.length + 1} are here${others.length ? ` (${[device, ...others.map((o) => o.path)].join(', ')})` : ''}`, {
+      hint: 'a slow device may need rootdelay=; cowboot does not mount a btrfs degraded',
+    });
+  }
+  return others.map((o) => o.path);
 }
 
 /** The filesystem on `device`: the type given (from `typeSource`) or detected; its driver is loaded. */
@@ -54,7 +74,8 @@ export async function identify(ctx: Context, services: Services, device: string,
   }
   const module = fsModule(type);
   await loadModule(ctx, services, module, `${type} on ${device}`);
-  return { device, type, detected, module, typeSource, given: given !== null, replay: replayNeed(detected, head) };
+  const members = btrfsMembers(ctx, device, head, detected);
+  return { device, type, detected, module, typeSource, given: given !== null, replay: replayNeed(detected, head), members };
 }
 
 // Each leaves a journal or log that needs replaying as it is, where plain ro would fail on a read-only device.
@@ -66,8 +87,10 @@ export function lookingOptions(type: string): string {
 }
 
 export async function mountFilesystem(ctx: Context, fs: Filesystem, target: string, options: string): Promise<void> {
+  for (const member of fs.members) await setReadOnly(ctx, member);
+  const all = [options, ...fs.members.map((m) => `device=${m}`)].filter(Boolean).join(',');
   try {
-    await mountOnce(ctx, { type: fs.type, source: fs.device, target, options });
+    await mountOnce(ctx, { type: fs.type, source: fs.device, target, options: all });
   } catch (error) {
     if (!(error instanceof BootError)) throw error;
     const looksLike = fs.detected === null ? 'no known signature' : `it looks like ${fs.detected}`;
@@ -76,6 +99,17 @@ export async function mountFilesystem(ctx: Context, fs: Filesystem, target: stri
       hint: `${fs.device} was mounted as ${fs.type}${fs.given ? ` (${fs.typeSource})` : ''} and ${looksLike}; modules tried: ${fs.module}; ${kernelKnows(ctx)}`,
     });
   }
+}
+
+/**
+ * A snapshot covers one device: btrfs, writing through it, would write the
+ * others. `why`: what would take the one device.
+ */
+export function requireOneDevice(fs: Filesystem, why: string): void {
+  if (fs.members.length === 0) return;
+  throw new BootError(`${fs.device} (btrfs) spans ${fs.members.length + 1} devices (${[fs.device, ...fs.members].join(', ')}), and ${why}`, {
+    hint: 'boot with overlay=overlayfs, which mounts it read-only from all of them (after one normal boot, if its log needs replaying)',
+  });
 }
 
 /** For the root: a tmpfs of its own for the replay, made only when a journal or log needs one. */
@@ -95,6 +129,7 @@ export async function replaySpace(ctx: Context): Promise<string> {
 export async function withLogReplayed(ctx: Context, services: Services, fs: Filesystem, space: () => Promise<string>): Promise<Filesystem> {
   const { replay } = fs;
   if (replay === null) return fs;
+  requireOneDevice(fs, 'its log needs replaying into a RAM snapshot, which would cover the first only: btrfs would write the others');
   const device = await ramSnapshot(ctx, services, fs, space, {
     purpose: 'replay',
     why: `replaying the log of ${fs.device}`,

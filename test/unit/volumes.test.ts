@@ -14,6 +14,7 @@ import { parseCmdline } from '../../src/formats/cmdline';
 import { argon2MemoryBytes, luks2HeaderBytes } from '../../src/formats/luks2-header';
 import { mapperName, parseLvs, wanted, whyNotActivated } from '../../src/storage/lvm';
 import { openLuks } from '../../src/storage/luks';
+import { requireOneDevice } from '../../src/storage/filesystem';
 import type { BlockDevice } from '../../src/storage/scan';
 import { readHead } from '../../src/sys/read-head';
 import { fakeSystem } from './fake-system';
@@ -155,6 +156,12 @@ test('crypttab: Debian\'s lines; swap and tmp never opened (the booted system wo
   assert.equal(entries[0]!.device, { kind: 'uuid', value: UUID });
   const swap = crypttabUse(entries[2]!);
   assert.equal(swap, { open: false, why: 'swap: the booted system would format /dev/vdc as it opens it', formats: true });
+});
+
+test('a btrfs on several devices is refused a snapshot (dm, a replay), which would cover one device only', () => {
+  const fs = { device: '/dev/vda', type: 'btrfs', detected: 'btrfs', module: 'btrfs', typeSource: 'rootfstype=', given: false, replay: null, members: ['/dev/vdb'] };
+  assert.throws(() => requireOneDevice(fs, 'overlay=dm puts the first only under a snapshot, through which btrfs would write the others'), /\/dev\/vda \(btrfs\) spans 2 devices \(\/dev\/vda, \/dev\/vdb\), and overlay=dm puts the first only under a snapshot/);
+  requireOneDevice({ ...fs, members: [] }, 'anything');
 });
 
 test.run();

@@ -1,13 +1,14 @@
 // The roots Fedora, openSUSE and RHEL install: btrfs with the root and
 // /home in subvolumes, and xfs; each frozen under overlayfs and dm, and
-// each booted as a power cut leaves it, with a log to replay into RAM. The
+// each booted as a power cut leaves it, with a log to replay into RAM; and
+// a btrfs on two devices under overlayfs. The
 // disks are made with mkfs.btrfs and mkfs.xfs, and checked unchanged after
 // every boot.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildImage } from '../../scripts/vm/image';
-import { crashedCopy, makeHostFsDisk } from '../../scripts/vm/host-filesystems';
+import { crashedCopy, makeBtrfsPair, makeHostFsDisk } from '../../scripts/vm/host-filesystems';
 import { bootMedium, type Booted } from './harness';
 
 const BTRFS_UUID = '5e1f0a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b';
@@ -33,15 +34,18 @@ const fstab = (type: string, uuid: string, subvolumes: boolean) =>
 let image = '';
 let btrfs = '';
 let xfs = '';
+let pair: [string, string] = ['', ''];
+const PAIR_UUID = '7a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d';
 
 test.before(() => {
   image = buildImage('cowboot');
   btrfs = makeHostFsDisk('btrfs-root', { init: INIT, files: { '/etc/fstab': fstab('btrfs', BTRFS_UUID, true), '/home/.keep': '' } }, { type: 'btrfs', uuid: BTRFS_UUID, subvolumes: ['@', '@home'], contents: { '@home': HOME } });
+  pair = makeBtrfsPair('btrfs-pair', { init: INIT, files: { '/home/owner': HOME['/owner'] } }, PAIR_UUID);
   xfs = makeHostFsDisk('xfs-root', { init: INIT, files: { '/etc/fstab': fstab('xfs', XFS_UUID, false), '/home/owner': HOME['/owner'] } }, { type: 'xfs', uuid: XFS_UUID });
 });
 
-async function boot(name: string, disk: string, append: string): Promise<Booted> {
-  const booted = await bootMedium({ name, image, medium: { disks: [disk] }, append });
+async function boot(name: string, disk: string, append: string, disks: readonly string[] = [disk]): Promise<Booted> {
+  const booted = await bootMedium({ name, image, medium: { disks }, append });
   assert.equal(booted.report('writable'), ['yes']);
   assert.equal(booted.report('owner'), ['alice']);
   return booted;
@@ -67,6 +71,12 @@ test('btrfs after a power cut: its log tree is replayed into RAM, and the fsync\
   assert.equal(booted.report('crash-file'), ['fsynced']);
   assert.match(booted.console, /\/dev\/vda \(btrfs\) was not cleanly unmounted: its log tree needs replaying; the replay goes into RAM/);
   assert.equal(booted.report('home'), ['overlay overlay']);
+});
+
+test('btrfs on two devices (RAID1) under overlayfs: mounted read-only from both, each named with device=, no btrfs device scan', async () => {
+  const booted = await boot('btrfs-pair-overlayfs', pair[0], `root=UUID=${PAIR_UUID} overlay=overlayfs`, pair);
+  assert.equal(booted.report('root'), ['overlay overlay']);
+  assert.match(booted.console, /\/dev\/vd[ab] \(btrfs\) mounted read-only on \/run\/initramfs\/ro/);
 });
 
 test('xfs under overlayfs: mounted through a RAM snapshot, since only the kernel can tell whether its log needs replaying', async () => {

@@ -1,9 +1,10 @@
 // The layouts Debian's installer offers besides plain partitions: "set up
 // LVM" (the root and /home as logical volumes) and "set up encrypted LVM"
 // (the volume group inside a LUKS2 container, its passphrase typed at the
-// console); and LUKS on a plain partition opened by a key file in the
-// image. Assembled read-only, without udev, and every disk checked
-// unchanged after the boot.
+// console), on busybox roots and on a real Debian 13; LUKS on RAID1, whole
+// and degraded, opened by a key file in the image; LUKS on a partition
+// opened by a key on a stick. Assembled read-only, without udev, and every
+// disk checked unchanged after the boot.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -14,7 +15,7 @@ import { makeRaid1 } from '../../scripts/vm/md-disks';
 import { bootMedium, type Booted } from './harness';
 import { eventsIn } from '../../src/core/events';
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { ENCRYPTED_LVM, makeEncryptedLvmRoot } from '../../scripts/vm/debian';
 import { join } from 'node:path';
 import { VM_CACHE } from '../../scripts/vm/project';
@@ -47,7 +48,6 @@ let encryptedLvmDisk = '';
 let swapDisk = '';
 let raidMembers: string[] = [];
 let luksPartitionDisk = '';
-let keyedImage = '';
 let keyStick = '';
 const keyFile = join(VM_CACHE, 'volumes-root.key');
 
@@ -65,7 +65,9 @@ function debianDisk(): string {
 }
 
 test.before(() => {
-  image = buildImage('cowboot-volumes', ['--volumes', 'lvm,luks,md']);
+  mkdirSync(VM_CACHE, { recursive: true });
+  writeFileSync(keyFile, 'a key file of random-looking bytes: 4f9c1e7a\n');
+  image = buildImage('cowboot-volumes', ['--volumes', 'lvm,luks,md', '--add-file', `${keyFile}:/etc/keys/root.key`]);
   const root = makeGuestDisk('volumes-root', { init: INIT, files: { '/etc/fstab': `UUID=${ROOT_UUID} / ext4 defaults 0 1\nUUID=${HOME_UUID} /home ext4 defaults 0 2\n`, '/home/.keep': '' }, sizeMiB: 24 }, 'ext4', ROOT_UUID);
   const home = makeGuestDisk('volumes-home', { init: INIT, files: { '/owner': 'alice\n' }, sizeMiB: 8 }, 'ext4', HOME_UUID);
   lvmDisk = makeLvmDisk('volumes-vg0', 'vg0', [{ name: 'root', image: root }, { name: 'home', image: home }]);
@@ -75,12 +77,10 @@ test.before(() => {
   encryptedLvmDisk = encryptedCopy(makeLvmDisk('volumes-crypt-vg', 'crypt-vg', [{ name: 'root', image: cryptRoot }, { name: 'home', image: home }]), { uuid: LUKS_UUID, passphrase: PASSPHRASE });
   swapDisk = join(VM_CACHE, 'volumes-swap.img');
   writeFileSync(swapDisk, Buffer.alloc(4 * 2 ** 20, 0x5a));
-  writeFileSync(keyFile, 'a key file of random-looking bytes: 4f9c1e7a\n');
   const plainRoot = makeGuestDisk('volumes-plain-root', { init: INIT, files: { '/home/owner': 'alice\n' }, sizeMiB: 24 }, 'ext4', ROOT_UUID);
   luksPartitionDisk = makeGptDisk('volumes-luks-part', encryptedCopy(plainRoot, { uuid: LUKS_UUID, passphrase: PASSPHRASE, keyFile }), 'cryptroot', '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4e');
-  raidMembers = makeRaid1(makeGuestDisk('volumes-raid-root', { init: INIT, files: { '/home/owner': 'alice\n' }, sizeMiB: 24 }, 'ext4', ROOT_UUID), 'debian:0', RAID_UUID);
+  raidMembers = makeRaid1(encryptedCopy(plainRoot, { uuid: LUKS_UUID, passphrase: PASSPHRASE, keyFile }, 'raid-luks'), 'debian:0', RAID_UUID);
   keyStick = makeFatFilesystem('volumes-key-stick', 'KEYS', { '/keys/root.key': keyFile });
-  keyedImage = buildImage('cowboot-volumes-keyed', ['--volumes', 'luks', '--add-file', `${keyFile}:/etc/keys/root.key`]);
 });
 
 const table: string[] = [];
@@ -128,27 +128,22 @@ test('"set up encrypted LVM": the passphrase typed at the console opens the cont
   assert.ok(!booted.console.includes(PASSPHRASE.slice(0, 12)), 'the passphrase was echoed or logged');
 });
 
-test('LUKS on a partition, opened by a key file in the image (rd.luks.key=), nothing asked', async () => {
-  const booted = await bootMedium({ name: 'luks-keyfile', image: keyedImage, medium: { disks: [luksPartitionDisk] }, append: `root=UUID=${ROOT_UUID} rd.luks.uuid=luks-${LUKS_UUID} rd.luks.key=/etc/keys/root.key overlay=overlayfs` });
-  record('LUKS2 on a partition (key file)', 'overlayfs', booted);
-  assert.equal(booted.report('writable'), ['yes']);
-  assert.equal(booted.report('owner'), ['alice']);
-  assert.match(booted.console, /opened read-only as \/dev\/mapper\/luks-[\w-]+, with the key file rd\.luks\.key=\/etc\/keys\/root\.key/);
-  assert.not.match(booted.console, /Passphrase for/);
-});
+const KEYED = `rd.luks.uuid=luks-${LUKS_UUID} rd.luks.key=/etc/keys/root.key`;
 
-test('RAID1, whole, under overlayfs: assembled read-only, so nothing resyncs and no superblock is written', async () => {
-  const booted = await bootMedium({ name: 'raid1-overlayfs', image, medium: { disks: raidMembers }, append: `root=UUID=${ROOT_UUID} overlay=overlayfs` });
-  record('RAID1', 'overlayfs', booted);
+test('LUKS on RAID1, whole, under overlayfs: the array assembled read-only (nothing resyncs, no superblock written), then the container opened by a key file in the image (rd.luks.key=), nothing asked', async () => {
+  const booted = await bootMedium({ name: 'raid1-luks-overlayfs', image, medium: { disks: raidMembers }, append: `root=UUID=${ROOT_UUID} ${KEYED} overlay=overlayfs` });
+  record('LUKS2 (key file) on RAID1', 'overlayfs', booted);
   assert.equal(booted.report('writable'), ['yes']);
   assert.equal(booted.report('owner'), ['alice']);
   assert.equal(booted.report('md'), ['readonly degraded=0']);
   assert.match(booted.console, /RAID a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d: assembled read-only from \/dev\/vda, \/dev\/vdb/);
+  assert.match(booted.console, /\/dev\/md\w+ \(LUKS UUID=[\w-]+\) opened read-only as \/dev\/mapper\/luks-[\w-]+, with the key file rd\.luks\.key=\/etc\/keys\/root\.key/);
+  assert.not.match(booted.console, /Passphrase for/);
 });
 
 test('RAID1 with a member missing, under dm: started degraded after its wait, read-only, with a warning', async () => {
-  const booted = await bootMedium({ name: 'raid1-degraded-dm', image, medium: { disks: raidMembers.slice(0, 1) }, append: `root=UUID=${ROOT_UUID} overlay=dm` });
-  record('RAID1, degraded', 'dm', booted);
+  const booted = await bootMedium({ name: 'raid1-degraded-dm', image, medium: { disks: raidMembers.slice(0, 1) }, append: `root=UUID=${ROOT_UUID} ${KEYED} overlay=dm` });
+  record('LUKS2 (key file) on RAID1, degraded', 'dm', booted);
   assert.equal(booted.report('writable'), ['yes']);
   assert.equal(booted.report('root'), ['/dev/mapper/cowboot-root ext4']);
   assert.equal(booted.report('md'), ['readonly degraded=1']);
