@@ -63,6 +63,7 @@ echo "GUEST rootfs=$(awk '$2=="/"{t=$3} END{print t}' /proc/mounts)"
 awk '$2=="/data"{print "GUEST data=" $3 " " $4}' /proc/mounts
 awk '$2=="/home"{print "GUEST home=" $3}' /proc/mounts
 for d in /sys/block/dm-*; do [ -f $d/dm/name ] && echo "GUEST dm=$(cat $d/dm/name) ro=$(cat $d/ro)"; done
+[ -e /sys/block/vdb ] && echo "GUEST vdb-ro=$(cat /sys/block/vdb/ro)"
 awk '$2=="/run"{print "GUEST run=" $4}' /proc/mounts
 awk '$2=="/boot/efi"{print "GUEST esp=" $1 " " $3 " " $4}' /proc/mounts
 grep -q ' /boot/efi ' /proc/mounts && echo frozen > /boot/efi/probe-esp && [ "$(cat /boot/efi/probe-esp)" = frozen ] && echo "GUEST esp-write=ok"
@@ -198,8 +199,9 @@ export const ENCRYPTED_LVM = {
 /dev/mapper/debian--vg-root /               ext4    errors=remount-ro 0       1
 /dev/mapper/debian--vg-home /home           ext4    defaults        0       2
 /dev/mapper/debian--vg-swap_1 none            swap    sw              0       0
+/dev/mapper/cryptswap none swap sw 0 0
 `,
-  crypttab: 'vda1_crypt UUID=3e4f5a6b-7c8d-4e9f-8a0b-1c2d3e4f5a6b none luks,discard\n',
+  crypttab: 'vda1_crypt UUID=3e4f5a6b-7c8d-4e9f-8a0b-1c2d3e4f5a6b none luks,discard\ncryptswap /dev/vdb /dev/urandom swap,cipher=aes-xts-plain64,size=256\n',
 } as const;
 
 /** The trixie root with lvm2 and cryptsetup, as an ext4 image with the installer's fstab and crypttab for encrypted LVM. */
