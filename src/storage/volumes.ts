@@ -9,7 +9,6 @@ import { exec } from '../core/exec';
 import { showSpec } from '../formats/device-spec';
 import { setReadOnly } from './block';
 import { identify, lookingOptions, mountFilesystem } from './filesystem';
-import { BootError } from '../core/errors';
 import { loadModule, type Services } from '../kmod/services';
 import { activateLvm } from './lvm';
 import { LUKS_MODULES, type LuksOpening, luksName, openLuks } from './luks';
@@ -36,9 +35,22 @@ export type AssemblyScope = 'named' | 'fstab';
 // The physical volumes lvm was run for, per boot and scope: it runs again only when one appears.
 const lvmSeen = new WeakMap<Context, Record<AssemblyScope, Set<string>>>();
 
-function missingTool(ctx: Context, tool: keyof typeof VOLUME_TOOLS): string | null {
+// What was warned of, per boot: a missing tool is said once, not at every pass.
+const warned = new WeakMap<Context, Set<string>>();
+
+/**
+ * Whether the image has `tool`; if not, a warning naming `what`, once. Not
+ * a failure: the volume may hold nothing this boot needs (a data disk);
+ * the root's search ends with its own message if it does.
+ */
+function hasTool(ctx: Context, tool: keyof typeof VOLUME_TOOLS, what: string): boolean {
   const { path, debianPackage } = VOLUME_TOOLS[tool];
-  return ctx.sys.lstat(path) === null ? `the image has no ${tool} (${path}): build it with cowboot build --volumes, on a machine with Debian's ${debianPackage} installed` : null;
+  if (ctx.sys.lstat(path) !== null) return true;
+  const said = warned.get(ctx) ?? new Set<string>();
+  warned.set(ctx, said);
+  if (!said.has(what)) ctx.log.warn(`${what}, and the image has no ${tool} (${path}), so it is left as it is: build the image with cowboot build --volumes, on a machine with Debian's ${debianPackage} installed`);
+  said.add(what);
+  return false;
 }
 
 /** Whether a device is in use by another block device already: a container opened, under any name. */
@@ -70,7 +82,7 @@ const KEY_DEVICE_DIR = '/cowboot-keydev';
  * that is here now (a key stick), mounted read-only for the while. A key
  * device that is not here leaves the passphrase to be asked.
  */
-async function withKeyFile(ctx: Context, services: Services, devices: readonly BlockDevice[], open: (keyFile: LuksOpening['keyFile']) => Promise<string>): Promise<string> {
+async function withKeyFile<T>(ctx: Context, services: Services, devices: readonly BlockDevice[], open: (keyFile: LuksOpening['keyFile']) => Promise<T>): Promise<T> {
   const given = ctx.config.luksKey;
   const key = given === null ? undefined : splitLuksKey(given);
   if (!key) return open(null);
@@ -92,10 +104,9 @@ async function withKeyFile(ctx: Context, services: Services, devices: readonly B
   }
 }
 
-/** Opens one LUKS container, as `opening` says (its name and key); the modules and cryptsetup first. */
-export async function openContainer(ctx: Context, services: Services, device: BlockDevice, opening: Omit<LuksOpening, 'readOnly'>): Promise<string> {
-  const missing = missingTool(ctx, 'cryptsetup');
-  if (missing) throw new BootError(`${device.path} is encrypted (LUKS UUID=${device.fs?.uuid}), and ${missing}`, { hint: 'or boot with rd.luks=0 if the root is elsewhere' });
+/** Opens one LUKS container, as `opening` says (its name and key), the modules first; null where the image has no cryptsetup. */
+export async function openContainer(ctx: Context, services: Services, device: BlockDevice, opening: Omit<LuksOpening, 'readOnly'>): Promise<string | null> {
+  if (!hasTool(ctx, 'cryptsetup', `${device.path} is encrypted (LUKS UUID=${device.fs?.uuid})`)) return null;
   for (const module of LUKS_MODULES) await loadModule(ctx, services, module, 'LUKS containers');
   return openLuks(ctx, device, { ...opening, readOnly: !asksToWrite(ctx) });
 }
@@ -116,12 +127,13 @@ export async function assembleVolumes(ctx: Context, services: Services, devices:
 async function assemblePass(ctx: Context, services: Services, devices: readonly BlockDevice[], scope: AssemblyScope): Promise<string[]> {
   const made: string[] = [];
   for (const device of devices.filter((d) => wantsLuks(ctx, d))) {
+    if (!hasTool(ctx, 'cryptsetup', `${device.path} is encrypted (LUKS UUID=${device.fs?.uuid})`)) continue;
     const name = nameFor(ctx, device.fs!.uuid!.toLowerCase());
-    made.push(`LUKS ${await withKeyFile(ctx, services, devices, (keyFile) => openContainer(ctx, services, device, { name, keyFile }))}`);
+    const node = await withKeyFile(ctx, services, devices, (keyFile) => openContainer(ctx, services, device, { name, keyFile }));
+    if (node !== null) made.push(`LUKS ${node}`);
   }
-  if (ctx.config.md && devices.some((d) => d.fs?.type === 'linux_raid_member')) {
-    const missing = missingTool(ctx, 'mdadm');
-    if (missing) throw new BootError(`${devices.filter((d) => d.fs?.type === 'linux_raid_member').map((d) => d.path).join(', ')} are RAID members, and ${missing}`, { hint: 'or boot with rd.md=0 if the root is elsewhere' });
+  const members = devices.filter((d) => d.fs?.type === 'linux_raid_member');
+  if (ctx.config.md && members.length > 0 && hasTool(ctx, 'mdadm', `${members.map((d) => d.path).join(', ')} are RAID members`)) {
     for (const module of MD_MODULES) await loadModule(ctx, services, module, 'RAID arrays');
     made.push(...(await assembleMd(ctx, devices)).map((uuid) => `RAID ${uuid}`));
   }
@@ -131,9 +143,8 @@ async function assemblePass(ctx: Context, services: Services, devices: readonly 
   const seen = seenBy[scope];
   if (ctx.config.lvm && pvs.some((pv) => !seen.has(pv))) {
     pvs.forEach((pv) => seen.add(pv));
+    if (!hasTool(ctx, 'lvm', `${pvs.join(', ')} hold LVM volumes`)) return made;
     try {
-      const missing = missingTool(ctx, 'lvm');
-      if (missing) throw new Error(`${pvs.join(', ')} hold LVM volumes, and ${missing}`);
       await loadModule(ctx, services, 'dm_mod', 'LVM volumes');
       const nodes = await activateLvm(ctx, asksToWrite(ctx), scope === 'named');
       if (nodes.length > 0) made.push(`LVM ${nodes.join(', ')}`);

@@ -14,6 +14,8 @@ import { parseCmdline } from '../../src/formats/cmdline';
 import { argon2MemoryBytes, luks2HeaderBytes } from '../../src/formats/luks2-header';
 import { mapperName, parseLvs, wanted, whyNotActivated } from '../../src/storage/lvm';
 import { openLuks } from '../../src/storage/luks';
+import { assembleVolumes } from '../../src/storage/volumes';
+import type { Services } from '../../src/kmod/services';
 import { requireOneDevice } from '../../src/storage/filesystem';
 import type { BlockDevice } from '../../src/storage/scan';
 import { readHead } from '../../src/sys/read-head';
@@ -162,6 +164,16 @@ test('a btrfs on several devices is refused a snapshot (dm, a replay), which wou
   const fs = { device: '/dev/vda', type: 'btrfs', detected: 'btrfs', module: 'btrfs', typeSource: 'rootfstype=', given: false, replay: null, members: ['/dev/vdb'] };
   assert.throws(() => requireOneDevice(fs, 'overlay=dm puts the first only under a snapshot, through which btrfs would write the others'), /\/dev\/vda \(btrfs\) spans 2 devices \(\/dev\/vda, \/dev\/vdb\), and overlay=dm puts the first only under a snapshot/);
   requireOneDevice({ ...fs, members: [] }, 'anything');
+});
+
+test('an image without cryptsetup meeting a LUKS container warns once and goes on: the container may be a data disk', async () => {
+  const { sys, ctx } = luksContext();
+  sys.files.delete('/usr/sbin/cryptsetup');
+  assert.is(await assembleVolumes(ctx, {} as Services, [DEVICE]), false);
+  assert.is(await assembleVolumes(ctx, {} as Services, [DEVICE]), false);
+  const warnings = sys.console.join('').split('\n').filter((l) => l.includes('the image has no cryptsetup'));
+  assert.is(warnings.length, 1);
+  assert.match(warnings[0]!, '/dev/vda is encrypted (LUKS UUID=9c5d4e3f-7a6b-4c8d-8e9f-1a2b3c4d5e6f), and the image has no cryptsetup (/usr/sbin/cryptsetup), so it is left as it is');
 });
 
 test.run();
