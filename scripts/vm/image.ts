@@ -22,7 +22,8 @@ export function buildImage(name: string, extraArgs: readonly string[] = [], rele
   const stamp = `${output}.built`;
   const made = JSON.stringify({ run: TEST_RUN, kmoddir: kernel.kmoddir, extraArgs });
   if (TEST_RUN !== null && existsSync(output) && existsSync(stamp) && readFileSync(stamp, 'utf8') === made) {
-    console.log(`cowboot: ${output} as built earlier in this run`);
+    // On stderr, where the builder's own progress goes: the demo's stdout is checked line by line.
+    process.stderr.write(`cowboot: ${output} as built earlier in this run\n`);
     return output;
   }
   rmSync(stamp, { force: true });
