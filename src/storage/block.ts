@@ -8,9 +8,30 @@ export function sysfsName(device: string): string {
   return device.slice(device.lastIndexOf('/') + 1);
 }
 
+/**
+ * A device's name in sysfs, where the path does not say it: a
+ * /dev/mapper/NAME node (lvm and dmsetup make nodes, not links) is the
+ * dm-N whose dm/name is NAME; a link (/dev/VG/LV, /dev/disk/by-*) is
+ * followed.
+ */
+export function kernelName(ctx: Context, device: string): string {
+  const mapper = /^\/dev\/mapper\/(.+)$/.exec(device);
+  if (mapper) {
+    for (const name of ctx.sys.readdir('/sys/class/block').filter((n) => n.startsWith('dm-'))) {
+      try {
+        if (ctx.sys.readText(`/sys/class/block/${name}/dm/name`).trim() === mapper[1]) return name;
+      } catch {
+        // Gone since the listing.
+      }
+    }
+  }
+  if (ctx.sys.lstat(device)?.kind === 'symlink') return sysfsName(ctx.sys.readlink(device));
+  return sysfsName(device);
+}
+
 /** A block device's size in 512-byte sectors, from sysfs. */
 export function sectors(ctx: Context, device: string): number {
-  const path = `/sys/class/block/${sysfsName(device)}/size`;
+  const path = `/sys/class/block/${kernelName(ctx, device)}/size`;
   const value = Number(ctx.sys.readText(path).trim());
   if (!Number.isInteger(value) || value <= 0) throw new BootError(`cannot tell the size of ${device} (${path})`);
   return value;
@@ -19,7 +40,7 @@ export function sectors(ctx: Context, device: string): number {
 /** Whether the kernel refuses writes to the device (blockdev --setro, or read-only hardware), from sysfs. */
 export function isReadOnly(ctx: Context, device: string): boolean {
   try {
-    return ctx.sys.readText(`/sys/class/block/${sysfsName(device)}/ro`).trim() === '1';
+    return ctx.sys.readText(`/sys/class/block/${kernelName(ctx, device)}/ro`).trim() === '1';
   } catch {
     return false;
   }

@@ -9,7 +9,7 @@ import { btrfsDevices, DETECT_BYTES, detectFsType, fsModule, identifyFs, replayN
 import { mountOnce } from '../core/mount';
 import { DM_PREFIX, REPLAY_DIR } from '../layout/boot-paths';
 import { loadModule } from '../kmod/services';
-import { attachLoop, sectors, setReadOnly, sysfsName } from './block';
+import { attachLoop, kernelName, sectors, setReadOnly, sysfsName } from './block';
 import { scanBlockDevices } from './scan';
 import { createSnapshot } from './snapshot';
 
@@ -53,7 +53,8 @@ function btrfsMembers(ctx: Context, device: string, head: Uint8Array, detected: 
   const wanted = btrfsDevices(detected, head);
   if (wanted <= 1) return [];
   const uuid = identifyFs(head)?.uuid;
-  const others = scanBlockDevices(ctx.sys).filter((d) => d.fs?.type === 'btrfs' && d.fs.uuid === uuid && d.path !== device && !d.ours && sysfsName(d.path) !== sysfsName(device));
+  const self = kernelName(ctx, device);
+  const others = scanBlockDevices(ctx.sys).filter((d) => d.fs?.type === 'btrfs' && d.fs.uuid === uuid && !d.ours && d.name !== self);
   if (others.length < wanted - 1) {
     throw new BootError(`${device}: this btrfs (UUID=${uuid}) spans ${wanted} devices, and ${others.length + 1} are here${others.length ? ` (${[device, ...others.map((o) => o.path)].join(', ')})` : ''}`, {
       hint: 'a slow device may need rootdelay=; cowboot does not mount a btrfs degraded',

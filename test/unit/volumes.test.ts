@@ -14,6 +14,7 @@ import { parseCmdline } from '../../src/formats/cmdline';
 import { argon2MemoryBytes, luks2HeaderBytes } from '../../src/formats/luks2-header';
 import { mapperName, parseLvs, wanted, whyNotActivated } from '../../src/storage/lvm';
 import { openLuks } from '../../src/storage/luks';
+import { isReadOnly, kernelName, sectors } from '../../src/storage/block';
 import { assembleVolumes } from '../../src/storage/volumes';
 import type { Services } from '../../src/kmod/services';
 import { requireOneDevice } from '../../src/storage/filesystem';
@@ -174,6 +175,17 @@ test('an image without cryptsetup meeting a LUKS container warns once and goes o
   const warnings = sys.console.join('').split('\n').filter((l) => l.includes('the image has no cryptsetup'));
   assert.is(warnings.length, 1);
   assert.match(warnings[0]!, '/dev/vda is encrypted (LUKS UUID=9c5d4e3f-7a6b-4c8d-8e9f-1a2b3c4d5e6f), and the image has no cryptsetup (/usr/sbin/cryptsetup), so it is left as it is');
+});
+
+test('a /dev/mapper node is its dm-N in sysfs (lvm makes nodes, not links), so its size and read-only flag are read there', () => {
+  const { sys, ctx } = luksContext();
+  sys.files.set('/sys/class/block/dm-3/dm/name', { kind: 'file', mode: 0o644, text: 'debian--vg-root\n' });
+  sys.files.set('/sys/class/block/dm-3/size', { kind: 'file', mode: 0o644, text: '2048\n' });
+  sys.files.set('/sys/class/block/dm-3/ro', { kind: 'file', mode: 0o644, text: '1\n' });
+  assert.is(kernelName(ctx, '/dev/mapper/debian--vg-root'), 'dm-3');
+  assert.is(sectors(ctx, '/dev/mapper/debian--vg-root'), 2048);
+  assert.ok(isReadOnly(ctx, '/dev/mapper/debian--vg-root'));
+  assert.is(kernelName(ctx, '/dev/vda1'), 'vda1');
 });
 
 test.run();
