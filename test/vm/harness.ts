@@ -56,13 +56,18 @@ export interface Booted {
   readonly handoff: number | null;
 }
 
+// A kernel message as the console prints it: its timestamp, its text, its newline.
+const KERNEL_MESSAGE = /\[\s*\d+\.\d+\] [^\n]*\n/g;
+
 /**
  * The values of the guest's "GUEST key=value" lines, in order. A line may
  * follow what another program left on the console without a newline (a
- * getty's login prompt, or systemd 257's terminal queries, such as ESC [6n).
+ * getty's login prompt, or systemd 257's terminal queries, such as ESC [6n),
+ * and the kernel's messages may cut into it ("GUEST fill-statu[   21.93]
+ * EXT4-fs …" then "s=1"): they are taken out first, whole.
  */
 export function guest(console: string, key: string): string[] {
-  return [...console.matchAll(new RegExp(`^(?:.*[^A-Z])?GUEST ${key}=(.*?)\\r?$`, 'gm'))].map((m) => m[1] ?? '');
+  return [...console.replace(KERNEL_MESSAGE, '').matchAll(new RegExp(`^(?:.*[^A-Z])?GUEST ${key}=(.*?)\\r?$`, 'gm'))].map((m) => m[1] ?? '');
 }
 
 /**
