@@ -56,8 +56,11 @@ export interface Booted {
   readonly handoff: number | null;
 }
 
-// A kernel message as the console prints it: its timestamp, its text, its newline.
+// A kernel message as the console prints it: its timestamp, its text, its
+// newline; and a terminal's escape sequence (the kernel's own at its start,
+// systemd's queries), which taking the messages out can leave before a line.
 const KERNEL_MESSAGE = /\[\s*\d+\.\d+\] [^\n]*\n/g;
+const ESCAPE = /\x1b(?:\[[0-9;?!]*[A-Za-z]|[A-Za-z])/g;
 
 /**
  * The values of the guest's "GUEST key=value" lines, in order. A line may
@@ -67,7 +70,7 @@ const KERNEL_MESSAGE = /\[\s*\d+\.\d+\] [^\n]*\n/g;
  * EXT4-fs …" then "s=1"): they are taken out first, whole.
  */
 export function guest(console: string, key: string): string[] {
-  return [...console.replace(KERNEL_MESSAGE, '').matchAll(new RegExp(`^(?:.*[^A-Z])?GUEST ${key}=(.*?)\\r?$`, 'gm'))].map((m) => m[1] ?? '');
+  return [...console.replace(KERNEL_MESSAGE, '').replace(ESCAPE, '').matchAll(new RegExp(`^(?:.*[^A-Z])?GUEST ${key}=(.*?)\\r?$`, 'gm'))].map((m) => m[1] ?? '');
 }
 
 /**
