@@ -19,7 +19,7 @@ test('a line the kernel cut into is read whole; kernel lines alone are not GUEST
   assert.equal(guest(console, 'lookalike'), []);
 });
 
-test('a line after the kernel's first message, which shares its line with the boot loader's escapes, is read', () => {
+test('a line after the first kernel message, which shares its line with the boot loader escapes, is read', () => {
   const console = 'Probing EDD (edd=off to disable)... o\x1bc\x1b[?7l\x1b[2J[    0.000000] Linux version 6.12\r\n[    7.07] Not activating\r\nGUEST uptime=7.08\r\n';
   assert.equal(guest(console, 'uptime'), ['7.08']);
 });
