@@ -29,6 +29,15 @@ export function kernelName(ctx: Context, device: string): string {
   return sysfsName(device);
 }
 
+/** Whether another block device holds this one already (its sysfs name): a container opened under any name, an array member assembled. */
+export function isHeld(ctx: Context, name: string): boolean {
+  try {
+    return ctx.sys.readdir(`/sys/class/block/${name}/holders`).length > 0;
+  } catch {
+    return false;
+  }
+}
+
 /** A block device's size in 512-byte sectors, from sysfs. */
 export function sectors(ctx: Context, device: string): number {
   const path = `/sys/class/block/${kernelName(ctx, device)}/size`;

@@ -7,6 +7,7 @@ import type { Context } from '../core/context';
 import { exec } from '../core/exec';
 import { u32le } from '../formats/bytes';
 import { DETECT_BYTES, mdSuperblockAt } from '../formats/superblocks';
+import { isHeld } from './block';
 import type { BlockDevice } from './scan';
 
 export const DEGRADED_WAIT_MS = 5000;
@@ -25,14 +26,6 @@ function raidDisks(ctx: Context, device: BlockDevice): number | null {
   }
 }
 
-function held(ctx: Context, device: BlockDevice): boolean {
-  try {
-    return ctx.sys.readdir(`/sys/class/block/${device.name}/holders`).length > 0;
-  } catch {
-    return false;
-  }
-}
-
 // When each array's first member was seen, per boot.
 const firstSeen = new WeakMap<Context, Map<string, number>>();
 
@@ -43,7 +36,7 @@ export async function assembleMd(ctx: Context, devices: readonly BlockDevice[]):
   const arrays = new Map<string, BlockDevice[]>();
   for (const d of devices) {
     const uuid = d.fs?.type === 'linux_raid_member' ? d.fs.uuid : null;
-    if (!uuid || held(ctx, d) || (ctx.config.mdUuids.length > 0 && !ctx.config.mdUuids.includes(uuid))) continue;
+    if (!uuid || isHeld(ctx, d.name) || (ctx.config.mdUuids.length > 0 && !ctx.config.mdUuids.includes(uuid))) continue;
     arrays.set(uuid, [...(arrays.get(uuid) ?? []), d]);
   }
   const assembled: string[] = [];

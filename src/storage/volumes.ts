@@ -7,7 +7,7 @@ import type { Context } from '../core/context';
 import { luksNamePairs, splitLuksKey } from '../config/parsers';
 import { exec } from '../core/exec';
 import { showSpec } from '../formats/device-spec';
-import { setReadOnly } from './block';
+import { isHeld, setReadOnly } from './block';
 import { identify, lookingOptions, mountFilesystem } from './filesystem';
 import { loadModule, type Services } from '../kmod/services';
 import { activateLvm } from './lvm';
@@ -53,15 +53,6 @@ function hasTool(ctx: Context, tool: keyof typeof VOLUME_TOOLS, what: string): b
   return false;
 }
 
-/** Whether a device is in use by another block device already: a container opened, under any name. */
-function isHeld(ctx: Context, device: BlockDevice): boolean {
-  try {
-    return ctx.sys.readdir(`/sys/class/block/${device.name}/holders`).length > 0;
-  } catch {
-    return false;
-  }
-}
-
 /** The name rd.luks.name= gives a container, else dracut's. */
 function nameFor(ctx: Context, uuid: string): string {
   return luksNamePairs(ctx.config.luksNames).find((n) => n.uuid === uuid)?.name ?? luksName(uuid);
@@ -69,7 +60,7 @@ function nameFor(ctx: Context, uuid: string): string {
 
 function wantsLuks(ctx: Context, device: BlockDevice): boolean {
   const uuid = device.fs?.uuid?.toLowerCase();
-  if (!ctx.config.luks || device.ours || device.fs?.type !== 'crypto_LUKS' || !uuid || isHeld(ctx, device)) return false;
+  if (!ctx.config.luks || device.ours || device.fs?.type !== 'crypto_LUKS' || !uuid || isHeld(ctx, device.name)) return false;
   const named = [...ctx.config.luksUuids, ...luksNamePairs(ctx.config.luksNames).map((n) => n.uuid)];
   return named.length === 0 || named.includes(uuid);
 }
