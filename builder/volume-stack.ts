@@ -3,6 +3,8 @@
 // at the bottom a partition or disk. install judges a root by it, and status
 // names it ("LV vg0/root on LUKS UUID=… on /dev/vda3").
 
+import { volumeOfMapperName } from '../src/storage/lvm';
+
 export type Layer =
   | { readonly kind: 'lvm'; readonly vg: string; readonly lv: string }
   | { readonly kind: 'luks'; readonly uuid: string }
@@ -20,20 +22,13 @@ export interface SysfsRead {
 
 const hyphenated = (hex: string) => `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 
-/** lvm's dm name VG-LV, each part with its dashes doubled. */
-function splitLvmName(name: string): { vg: string; lv: string } {
-  const at = /(?<!-)-(?!-)/.exec(name)?.index ?? -1;
-  const undouble = (s: string) => s.replaceAll('--', '-');
-  return at < 0 ? { vg: undouble(name), lv: '' } : { vg: undouble(name.slice(0, at)), lv: undouble(name.slice(at + 1)) };
-}
-
 function layerOf(name: string, sys: SysfsRead): Layer {
   const dir = `/sys/class/block/${name}`;
   if (name.startsWith('md')) return { kind: 'md', device: `/dev/${name}` };
   if (!name.startsWith('dm-')) return { kind: 'disk', device: `/dev/${name}` };
   const uuid = sys.text(`${dir}/dm/uuid`);
   const dmName = sys.text(`${dir}/dm/name`);
-  if (uuid.startsWith('LVM-')) return { kind: 'lvm', ...splitLvmName(dmName) };
+  if (uuid.startsWith('LVM-')) return { kind: 'lvm', ...(volumeOfMapperName(dmName) ?? { vg: dmName.replaceAll('--', '-'), lv: '' }) };
   // CRYPT-LUKS2-<32 hex>-<name>: the container's UUID, without its dashes.
   const luks = /^CRYPT-LUKS\d-([0-9a-f]{32})-/.exec(uuid);
   if (luks) return { kind: 'luks', uuid: hyphenated(luks[1]!) };

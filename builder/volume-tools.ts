@@ -21,7 +21,8 @@ export function parseVolumesOption(text: string): VolumesOption {
   return [...new Set(kinds)];
 }
 
-const HOST_SYSFS: SysfsRead = {
+/** This machine's sysfs, as the stack reader reads it. */
+export const HOST_SYSFS: SysfsRead = {
   text(path) {
     try {
       return readFileSync(path, 'utf8').trim();

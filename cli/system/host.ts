@@ -9,7 +9,8 @@ import { hostCarriedKinds } from '../../builder/unions';
 import { MODULES_DEP, modulesDir } from '../../src/layout/image-paths';
 import { DETECT_BYTES, identifyFs } from '../../src/formats/superblocks';
 import { DM_NAME, LOG_FILE, RO_DIR } from '../../src/layout/boot-paths';
-import { type Layer, stackOf, type SysfsRead } from '../../builder/volume-stack';
+import { type Layer, stackOf } from '../../builder/volume-stack';
+import { HOST_SYSFS } from '../../builder/volume-tools';
 import { readHead } from '../../src/sys/read-head';
 import type { BootLoader, GrubFacts, HostFacts, RootFacts, SystemdBootFacts } from './facts';
 import { BOOT_DIR, vmlinuzPath } from './layout';
@@ -54,8 +55,6 @@ export function rootMount(mountinfo: string, at = '/'): RootMount | null {
   return found;
 }
 
-const SYSFS: SysfsRead = { text: (path) => tryRead(path)?.trim() ?? '', list };
-
 /** The sysfs name of a device number's block device, or null. */
 function blockName(devno: string): string | null {
   try {
@@ -68,12 +67,12 @@ function blockName(devno: string): string | null {
 /** What a frozen root's read-only layer is on: the origin of the dm snapshot, or the device mounted at RO_DIR. */
 function frozenMedium(union: 'unionfs' | 'overlayfs' | 'dm' | 'none', mount: RootMount): Layer[] {
   const device = union === 'dm' ? list(`/sys/dev/block/${mount.devno}/slaves`)[0] ?? null : blockName(rootMount(tryRead('/proc/self/mountinfo') ?? '', RO_DIR)?.devno ?? '') ?? (union === 'none' ? blockName(mount.devno) : null);
-  return device ? stackOf(device, SYSFS) : [];
+  return device ? stackOf(device, HOST_SYSFS) : [];
 }
 
 /** The UUIDs of the LUKS containers open here. */
 function openLuks(): string[] {
-  return list('/sys/class/block').flatMap((name) => stackOf(name, SYSFS).slice(0, 1)).flatMap((layer) => (layer.kind === 'luks' ? [layer.uuid] : []));
+  return list('/sys/class/block').flatMap((name) => stackOf(name, HOST_SYSFS).slice(0, 1)).flatMap((layer) => (layer.kind === 'luks' ? [layer.uuid] : []));
 }
 
 function frozenUnion(mount: RootMount): 'unionfs' | 'overlayfs' | 'dm' | 'none' {
@@ -100,7 +99,7 @@ function readRoot(): RootFacts {
     // Unreadable: reported as a root without a UUID.
   }
   const fsType = identity?.type ?? mount.fsType;
-  return { kind: 'block', device, fsType, uuid: identity?.uuid ?? null, stack: stackOf(name, SYSFS), subvolume: fsType === 'btrfs' && mount.root !== '/' ? mount.root.replace(/^\//, '') : null };
+  return { kind: 'block', device, fsType, uuid: identity?.uuid ?? null, stack: stackOf(name, HOST_SYSFS), subvolume: fsType === 'btrfs' && mount.root !== '/' ? mount.root.replace(/^\//, '') : null };
 }
 
 function grubDefault(): string {

@@ -9,6 +9,7 @@ import { type Cmdline, allParams, lastParam } from '../formats/cmdline';
 import { luksNameList, luksUuidList } from '../config/parsers';
 import type { MemoryNode } from '../sys/memory';
 import type { RunResult } from '../sys/system';
+import { mapperName, volumeOfMapperName } from '../storage/lvm';
 
 interface LogicalVolume {
   readonly vg: string;
@@ -18,11 +19,7 @@ interface LogicalVolume {
 /** The logical volume a root path names: /dev/mapper/VG-LV (dashes doubled in each part) or /dev/VG/LV. */
 export function volumeOfPath(path: string): LogicalVolume | null {
   const mapper = /^\/dev\/mapper\/(.+)$/.exec(path);
-  if (mapper) {
-    const at = /(?<!-)-(?!-)/.exec(mapper[1]!)?.index;
-    if (at === undefined) return null;
-    return { vg: mapper[1]!.slice(0, at).replaceAll('--', '-'), lv: mapper[1]!.slice(at + 1).replaceAll('--', '-') };
-  }
+  if (mapper) return volumeOfMapperName(mapper[1]!);
   const plain = /^\/dev\/([^/]+)\/([^/]+)$/.exec(path);
   return plain && !['disk', 'mapper', 'md'].includes(plain[1]!) ? { vg: plain[1]!, lv: plain[2]! } : null;
 }
@@ -88,7 +85,7 @@ export function imagineVolumes(cmdline: Cmdline, root: Uint8Array, rootPath: str
       if (argv[0] === 'lvm' && argv[1] === 'lvs') return ok(lvm ? `  ${lvm.vg}|${lvm.lv}|-wi-${active ? 'a' : '-'}-----|linear\n` : '');
       if (argv[0] === 'lvm' && argv[1] === 'lvchange' && lvm) {
         active = true;
-        node(root, `${lvm.vg.replaceAll('-', '--')}-${lvm.lv.replaceAll('-', '--')}`, files);
+        node(root, mapperName(lvm), files);
         return ok();
       }
       return null;

@@ -72,6 +72,12 @@ export function mapperName(v: Pick<LogicalVolume, 'vg' | 'lv'>): string {
   return `${v.vg.replaceAll('-', '--')}-${v.lv.replaceAll('-', '--')}`;
 }
 
+/** The volume a /dev/mapper name is, split at its single dash; null for a name with none. */
+export function volumeOfMapperName(name: string): Pick<LogicalVolume, 'vg' | 'lv'> | null {
+  const at = /(?<!-)-(?!-)/.exec(name)?.index;
+  return at === undefined ? null : { vg: name.slice(0, at).replaceAll('--', '-'), lv: name.slice(at + 1).replaceAll('--', '-') };
+}
+
 /**
  * Activates the inactive volumes that can be, read-only unless `writable`,
  * those rd.lvm.vg= and rd.lvm.lv= name where `onlyNamed`; returns the
