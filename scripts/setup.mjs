@@ -192,11 +192,12 @@ const DEBIAN_ROOTS = {
     'systemd-sysv', 'udev', 'dbus', 'e2fsprogs', 'dosfstools', 'linux-image-amd64', 'grub-pc-bin', 'grub-efi-amd64-bin', 'grub2-common',
     'busybox-static', 'dmsetup', 'zstd', 'xz-utils', 'libatomic1', 'binutils', 'squashfs-tools', 'nodejs',
   ],
-  // "Set up encrypted LVM", on trixie only: what the installer adds for it,
-  // whose units (lvm2's, systemd-cryptsetup's for the crypttab) run in the booted system.
-  encrypted: ['systemd-sysv', 'udev', 'dbus', 'e2fsprogs', 'lvm2', 'cryptsetup', 'systemd-cryptsetup'],
+  // The installer's other layouts, on trixie only: what it adds for LVM,
+  // LUKS, RAID, btrfs and xfs, whose units (lvm2's, systemd-cryptsetup's for
+  // the crypttab, mdadm's monitor) run in the booted system.
+  volumes: ['systemd-sysv', 'udev', 'dbus', 'e2fsprogs', 'lvm2', 'cryptsetup', 'systemd-cryptsetup', 'mdadm', 'btrfs-progs', 'xfsprogs'],
 };
-const ROOTS_OF = { trixie: ['systemd', 'sysvinit', 'bootable', 'encrypted'], bookworm: ['systemd', 'sysvinit'] };
+const ROOTS_OF = { trixie: ['systemd', 'sysvinit', 'bootable', 'volumes'], bookworm: ['systemd', 'sysvinit'] };
 
 function buildDebianRoots() {
   mkdirSync(debianDir, { recursive: true });

@@ -11,12 +11,16 @@ import type { DebianRelease } from './kernel';
 import { PROJECT_DIR, VM_CACHE } from './project';
 
 export type DebianInit = 'systemd' | 'sysvinit';
-/** The roots scripts/setup.mjs builds: one per init, and (trixie only) a systemd one with a kernel and GRUB for "cowboot install". */
-export type DebianRoot = DebianInit | 'bootable' | 'encrypted';
+/**
+ * The roots scripts/setup.mjs builds: one per init, and (trixie only) a
+ * systemd one with a kernel and GRUB for "cowboot install", and one with the
+ * tools of the installers' other layouts (LVM, LUKS, RAID, btrfs, xfs).
+ */
+export type DebianRoot = DebianInit | 'bootable' | 'volumes';
 
-const INIT_OF: Record<DebianRoot, DebianInit> = { systemd: 'systemd', sysvinit: 'sysvinit', bootable: 'systemd', encrypted: 'systemd' };
+const INIT_OF: Record<DebianRoot, DebianInit> = { systemd: 'systemd', sysvinit: 'sysvinit', bootable: 'systemd', volumes: 'systemd' };
 // The bootable root holds two kernels and their images besides the system.
-const ROOT_SIZE: Record<DebianRoot, string> = { systemd: '768M', sysvinit: '768M', bootable: '2G', encrypted: '768M' };
+const ROOT_SIZE: Record<DebianRoot, string> = { systemd: '768M', sysvinit: '768M', bootable: '2G', volumes: '768M' };
 
 export const DEBIAN_UUIDS = {
   root: '0d1e2b3a-4c5d-4e6f-8a9b-0c1d2e3f4a5b',
@@ -62,7 +66,10 @@ fi
 echo "GUEST rootfs=$(awk '$2=="/"{t=$3} END{print t}' /proc/mounts)"
 awk '$2=="/data"{print "GUEST data=" $3 " " $4}' /proc/mounts
 awk '$2=="/home"{print "GUEST home=" $3}' /proc/mounts
+[ -f /home/owner ] && echo "GUEST owner=$(cat /home/owner)"
+grep -q ' /home ' /proc/mounts && echo frozen > /home/probe-home && [ "$(cat /home/probe-home)" = frozen ] && echo "GUEST home-write=ok"
 for d in /sys/block/dm-*; do [ -f $d/dm/name ] && echo "GUEST dm=$(cat $d/dm/name) ro=$(cat $d/ro)"; done
+for m in /sys/block/md*; do [ -d $m/md ] && echo "GUEST md=$(cat $m/md/array_state) degraded=$(cat $m/md/degraded)"; done
 [ -e /sys/block/vdb ] && echo "GUEST vdb-ro=$(cat /sys/block/vdb/ro)"
 awk '$2=="/run"{print "GUEST run=" $4}' /proc/mounts
 awk '$2=="/boot/efi"{print "GUEST esp=" $1 " " $3 " " $4}' /proc/mounts
@@ -160,20 +167,29 @@ export interface DebianDisks {
   readonly second: string;
 }
 
-/** The cached root as an ext4 image, with `fstab` (and `files`), its hostname and the probe. */
-function makeRootImage(name: string, flavour: DebianRoot, release: DebianRelease, fstab: string, files: Readonly<Record<string, string>> = {}): string {
+/**
+ * The cached root as a folder, with `fstab` (and `files`), its hostname and
+ * the probe; the caller makes a filesystem of it and removes it.
+ */
+export function makeRootTree(name: string, flavour: DebianRoot, release: DebianRelease, fstab: string, files: Readonly<Record<string, string>> = {}): string {
   const tree = join(VM_CACHE, `${name}.tree`);
   rmSync(tree, { recursive: true, force: true });
   mkdirSync(tree, { recursive: true });
+  // /dev is devtmpfs at boot; its nodes in the tarball need not be made here.
+  execFileSync('tar', ['-xf', debianTarball(release, flavour), '-C', tree, '--exclude=./dev/*']);
+  write(tree, '/etc/fstab', fstab);
+  for (const [path, text] of Object.entries(files)) write(tree, path, text);
+  write(tree, '/etc/hostname', `frozen-${flavour}\n`);
+  for (const dir of ['data', 'media/cdrom0', 'boot/efi']) mkdirSync(join(tree, dir), { recursive: true });
+  addProbe(tree, INIT_OF[flavour]);
+  markUpdated(tree);
+  return tree;
+}
+
+/** The cached root as an ext4 image (UUID DEBIAN_UUIDS.root), made by makeRootTree. */
+export function makeRootImage(name: string, flavour: DebianRoot, release: DebianRelease, fstab: string, files: Readonly<Record<string, string>> = {}): string {
+  const tree = makeRootTree(name, flavour, release, fstab, files);
   try {
-    // /dev is devtmpfs at boot; its nodes in the tarball need not be made here.
-    execFileSync('tar', ['-xf', debianTarball(release, flavour), '-C', tree, '--exclude=./dev/*']);
-    write(tree, '/etc/fstab', fstab);
-    for (const [path, text] of Object.entries(files)) write(tree, path, text);
-    write(tree, '/etc/hostname', `frozen-${flavour}\n`);
-    for (const dir of ['data', 'media/cdrom0', 'boot/efi']) mkdirSync(join(tree, dir), { recursive: true });
-    addProbe(tree, INIT_OF[flavour]);
-    markUpdated(tree);
     const root = join(VM_CACHE, `${name}-root.ext4`);
     rmSync(root, { force: true });
     execFileSync('mke2fs', ['-q', '-t', 'ext4', '-E', 'lazy_itable_init=0,lazy_journal_init=0', '-L', 'debian-root', '-U', DEBIAN_UUIDS.root, '-d', tree, root, ROOT_SIZE[flavour]]);
@@ -187,26 +203,6 @@ function makeRootImage(name: string, flavour: DebianRoot, release: DebianRelease
 export function makeDebianDisks(flavour: DebianRoot, release: DebianRelease = 'trixie'): DebianDisks {
   const name = `${release}-${flavour}`;
   return { root: makeRootImage(name, flavour, release, FSTAB), second: makeSecondDisk(name) };
-}
-
-/** What Debian's installer writes for "encrypted LVM": the volumes by their /dev/mapper paths, the container in the crypttab. */
-export const ENCRYPTED_LVM = {
-  luksUuid: '3e4f5a6b-7c8d-4e9f-8a0b-1c2d3e4f5a6b',
-  passphrase: 'frozen laptop',
-  vg: 'debian-vg',
-  fstab: `# /etc/fstab: static file system information.
-# <file system> <mount point>   <type>  <options>       <dump>  <pass>
-/dev/mapper/debian--vg-root /               ext4    errors=remount-ro 0       1
-/dev/mapper/debian--vg-home /home           ext4    defaults        0       2
-/dev/mapper/debian--vg-swap_1 none            swap    sw              0       0
-/dev/mapper/cryptswap none swap sw 0 0
-`,
-  crypttab: 'vda1_crypt UUID=3e4f5a6b-7c8d-4e9f-8a0b-1c2d3e4f5a6b none luks,discard\ncryptswap /dev/vdb /dev/urandom swap,cipher=aes-xts-plain64,size=256\n',
-} as const;
-
-/** The trixie root with lvm2 and cryptsetup, as an ext4 image with the installer's fstab and crypttab for encrypted LVM. */
-export function makeEncryptedLvmRoot(): string {
-  return makeRootImage('trixie-encrypted', 'encrypted', 'trixie', ENCRYPTED_LVM.fstab, { '/etc/crypttab': ENCRYPTED_LVM.crypttab });
 }
 
 /** A UEFI machine's disk, as its partitions' images: the ESP (empty vfat), the root (trixie's bootable one) and swap. */

@@ -18,15 +18,17 @@ export interface HostFsOptions {
   /** btrfs subvolumes, by name: the root's tree goes in the first, and each other holds what `contents` gives it. */
   readonly subvolumes?: readonly string[];
   readonly contents?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** The image's size (sparse): the smallest each mkfs makes unless told. */
+  readonly sizeMiB?: number;
 }
 
 // xfsprogs makes no xfs under 300 MiB; both are sparse, so only what is written takes room.
 const SIZE_MIB: Record<HostFsType, number> = { xfs: 320, btrfs: 256 };
 
-function mkfs(image: string, name: string, { type, uuid }: HostFsOptions): void {
+function mkfs(image: string, name: string, { type, uuid, sizeMiB }: HostFsOptions): void {
   rmSync(image, { force: true });
   writeFileSync(image, '');
-  truncateSync(image, SIZE_MIB[type] * 2 ** 20);
+  truncateSync(image, (sizeMiB ?? SIZE_MIB[type]) * 2 ** 20);
   const label = name.slice(0, type === 'xfs' ? 12 : 32);
   if (type === 'xfs') execFileSync('mkfs.xfs', ['-q', '-L', label, '-m', `uuid=${uuid}`, image]);
   else execFileSync('mkfs.btrfs', ['-q', '-L', label, '-U', uuid, image]);
@@ -44,22 +46,27 @@ function mounted<T>(image: string, use: (dir: string) => T): T {
   }
 }
 
-/** An xfs or btrfs image holding the guest's root (in its first subvolume, if any); returns its path. */
-export function makeHostFsDisk(name: string, spec: GuestSpec, options: HostFsOptions): string {
+/** An xfs or btrfs image holding the folder `tree` (in its first subvolume, if any); returns its path. */
+export function hostFsOfTree(name: string, tree: string, options: HostFsOptions): string {
   const image = join(VM_CACHE, `${name}.${options.type}`);
   mkfs(image, name, options);
+  mounted(image, (dir) => {
+    const [rootSubvolume, ...others] = options.subvolumes ?? [];
+    for (const subvolume of options.subvolumes ?? []) execFileSync('btrfs', ['-q', 'subvolume', 'create', join(dir, subvolume)]);
+    execFileSync('cp', ['-a', `${tree}/.`, rootSubvolume ? join(dir, rootSubvolume) : dir]);
+    for (const subvolume of others) writeFiles(join(dir, subvolume), options.contents?.[subvolume] ?? {});
+  });
+  return image;
+}
+
+/** An xfs or btrfs image holding the guest's root (in its first subvolume, if any); returns its path. */
+export function makeHostFsDisk(name: string, spec: GuestSpec, options: HostFsOptions): string {
   const tree = makeGuestTree(name, spec);
   try {
-    mounted(image, (dir) => {
-      const [rootSubvolume, ...others] = options.subvolumes ?? [];
-      for (const subvolume of options.subvolumes ?? []) execFileSync('btrfs', ['-q', 'subvolume', 'create', join(dir, subvolume)]);
-      execFileSync('cp', ['-a', `${tree}/.`, rootSubvolume ? join(dir, rootSubvolume) : dir]);
-      for (const subvolume of others) writeFiles(join(dir, subvolume), options.contents?.[subvolume] ?? {});
-    });
+    return hostFsOfTree(name, tree, options);
   } finally {
     rmSync(tree, { recursive: true, force: true });
   }
-  return image;
 }
 
 /**

@@ -16,13 +16,12 @@ const DATA_OFFSET_SECTORS = 2048;
 const MAX_DEV = 128;
 
 /** The superblock of member `role` of a clean RAID1 of `members` devices, each holding `dataSectors` of data. */
-export function raid1Superblock(setUuid: Buffer, name: string, role: number, members: number, dataSectors: number): Buffer {
+export function raid1Superblock(setUuid: Buffer, name: string, role: number, members: number, dataSectors: number, now: bigint): Buffer {
   const sb = Buffer.alloc(256 + MAX_DEV * 2);
   sb.writeUInt32LE(MD_MAGIC, 0);
   sb.writeUInt32LE(1, 4); // major_version
   setUuid.copy(sb, 16);
   sb.write(name.slice(0, 32), 32, 'latin1');
-  const now = BigInt(Math.floor(Date.now() / 1000));
   sb.writeBigUInt64LE(now, 64); // ctime
   sb.writeUInt32LE(1, 72); // level: RAID1
   sb.writeBigUInt64LE(BigInt(dataSectors), 80); // size
@@ -52,13 +51,15 @@ export function makeRaid1(image: string, name: string, setUuid: string, members 
   const bytes = statSync(image).size;
   if (bytes % 512 !== 0) throw new Error(`${image}: not a whole number of sectors`);
   const uuid = Buffer.from(setUuid.replaceAll('-', ''), 'hex');
+  // One creation time for all: mdadm takes members whose ctime differs for another array's, and leaves them out.
+  const now = BigInt(Math.floor(Date.now() / 1000));
   return Array.from({ length: members }, (_, role) => {
     const member = `${image}.md${role}`;
     writeFileSync(member, '');
     truncateSync(member, DATA_OFFSET_SECTORS * 512 + bytes);
     const fd = openSync(member, 'r+');
     try {
-      writeSync(fd, raid1Superblock(uuid, name, role, members, bytes / 512), 0, undefined, SUPER_OFFSET_SECTORS * 512);
+      writeSync(fd, raid1Superblock(uuid, name, role, members, bytes / 512, now), 0, undefined, SUPER_OFFSET_SECTORS * 512);
     } finally {
       closeSync(fd);
     }

@@ -8,6 +8,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildImage } from './image';
 import { VM_CACHE } from './project';
 
 const MIB = 2 ** 20;
@@ -87,4 +88,14 @@ export function encryptedCopy(image: string, luks: Luks, suffix = 'luks'): strin
   const dataOffset = Number(/offset: (\d+) \[bytes\]/.exec(execFileSync('cryptsetup', ['luksDump', encrypted], { encoding: 'utf8' }))?.[1]);
   truncateSync(encrypted, dataOffset + statSync(image).size);
   return encrypted;
+}
+
+/** A key file packed into the volume tests' image at /etc/keys/root.key (rd.luks.key=/etc/keys/root.key). */
+export const VOLUMES_KEY_FILE = join(VM_CACHE, 'volumes-root.key');
+
+/** The image the volume tests boot: lvm, cryptsetup and mdadm in it, and the key file; built once per run. */
+export function volumesImage(): string {
+  mkdirSync(VM_CACHE, { recursive: true });
+  writeFileSync(VOLUMES_KEY_FILE, 'a key file of random-looking bytes: 4f9c1e7a\n');
+  return buildImage('cowboot-volumes', ['--volumes', 'lvm,luks,md', '--add-file', `${VOLUMES_KEY_FILE}:/etc/keys/root.key`]);
 }

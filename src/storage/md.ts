@@ -7,7 +7,7 @@ import type { Context } from '../core/context';
 import { exec } from '../core/exec';
 import { u32le } from '../formats/bytes';
 import { DETECT_BYTES, mdSuperblockAt } from '../formats/superblocks';
-import { isHeld } from './block';
+import { isHeld, setReadOnly } from './block';
 import type { BlockDevice } from './scan';
 
 export const DEGRADED_WAIT_MS = 5000;
@@ -45,11 +45,16 @@ export async function assembleMd(ctx: Context, devices: readonly BlockDevice[]):
     const wanted = raidDisks(ctx, members[0]!) ?? members.length;
     const degraded = members.length < wanted;
     if (degraded && ctx.sys.now() - seen.get(uuid)! < DEGRADED_WAIT_MS) continue;
-    const paths = members.map((m) => m.path);
     // --readonly: not even the kernel's auto-read-only, which turns writable at the first write.
     await exec(ctx, ['mdadm', '--assemble', '--readonly', '--run', '--uuid', uuid, '--scan', '--config=partitions'], 'the md_mod and raid modules must be loaded');
-    if (degraded) ctx.log.warn(`RAID ${uuid}: ${members.length} of its ${wanted} devices are here (${paths.join(', ')}), so it is started degraded, read-only; nothing is resynced`);
-    else ctx.log.info(`RAID ${uuid}: assembled read-only from ${paths.join(', ')}`);
+    // What the kernel took, not what was offered: mdadm leaves out a member whose superblock disagrees with the others'.
+    const taken = members.filter((m) => isHeld(ctx, m.name)).map((m) => m.path);
+    const left = members.filter((m) => !isHeld(ctx, m.name)).map((m) => m.path);
+    // A member left out is still the user's: nothing in the booted system may add it back and resync it.
+    for (const m of members) await setReadOnly(ctx, m.path);
+    if (left.length > 0) ctx.log.warn(`RAID ${uuid}: mdadm left ${left.join(', ')} out of the array (its superblock does not agree with the others'); set read-only and not used`);
+    if (taken.length < wanted) ctx.log.warn(`RAID ${uuid}: ${taken.length} of its ${wanted} devices are in it (${taken.join(', ') || 'none'}), so it is started degraded, read-only; nothing is resynced`);
+    else ctx.log.info(`RAID ${uuid}: assembled read-only from ${taken.join(', ')}`);
     assembled.push(uuid);
   }
   return assembled;

@@ -16,6 +16,9 @@ import { mapperName, parseLvs, wanted, whyNotActivated } from '../../src/storage
 import { openLuks } from '../../src/storage/luks';
 import { isReadOnly, kernelName, sectors } from '../../src/storage/block';
 import { assembleVolumes } from '../../src/storage/volumes';
+import { assembleMd } from '../../src/storage/md';
+import { raid1Superblock } from '../../scripts/vm/md-disks';
+import { scanBlockDevices } from '../../src/storage/scan';
 import type { Services } from '../../src/kmod/services';
 import { requireOneDevice } from '../../src/storage/filesystem';
 import type { BlockDevice } from '../../src/storage/scan';
@@ -175,6 +178,30 @@ test('an image without cryptsetup meeting a LUKS container warns once and goes o
   const warnings = sys.console.join('').split('\n').filter((l) => l.includes('the image has no cryptsetup'));
   assert.is(warnings.length, 1);
   assert.match(warnings[0]!, '/dev/vda is encrypted (LUKS UUID=9c5d4e3f-7a6b-4c8d-8e9f-1a2b3c4d5e6f), and the image has no cryptsetup (/usr/sbin/cryptsetup), so it is left as it is');
+});
+
+test('RAID: the members the kernel took are reported, not those offered; a member mdadm left out is warned of, and every member set read-only', async () => {
+  const setUuid = 'b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e';
+  const member = (role: number) => {
+    const head = Buffer.alloc(4096 + 512);
+    raid1Superblock(Buffer.from(setUuid.replaceAll('-', ''), 'hex'), 'frozen:0', role, 2, 2048, 1n).copy(head, 4096);
+    return head.toString('latin1');
+  };
+  const sys = fakeSystem({ '/dev/vda': member(0), '/dev/vdb': member(1), '/sys/class/block/vda/size': '4096\n', '/sys/class/block/vdb/size': '4096\n' });
+  const ctx = createContext(sys, [], {});
+  ctx.config = mergeConfig({});
+  const run = sys.run.bind(sys);
+  sys.run = async (argv, options) => {
+    // As the kernel does when mdadm leaves /dev/vdb out: only /dev/vda is held by md0.
+    if (argv[0] === 'mdadm') sys.files.set('/sys/class/block/vda/holders/md0', { kind: 'file', mode: 0o644, text: '' });
+    return run(argv, options);
+  };
+  assert.equal(await assembleMd(ctx, scanBlockDevices(sys)), [setUuid]);
+  const said = sys.console.join('');
+  assert.match(said, `RAID ${setUuid}: mdadm left /dev/vdb out of the array`);
+  assert.match(said, `RAID ${setUuid}: 1 of its 2 devices are in it (/dev/vda), so it is started degraded`);
+  assert.not.match(said, 'assembled read-only from');
+  assert.ok(sys.calls.includes('run blockdev --setro /dev/vda') && sys.calls.includes('run blockdev --setro /dev/vdb'), sys.calls.join('\n'));
 });
 
 test('a /dev/mapper node is its dm-N in sysfs (lvm makes nodes, not links), so its size and read-only flag are read there', () => {
