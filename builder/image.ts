@@ -8,7 +8,8 @@ import { type Runtime, runtimePath } from './bundle';
 import { type CpioEntry, normalizePath } from './cpio';
 import { BuildError, findTool, requireStaticBusybox, sharedLibraries, TOOLS } from './host';
 import { configFromText, mergeConfig } from '../src/config';
-import { API_MOUNTS, IMAGE_CONFIG, IMAGE_UNIONS, INIT, INIT_BUNDLE, KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUN_BY_PATH, RUNTIME_DIR, RUNTIME_IMAGE, SHUTDOWN_TOOLS, type ShutdownTools, TOOL_DIRS, VOLUME_TOOLS } from '../src/layout/image-paths';
+import { DHCP_SCRIPT_TEXT } from '../src/net/dhcp';
+import { API_MOUNTS, DHCP_SCRIPT, IMAGE_CONFIG, IMAGE_UNIONS, INIT, INIT_BUNDLE, KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUN_BY_PATH, RUNTIME_DIR, RUNTIME_IMAGE, SHUTDOWN_TOOLS, type ShutdownTools, TOOL_DIRS, VOLUME_TOOLS } from '../src/layout/image-paths';
 import { LUKS_MODULES } from '../src/storage/luks';
 import { MD_MODULES } from '../src/storage/md';
 import { openVolumes, type VolumeKind, type VolumesOption } from './volume-tools';
@@ -76,6 +77,8 @@ interface ImageInputs {
 const STORAGE_MODULES = [
   'virtio_pci', 'virtio_blk', 'virtio_scsi', 'ahci', 'ata_piix', 'nvme', 'sd_mod', 'sr_mod',
   'xhci_pci', 'ehci_pci', 'ohci_pci', 'uhci_hcd', 'usb_storage', 'uas', 'usbhid', 'hid_generic',
+  // The wired NICs of VMs, PCs and servers, for a root fetched over the network.
+  'virtio_net', 'e1000', 'e1000e', 'igb', 'igc', 'r8169', 'tg3', 'bnx2', 'ixgbe',
 ] as const;
 
 // What every boot may need whatever the machine: filesystems; a journal
@@ -239,20 +242,25 @@ function requireSquashfsReader(inputs: ImageInputs, compression: SquashfsCompres
 // through its shebang. Otherwise /init is a script that readies what the
 // runtime needs (pre-init.ts): the squashfs image's mount, or for Bun, which
 // aborts without it, /proc.
+function dhcpScript(): PartEntry {
+  return { part: 'init', entry: { kind: 'file', path: DHCP_SCRIPT, mode: 0o755, data: Buffer.from(DHCP_SCRIPT_TEXT) } };
+}
+
 function runtimeEntries(inputs: ImageInputs, db: ModuleDb, seen: Set<string>): PartEntry[] {
   const runtime = runtimePath(inputs.runtime);
   const bundle = (path: string, mode: number): PartEntry => ({ part: 'init', entry: file(path, inputs.bundlePath, mode) });
   const packing: RuntimePacking = RUNTIME_PACKS[inputs.pack];
   if (packing.kind === 'cpio') {
     const binary = withLibraries('runtime', [{ path: runtime, source: inputs.runtimeBinary }], seen);
-    if (inputs.runtime === 'node') return [bundle(INIT, 0o755), ...binary];
-    return [bundle(INIT_BUNDLE, 0o644), ...binary, preInit(inputs, runtime, null)];
+    if (inputs.runtime === 'node') return [bundle(INIT, 0o755), dhcpScript(), ...binary];
+    return [bundle(INIT_BUNDLE, 0o644), dhcpScript(), ...binary, preInit(inputs, runtime, null)];
   }
   requireSquashfsReader(inputs, packing.compression);
   const inImage = `${RUNTIME_DIR}/${inputs.runtime}`;
   const modules = loadOrder(['loop', 'squashfs'], db, inputs.kernelVersion);
   return [
     bundle(INIT_BUNDLE, 0o644),
+    dhcpScript(),
     preInit(inputs, runtime, { modules }),
     { part: 'runtime', entry: file(RUNTIME_IMAGE, inputs.runtimeImage(packing.compression), 0o644), stored: true },
     { part: 'runtime', entry: { kind: 'dir', path: RUNTIME_DIR, mode: 0o755 } },

@@ -65,6 +65,22 @@ export const PARAMETER_DOCS = {
     value: '', meaning: 'copy the image into RAM, let the medium go',
     peers: { dracut: '`rd.live.ram`', liveBoot: '`toram`', casper: '`toram` (the whole medium)', archiso: '`copytoram`' },
   },
+  fetch: {
+    value: '=URL', meaning: 'download this squashfs image (http:// or https://) into RAM over the network and boot it; `root=live:URL` says the same', unset: 'none',
+    peers: { dracut: '`root=live:http://…` (livenet)', liveBoot: '`fetch=`', casper: '`url=` (an ISO)', archiso: '`archiso_http_srv=`' },
+  },
+  liveSha256: {
+    value: '=HEX', meaning: 'the SHA-256 the fetched image must have; without it, its line in the `SHA256SUMS` beside the image on the server (no such file: booted unchecked, with a warning)', unset: 'none',
+    peers: {},
+  },
+  ip: {
+    value: '=…', meaning: 'the network for a fetch: `dhcp`, `off`, `INTERFACE:dhcp`, or `CLIENT::GATEWAY:NETMASK:HOSTNAME:INTERFACE:none[:DNS0[:DNS1]]` (IPv4)', unset: 'DHCP on the first wired interface',
+    peers: { dracut: '`ip=`', liveBoot: '`ip=` (the kernel\'s form)', casper: '`ip=`', archiso: '`ip=`' },
+  },
+  dhcpTimeout: {
+    value: '=N', meaning: 'seconds to wait for a DHCP answer, then give up',
+    peers: { dracut: '`rd.net.timeout.dhcp=`' },
+  },
   roothash: {
     value: '=HEX', meaning: 'the root, or the `loop=` image, under dm-verity with this root hash', unset: 'none',
     peers: { dracut: '`roothash=` (systemd)' },

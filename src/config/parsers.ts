@@ -5,6 +5,7 @@
 
 import { parseRootSpec, type RootSpec } from '../formats/device-spec';
 import { parsePersistSpec } from '../formats/persist-spec';
+import { parseIpParam } from '../formats/ip-param';
 import { parseSize, type Size } from '../formats/size';
 import { BREAK_STAGES, type StageName } from './stage-names';
 
@@ -20,6 +21,25 @@ export function matching(pattern: RegExp): Parse<string> {
 
 export function rootSpec(text: string): string | undefined {
   return parseRootSpec(text) ? text : undefined;
+}
+
+/** An http:// or https:// URL with a host and a file, as a fetched image needs. */
+export function imageUrl(text: string): string | undefined {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' && !url.pathname.endsWith('/') ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** root=: a device as rootSpec takes it, or dracut's live:URL of an image to fetch. */
+export function rootOrLiveUrl(text: string): string | undefined {
+  return text.startsWith('live:') ? (imageUrl(text.slice('live:'.length)) ? text : undefined) : rootSpec(text);
+}
+
+export function ipParam(text: string): string | undefined {
+  return 'error' in parseIpParam(text) ? undefined : text;
 }
 
 export function persistSpec(text: string): string | undefined {

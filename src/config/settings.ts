@@ -6,7 +6,7 @@ import { UNION_NAMES } from './union-names';
 import { showSize } from '../formats/size';
 import { BREAK_STAGES } from './stage-names';
 import { boolean, type JsonForm, list, number, text, textOrNull } from './json-forms';
-import { anyText, breakStages, flag, integer, luksKey, luksNameList, luksUuidList, mdUuidList, lvmNameList, matching, moduleList, oneOf, type Parse, persistSpec, powerOfTwo, rootSpec, size, verityOptionList } from './parsers';
+import { anyText, breakStages, flag, imageUrl, integer, ipParam, rootOrLiveUrl, luksKey, luksNameList, luksUuidList, mdUuidList, lvmNameList, matching, moduleList, oneOf, type Parse, persistSpec, powerOfTwo, rootSpec, size, verityOptionList } from './parsers';
 
 const COW_DEVICES = ['tmpfs', 'ram'] as const;
 
@@ -54,7 +54,7 @@ function choice<T extends string>(values: readonly T[]) {
 
 const SETTINGS = {
   /** root=: a /dev path, LABEL=, UUID=, PARTUUID=, PARTLABEL= or a /dev/disk/by-* link. */
-  root: setting({ param: 'root', default: null, expected: 'a device path such as /dev/sda2, or LABEL=, UUID=, PARTUUID=, PARTLABEL=', parse: rootSpec, json: textOrNull }),
+  root: setting({ param: 'root', default: null, expected: 'a device path such as /dev/sda2, or LABEL=, UUID=, PARTUUID=, PARTLABEL=, or live:http://HOST/PATH of an image to fetch', parse: rootOrLiveUrl, json: textOrNull }),
   /** Wait for the root device for ever. */
   rootwait: setting({ param: 'rootwait', default: false, ...FLAG }),
   rootfstype: setting({ param: 'rootfstype', default: null, ...FSTYPE }),
@@ -150,6 +150,20 @@ const SETTINGS = {
   /** The init to start in the new root. */
   init: setting({ param: 'init', default: '/sbin/init', expected: 'an absolute path such as /sbin/init', parse: matching(/^\//), json: text }),
   /** Seconds to wait for the root device. */
+  /** An image to download into RAM and boot (live-boot's fetch=; dracut's root=live:URL says the same). */
+  fetch: setting({ param: 'fetch', default: null, expected: 'an http:// or https:// URL of a squashfs image, such as http://server/live/filesystem.squashfs', parse: imageUrl, json: textOrNull }),
+  /** The fetched image's SHA-256; without it, the SHA256SUMS beside the image on the server is used. */
+  liveSha256: setting({ param: 'rd.live.sha256', default: null, expected: 'a SHA-256 in hex (64 digits), as sha256sum prints it', parse: matching(/^[0-9a-fA-F]{64}$/), json: textOrNull }),
+  /** The network for a fetch, in the kernel's and dracut's syntax; DHCP on the first wired interface when not given. */
+  ip: setting({
+    param: 'ip',
+    default: null,
+    expected: 'dhcp, off, INTERFACE:dhcp, or CLIENT::GATEWAY:NETMASK:HOSTNAME:INTERFACE:none[:DNS0[:DNS1]] (IPv4)',
+    parse: ipParam,
+    json: textOrNull,
+  }),
+  /** How long DHCP is waited for (dracut's name). */
+  dhcpTimeout: setting({ param: 'rd.net.timeout.dhcp', default: 30, expected: 'a whole number of seconds, from 1, such as 30', parse: integer(1), json: number }),
   rootdelay: setting({ param: 'rootdelay', default: 30, expected: 'a whole number of seconds, such as 30', parse: integer(0), json: number }),
   quiet: setting({ param: 'quiet', default: false, ...FLAG }),
   /** A rescue shell on failure; without it, rd.emergency. */

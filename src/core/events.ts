@@ -16,7 +16,11 @@ type BootEvent =
   /** The drivers of the devices present at start are in (coldplug's first pass). */
   | { readonly kind: 'coldplug-done'; readonly ms: number }
   /** A pass that assembled volumes (RAID arrays, LUKS containers, LVM volumes): what it made, and how long it took, a passphrase's typing included. */
-  | { readonly kind: 'volumes-assembled'; readonly made: readonly string[]; readonly ms: number };
+  | { readonly kind: 'volumes-assembled'; readonly made: readonly string[]; readonly ms: number }
+  /** The network is up for what the boot fetches: the interface, its address and how it came, and the time from the wait for the interface on. */
+  | { readonly kind: 'network-up'; readonly device: string; readonly address: string; readonly how: string; readonly ms: number }
+  /** The image is in RAM: its URL, its size, how many times the download was resumed, and how long it took. */
+  | { readonly kind: 'image-fetched'; readonly url: string; readonly bytes: number; readonly resumes: number; readonly ms: number };
 
 type EventOf<K extends BootEvent['kind']> = Extract<BootEvent, { kind: K }>;
 
@@ -61,6 +65,16 @@ const ROWS: { readonly [K in BootEvent['kind']]: Row<K> } = {
     text: (e) => `volumes: ${e.made.join('; ')} assembled in ${e.ms} ms`,
     parse: parsed(/volumes: (.+) assembled in (\d+) ms/, (m) => ({ kind: 'volumes-assembled', made: m[1]!.split('; '), ms: Number(m[2]) })),
   },
+  'network-up': {
+    level: 'info',
+    text: (e) => `network: ${e.device} has ${e.address} (${e.how}), after ${e.ms} ms`,
+    parse: parsed(/network: (\S+) has (\S+) \((\w+)\), after (\d+) ms/, (m) => ({ kind: 'network-up', device: m[1]!, address: m[2]!, how: m[3]!, ms: Number(m[4]) })),
+  },
+  'image-fetched': {
+    level: 'info',
+    text: (e) => `fetch: ${e.url}: ${e.bytes} bytes in RAM after ${e.ms} ms, resumed ${e.resumes} times`,
+    parse: parsed(/fetch: (\S+): (\d+) bytes in RAM after (\d+) ms, resumed (\d+) times/, (m) => ({ kind: 'image-fetched', url: m[1]!, bytes: Number(m[2]), ms: Number(m[3]), resumes: Number(m[4]) })),
+  },
 };
 
 function rowOf<K extends BootEvent['kind']>(kind: K): Row<K> {
@@ -75,7 +89,7 @@ export function describeEvent(event: BootEvent): { level: Level; text: string } 
 }
 
 /** Every event of `kind` in a console or log text, in order (the benchmarks read a real boot with this). */
-export function eventsIn<K extends 'stage-done' | 'coldplug-done' | 'volumes-assembled'>(text: string, kind: K): EventOf<K>[] {
+export function eventsIn<K extends 'stage-done' | 'coldplug-done' | 'volumes-assembled' | 'network-up' | 'image-fetched'>(text: string, kind: K): EventOf<K>[] {
   const parse = rowOf(kind).parse;
   if (!parse) return [];
   return text.split('\n').flatMap((line) => parse(line) ?? []);

@@ -35,6 +35,8 @@ export interface ShutdownTools {
   readonly dmsetup: readonly string[];
 }
 /** The bundle, run by the runtime when /init is the first step's script rather than the bundle itself. */
+/** What udhcpc runs at each DHCP event: it prints the lease for /init (src/net/dhcp.ts). */
+export const DHCP_SCRIPT = '/lib/cowboot/udhcpc-lease';
 export const INIT_BUNDLE = '/lib/cowboot/init.js';
 /** The runtime's read-only image (--pack-runtime squashfs), in the image's first, uncompressed segment. */
 export const RUNTIME_IMAGE = '/lib/cowboot/runtime.squashfs';

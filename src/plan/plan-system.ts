@@ -58,6 +58,30 @@ interface PlanMachine {
 }
 
 /** The bytes a device of this type would start with, label and all. */
+// What QEMU's user network hands out, as the lease udhcpc's script prints it.
+const IMAGINED_LEASE = 'lease ip=10.0.2.15\nlease subnet=255.255.255.0\nlease router=10.0.2.2\nlease dns=10.0.2.3\n';
+
+async function* pieces(...chunks: Uint8Array[]): AsyncIterable<Uint8Array> {
+  yield* chunks;
+}
+
+/**
+ * A fetched image: a wired interface, a DHCP server, and a web server
+ * holding a 1 MiB squashfs and (unless rd.live.sha256= gives the hash) its
+ * SHA256SUMS. Returns what the server serves, by URL.
+ */
+function imagineServer(url: string | null, hashGiven: boolean, initial: Record<string, string | Uint8Array | MemoryNode>, assumptions: string[]): Map<string, Uint8Array> {
+  const served = new Map<string, Uint8Array>();
+  if (url === null) return served;
+  initial['/sys/class/net/eth0/type'] = '1\n';
+  const image = Buffer.concat([superblock('squashfs', null, null), Buffer.alloc(1024 * 1024 - 0x10400)]);
+  served.set(url, image);
+  const name = new URL(url).pathname.split('/').pop() ?? '';
+  if (!hashGiven) served.set(new URL('SHA256SUMS', url).href, Buffer.from(`${createHash('sha256').update(image).digest('hex')}  ${name}\n`));
+  assumptions.push(`eth0 is wired, a DHCP server gives it 10.0.2.15/24, and the server holds ${url} (1 MiB of squashfs)${hashGiven ? '' : ' with SHA256SUMS beside it'}`);
+  return served;
+}
+
 function superblock(type: string, label: string | null, uuid: string | null): Uint8Array {
   const b = new Uint8Array(0x10400);
   const put = (at: number, text: string) => b.set(Buffer.from(text, 'latin1'), at);
@@ -151,7 +175,7 @@ export function planSystem(cmdline: string, imageConfig: string | null, unions: 
     '/proc/sys/kernel/printk': '4 4 1 7\n',
     '/proc/sys/kernel/printk_devkmsg': 'ratelimit\n',
     '/proc/sys/kernel/osrelease': `${PLAN_KERNEL}\n`,
-    '/proc/meminfo': `MemTotal: ${PLAN_RAM_KIB} kB\nMemAvailable: ${PLAN_RAM_KIB * 0.9} kB\n`,
+    '/proc/meminfo': `MemTotal: ${PLAN_RAM_KIB} kB\nMemAvailable: ${Math.floor(PLAN_RAM_KIB * 0.9)} kB\n`,
     '/proc/filesystems': '\text4\n\tsquashfs\n\tiso9660\n',
     [`${modulesDir(PLAN_KERNEL)}/${MODULES_DEP}`]: Object.entries(MODULES).map(([path, deps]) => `${path}: ${deps.join(' ')}\n`).join(''),
     [`${modulesDir(PLAN_KERNEL)}/${MODULES_BUILTIN}`]: '',
@@ -203,6 +227,7 @@ export function planSystem(cmdline: string, imageConfig: string | null, unions: 
       }
     }
   }
+  const served = imagineServer(paramOf('fetch') ?? (paramOf('root')?.startsWith('live:') ? paramOf('root')!.slice('live:'.length) : null), paramOf('rd.live.sha256') !== null, initial, assumptions);
   imaginePersistence(lastParam(parsed, 'persist', 'rd.live.overlay')?.value ?? null, paramOf('overlay') === 'dm', initial, assumptions);
   // What /init's script does before the bundle runs, with the default --pack-runtime: its loop device is the first.
   const machine = memoryMachine({ ...initial, '/sys/block/loop0/loop/backing_file': `${RUNTIME_IMAGE}\n` });
@@ -211,6 +236,7 @@ export function planSystem(cmdline: string, imageConfig: string | null, unions: 
 
   const run = (argv: readonly string[], input?: Uint8Array): RunResult => {
     plan.commands.push({ stage: plan.stage, command: `${argv.join(' ')}${input ? ' < (the passphrase)' : ''}` });
+    if (argv[0] === 'udhcpc') return { status: 0, signal: null, stdout: IMAGINED_LEASE, stderr: '' };
     const made = volumes?.react(argv, machine.files);
     if (made) return made;
     machine.react(argv);
@@ -227,6 +253,13 @@ export function planSystem(cmdline: string, imageConfig: string | null, unions: 
     readHead: (path, length) => machine.readHead(path, length),
     writeText: (path, text, mode) => machine.writeText(path, text, mode),
     createSparseFile: (path, bytes) => machine.createSparseFile(path, bytes),
+    appendBytes: (path, bytes) => machine.appendBytes(path, bytes),
+    async httpGet(url, request) {
+      commands.push({ stage: plan.stage, command: `(GET ${url}${request.headers?.range ? `, ${request.headers.range}` : ''})` });
+      const body = served.get(url);
+      if (!body) return { status: 404, headers: {}, body: pieces() };
+      return { status: 200, headers: { 'content-length': String(body.length) }, body: pieces(body) };
+    },
     async copyFile(from, to) {
       commands.push({ stage: plan.stage, command: `(copy ${from} to ${to})` });
       machine.copyFile(from, to);

@@ -6,13 +6,14 @@ import { BootError } from '../core/errors';
 import { UNION_KINDS } from '../union';
 import { MEDIUM_DIR, RO_DIR } from '../layout/boot-paths';
 import { attachLoop, setReadOnly } from '../storage/block';
-import { identify, mountFilesystem, replaySpace, requireOneDevice, withLogReplayed } from '../storage/filesystem';
+import { type Filesystem, identify, mountFilesystem, replaySpace, requireOneDevice, withLogReplayed } from '../storage/filesystem';
 import { describeSeen, findDevice } from '../storage/find-device';
 import { attachIso } from '../storage/iso-scan';
 import { openVerity } from '../storage/dm-verity';
 import { verifyMedium } from '../storage/medium-checksums';
 import { copyToRam } from '../storage/toram';
 import { requireModules } from '../kmod/services';
+import { fetchLiveImage, liveUrlOf } from '../net/live-image';
 
 /** loop=: mounts the medium, finds the image on it (in RAM with toram) and attaches it read-only. */
 async function attachImage(ctx: Context, services: Services, medium: string): Promise<{ device: string; image: string }> {
@@ -35,12 +36,28 @@ async function attachImage(ctx: Context, services: Services, medium: string): Pr
   return { device, image };
 }
 
+/** root=live:URL or fetch=: the image downloaded into RAM and attached read-only, then mounted as a loop= image is. */
+async function fetchedRoot(ctx: Context, services: Services, url: string): Promise<{ device: string; fsType: string }> {
+  for (const [param, given] of [['loop', ctx.config.loop], ['findiso', ctx.config.findiso], ['persist', ctx.config.persist]] as const) {
+    if (given !== null) throw new BootError(`${param}=${given} with a fetched image (${url}): the image is the root, and there is no medium for ${param}=`, { hint: `boot without ${param}=` });
+  }
+  const image = await fetchLiveImage(ctx, url);
+  await requireModules(services);
+  let device = await attachLoop(ctx, image, true);
+  ctx.log.info(`${image} attached read-only to ${device}`);
+  if (ctx.config.roothash !== null) device = await openVerity(ctx, services, device, image, ctx.config);
+  const fs = await identify(ctx, services, device, ctx.config.loopfstype, 'loopfstype=');
+  return mountReadOnly(ctx, services, device, fs);
+}
+
 export const mountRoot: Stage<'root'> = {
   name: 'root',
   async run(ctx, before) {
     const services = before.drivers;
-    const { root, rootflags, overlay, loop, loopfstype, rootfstype, rootwait, rootdelay, findiso } = ctx.config;
+    const { root, overlay, loop, loopfstype, rootfstype, rootwait, rootdelay, findiso } = ctx.config;
     const limitMs = rootwait ? Number.POSITIVE_INFINITY : rootdelay * 1000;
+    const url = liveUrlOf(ctx.config);
+    if (url !== null) return fetchedRoot(ctx, services, url);
     let holder: string | null = null;
     if (root === null && findiso === null) {
       throw new BootError('no root device: root= is not on the kernel command line nor in the image config', {
@@ -75,18 +92,26 @@ export const mountRoot: Stage<'root'> = {
     else if (use !== 'writable device') await setReadOnly(ctx, medium);
     if (ctx.config.roothash !== null) device = await openVerity(ctx, services, device, image, ctx.config);
     const fs = loop !== null ? await identify(ctx, services, device, loopfstype, 'loopfstype=') : await identify(ctx, services, device, rootfstype, 'rootfstype=');
-    if (kind.refuses?.formats.includes(fs.type)) {
-      throw new BootError(`overlay=${overlay} cannot make ${fs.type} writable: ${kind.refuses.why}`, { hint: kind.refuses.hint });
-    }
-    // A root used as a device is mounted by the union stage, from that device alone.
-    if (use !== 'read-only folder') {
-      requireOneDevice(fs, use === 'writable device' ? `overlay=${overlay} rw mounts it from the first alone` : `overlay=${overlay} puts the first only under a snapshot, through which btrfs would write the others`);
-      ctx.log.info(`${device} (${fs.type}) is the root device`);
-      return { device, fsType: fs.type };
-    }
-    const readable = await withLogReplayed(ctx, services, fs, () => replaySpace(ctx));
-    await mountFilesystem(ctx, readable, RO_DIR, ['ro', ...(rootflags ? [rootflags] : [])].join(','));
-    ctx.log.info(`${readable.device} (${fs.type}) mounted read-only on ${RO_DIR}`);
-    return { device, fsType: fs.type };
+    return mountReadOnly(ctx, services, device, fs);
   },
 };
+
+/** The root's filesystem mounted read-only on RO_DIR, or left as a device for the union kinds that take one. */
+async function mountReadOnly(ctx: Context, services: Services, device: string, fs: Filesystem): Promise<{ device: string; fsType: string }> {
+  const { overlay, rootflags } = ctx.config;
+  const kind = UNION_KINDS[overlay];
+  const use = kind.rootUse(ctx.config);
+  if (kind.refuses?.formats.includes(fs.type)) {
+    throw new BootError(`overlay=${overlay} cannot make ${fs.type} writable: ${kind.refuses.why}`, { hint: kind.refuses.hint });
+  }
+  // A root used as a device is mounted by the union stage, from that device alone.
+  if (use !== 'read-only folder') {
+    requireOneDevice(fs, use === 'writable device' ? `overlay=${overlay} rw mounts it from the first alone` : `overlay=${overlay} puts the first only under a snapshot, through which btrfs would write the others`);
+    ctx.log.info(`${device} (${fs.type}) is the root device`);
+    return { device, fsType: fs.type };
+  }
+  const readable = await withLogReplayed(ctx, services, fs, () => replaySpace(ctx));
+  await mountFilesystem(ctx, readable, RO_DIR, ['ro', ...(rootflags ? [rootflags] : [])].join(','));
+  ctx.log.info(`${readable.device} (${fs.type}) mounted read-only on ${RO_DIR}`);
+  return { device, fsType: fs.type };
+}

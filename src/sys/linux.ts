@@ -4,6 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readHead } from './read-head';
+import { httpGet } from './http-get';
 import * as fs from 'node:fs';
 import { dirname } from 'node:path';
 import { TOOL_DIRS } from '../layout/image-paths';
@@ -108,6 +109,8 @@ export function realSystem(): System {
       fs.writeFileSync(path, text);
       if (mode !== undefined) fs.chmodSync(path, mode);
     },
+    appendBytes: (path, bytes) => fs.appendFileSync(path, bytes),
+    httpGet,
     createSparseFile(path, bytes) {
       fs.closeSync(fs.openSync(path, 'a'));
       fs.truncateSync(path, bytes);

@@ -25,6 +25,7 @@ interface MemoryMachine {
   readHead(path: string, length: number): Uint8Array;
   writeText(path: string, text: string, mode?: number): void;
   createSparseFile(path: string, bytes: number): void;
+  appendBytes(path: string, bytes: Uint8Array): void;
   copyFile(from: string, to: string): void;
   /** A file's text as its bytes (latin1, as initial bytes are kept). */
   bytes(path: string): Uint8Array;
@@ -104,6 +105,10 @@ export function memoryMachine(initial: Readonly<Record<string, MemoryNode | stri
     readHead: (path, length) => Buffer.from(machine.readText(path), 'latin1').subarray(0, length),
     writeText: (path, text, mode) => void files.set(path, file(text, mode)),
     createSparseFile: (path, bytes) => void files.set(path, { kind: 'file', mode: 0o600, text: '', size: bytes }),
+    appendBytes(path, bytes) {
+      const node = files.get(path);
+      files.set(path, file((node?.kind === 'file' ? node.text : '') + Buffer.from(bytes).toString('latin1'), node?.kind === 'file' ? node.mode : 0o644));
+    },
     bytes(path) {
       const node = files.get(path);
       if (node?.kind !== 'file') throw enoent(path);

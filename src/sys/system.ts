@@ -17,6 +17,20 @@ export interface RunOptions {
   readonly input?: Uint8Array;
 }
 
+export interface HttpRequest {
+  readonly headers?: Readonly<Record<string, string>>;
+  /** The request fails when this long passes without a byte from the server. */
+  readonly idleTimeoutMs: number;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  /** Header names in lower case. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The body in pieces as they arrive; throws where the connection breaks. */
+  readonly body: AsyncIterable<Uint8Array>;
+}
+
 type PathKind = 'file' | 'dir' | 'symlink' | 'other';
 
 export interface PathInfo {
@@ -36,6 +50,10 @@ export interface System {
   readHead(path: string, length: number): Uint8Array;
   /** `mode`: the file's permission bits, set whether the file is new or not. */
   writeText(path: string, text: string, mode?: number): void;
+  /** Adds `bytes` at the end of a file, made if missing. */
+  appendBytes(path: string, bytes: Uint8Array): void;
+  /** One HTTP or HTTPS GET; fails as Node's client does (refused, unresolved, a bad certificate). */
+  httpGet(url: string, request: HttpRequest): Promise<HttpResponse>;
   /** Makes (or extends) a file of `bytes` that takes no space until written. */
   createSparseFile(path: string, bytes: number): void;
   copyFile(from: string, to: string): Promise<void>;

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { boot, createContext } from '../../src/boot';
 import { commandOf } from '../../src/sys/mount-op';
 import { type MemoryNode, memoryMachine } from '../../src/sys/memory';
-import type { RunResult, System } from '../../src/sys/system';
+import type { HttpRequest, HttpResponse, RunResult, System } from '../../src/sys/system';
 
 
 export interface FakeSystem extends System {
@@ -34,6 +34,8 @@ export interface FakeSystem extends System {
   onDeviceWait: () => void;
   /** Paths whose writes the kernel refuses (EINVAL), as a locked sysctl does. */
   readonly refused: Set<string>;
+  /** The web servers the test stands up, by URL; an unknown URL is a refused connection. */
+  readonly servers: Map<string, (request: HttpRequest) => HttpResponse>;
 }
 
 const MAX_SHELLS = 5;
@@ -90,6 +92,15 @@ export function fakeSystem(initial: Record<string, MemoryNode | string> = {}): F
     events: 0,
     onDeviceWait: () => undefined,
     refused: new Set(),
+    servers: new Map(),
+    async httpGet(url, request) {
+      const range = request.headers?.range;
+      sys.calls.push(`get ${url}${range ? ` (${range})` : ''}`);
+      const serve = sys.servers.get(url);
+      if (!serve) throw Object.assign(new Error(`connect ECONNREFUSED ${new URL(url).host}`), { code: 'ECONNREFUSED' });
+      return serve(request);
+    },
+    appendBytes: (path, bytes) => machine.appendBytes(path, bytes),
     async readSecret(prompt) {
       sys.calls.push(`ask ${prompt}`);
       const secret = sys.secrets.shift();

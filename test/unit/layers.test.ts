@@ -16,6 +16,7 @@ export const LAYERS = [
   'src/core/', // context, the stage machine, events, errors, log, mounts as values, rescue
   'src/kmod/', // kernel modules: aliases, loading, coldplug
   'src/storage/', // block devices, finding them, filesystems, dm, verity, toram
+  'src/net/', // the network for a fetched root: ip=, DHCP, the download into RAM
   'src/union/', // the overlay= kinds and the COW space
   'src/persist/', // persist=: the kept layer, and its return at shutdown
   'src/stages/', // the stages, in boot order, and what each hands on

@@ -1,0 +1,69 @@
+// root=live:http(s)://… (dracut) or fetch= (live-boot): the network brought
+// up, the image downloaded into RAM and checked against rd.live.sha256= or
+// the SHA256SUMS beside it on the server, then the network released; the
+// root stage attaches the copy as it does toram's.
+
+import type { Context } from '../core/context';
+import { BootError } from '../core/errors';
+import { mountOnce } from '../core/mount';
+import { parseMeminfo } from '../formats/size';
+import { TORAM_DIR } from '../layout/boot-paths';
+import { parseSums } from '../storage/medium-checksums';
+import { fetchImage } from './fetch-image';
+import { bringUpNetwork, releaseNetwork } from './network';
+
+/** sha256sum's file beside the image, as Debian's and Ubuntu's mirrors publish theirs. */
+export const SUMS_NAME = 'SHA256SUMS';
+
+/** The image's URL from root=live:URL or fetch=URL; null when the root is not fetched. */
+export function liveUrlOf(config: { readonly root: string | null; readonly fetch: string | null }): string | null {
+  if (config.fetch !== null) return config.fetch;
+  return config.root?.startsWith('live:http') ? config.root.slice('live:'.length) : null;
+}
+
+/** The hash the image must have: rd.live.sha256=, else its line in SHA256SUMS; null when neither is there. */
+async function expectedHash(ctx: Context, url: string): Promise<{ hash: string; from: string } | null> {
+  if (ctx.config.liveSha256 !== null) return { hash: ctx.config.liveSha256.toLowerCase(), from: 'rd.live.sha256=' };
+  const sumsUrl = new URL(SUMS_NAME, url).href;
+  let response;
+  try {
+    response = await ctx.sys.httpGet(sumsUrl, { idleTimeoutMs: 15_000 });
+  } catch (error) {
+    throw new BootError(`fetch: ${sumsUrl}: ${(error as Error).message}`, { hint: 'check that the server is up (the image is checked against this file before use)' });
+  }
+  if (response.status === 404) {
+    for await (const _ of response.body) void _;
+    return null;
+  }
+  if (response.status !== 200) throw new BootError(`fetch: ${sumsUrl}: the server answered ${response.status}`);
+  const pieces: Uint8Array[] = [];
+  for await (const chunk of response.body) pieces.push(chunk);
+  const name = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '');
+  const entry = parseSums(Buffer.concat(pieces).toString('utf8')).entries.find((e) => e.path === name);
+  if (!entry) throw new BootError(`fetch: ${sumsUrl} has no line for ${name}`, { hint: `add it: sha256sum ${name} >> ${SUMS_NAME}, in the image's folder on the server` });
+  return { hash: entry.hash, from: sumsUrl };
+}
+
+/** Fetches the image into RAM, checked; returns the copy's path. */
+export async function fetchLiveImage(ctx: Context, url: string): Promise<string> {
+  const network = await bringUpNetwork(ctx, `the image at ${url}`);
+  const expected = await expectedHash(ctx, url);
+  if (expected === null) ctx.log.warn(`fetch: ${url} is not checked: there is no ${SUMS_NAME} beside it and no rd.live.sha256= (anything the network hands over boots)`);
+  // The tmpfs may hold what the RAM check lets an image have, no more: a server that sends more fills it and fails, not the machine.
+  const meminfo = parseMeminfo(ctx.sys.readText('/proc/meminfo'));
+  await mountOnce(ctx, { type: 'tmpfs', source: 'fetched', target: TORAM_DIR, options: `mode=0755,size=${Math.max(0, Math.floor(meminfo.available - meminfo.total / 4))}` });
+  const name = decodeURIComponent(new URL(url).pathname.split('/').pop() || 'image');
+  const started = ctx.sys.now();
+  const fetched = await fetchImage(ctx, url, `${TORAM_DIR}/${name}`);
+  ctx.events.emit({ kind: 'image-fetched', url, bytes: fetched.bytes, resumes: fetched.resumes, ms: Math.round(ctx.sys.now() - started) });
+  if (expected !== null) {
+    if (fetched.sha256 !== expected.hash) {
+      throw new BootError(`fetch: the image from ${url} has SHA-256 ${fetched.sha256}, and ${expected.from} says ${expected.hash}`, {
+        hint: 'the image on the server is not the one its checksum was made for (changed under it, or damaged on the way): boot nothing from it',
+      });
+    }
+    ctx.log.info(`fetch: SHA-256 ${fetched.sha256} matches ${expected.from}`);
+  }
+  await releaseNetwork(ctx, network);
+  return fetched.path;
+}

@@ -1,0 +1,160 @@
+// A root fetched over the network: ip= as the kernel and dracut write it,
+// udhcpc's lease as our script prints it, and the download through the fake
+// system: resumed with Range where the server broke off, started over where
+// it cannot resume, given up after its tries, refused when RAM is short,
+// and checked against SHA256SUMS or rd.live.sha256=.
+
+import { createHash } from 'node:crypto';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createContext } from '../../src/boot';
+import { configFromCmdline, describeProblem, mergeConfig } from '../../src/config';
+import { parseCmdline } from '../../src/formats/cmdline';
+import { parseIpParam } from '../../src/formats/ip-param';
+import { parseLease } from '../../src/net/dhcp';
+import { FETCH_ATTEMPTS, fetchImage, progressLine } from '../../src/net/fetch-image';
+import { fetchLiveImage, liveUrlOf } from '../../src/net/live-image';
+import type { HttpResponse } from '../../src/sys/system';
+import { fakeSystem } from './fake-system';
+
+test('ip=: the kernel\'s fields, dracut\'s INTERFACE:METHOD, and what is refused says why', () => {
+  assert.equal(parseIpParam('dhcp'), { kind: 'dhcp', device: null });
+  assert.equal(parseIpParam('off'), { kind: 'off' });
+  assert.equal(parseIpParam('enp1s0:dhcp'), { kind: 'dhcp', device: 'enp1s0' });
+  assert.equal(parseIpParam(':::::eth1:dhcp'), { kind: 'dhcp', device: 'eth1' });
+  assert.equal(parseIpParam('192.168.1.20::192.168.1.1:255.255.255.0:kiosk:eth0:none:192.168.1.1'), {
+    kind: 'static', address: '192.168.1.20', prefix: 24, gateway: '192.168.1.1', hostname: 'kiosk', device: 'eth0', dns: ['192.168.1.1'],
+  });
+  assert.equal(parseIpParam('10.1.2.3::10.1.0.1:255.255.0.0'), { kind: 'static', address: '10.1.2.3', prefix: 16, gateway: '10.1.0.1', hostname: null, device: null, dns: [] });
+  assert.equal(parseIpParam('dhcp6'), { error: 'dhcp6 is not done here: only IPv4, by DHCP or static' });
+  assert.equal(parseIpParam('10.1.2.3::10.1.0.1:255.0.255.0'), { error: '255.0.255.0 is not a netmask such as 255.255.255.0' });
+  assert.equal(parseIpParam('10.1.2.3::10.1.0.1'), { error: 'the static address 10.1.2.3 needs its netmask (the fourth field), such as 255.255.255.0' });
+  assert.equal(parseIpParam('10.1.2.300::::::none'), { error: '10.1.2.300 is not an IPv4 address' });
+  const problems = configFromCmdline(parseCmdline('ip=10.1.2.3::x:255.255.255.0 fetch=ftp://host/a.squashfs root=live:http://host/')).problems.map(describeProblem);
+  assert.equal(problems.length, 3, problems.join('\n'));
+  assert.match(problems[0]!, 'root=live:http://host/ is not valid');
+  assert.match(problems.join('\n'), 'fetch=ftp://host/a.squashfs is not valid: expected an http:// or https:// URL');
+  assert.match(problems.join('\n'), 'ip=10.1.2.3::x:255.255.255.0 is not valid');
+});
+
+test('root=live:URL (dracut) and fetch=URL (live-boot) name the same image', () => {
+  const of = (cmdline: string) => liveUrlOf(mergeConfig(configFromCmdline(parseCmdline(cmdline)).values));
+  assert.is(of('root=live:http://server/live/filesystem.squashfs'), 'http://server/live/filesystem.squashfs');
+  assert.is(of('fetch=https://server/a.squashfs'), 'https://server/a.squashfs');
+  assert.is(of('root=/dev/sda1'), null);
+});
+
+test('udhcpc\'s lease as our script prints it: several routers and DNS servers, the subnet as a prefix', () => {
+  const lease = parseLease('lease ip=10.0.2.15\nlease subnet=255.255.255.0\nlease router=10.0.2.2 10.0.2.1\nlease dns=10.0.2.3 1.1.1.1\nlease domain=lab\nlease lease=86400\n');
+  assert.equal(lease, { address: '10.0.2.15', prefix: 24, routers: ['10.0.2.2', '10.0.2.1'], dns: ['10.0.2.3', '1.1.1.1'], domain: 'lab', seconds: 86400 });
+  assert.is(parseLease('udhcpc: no lease, failing\n'), null);
+});
+
+const URL = 'http://10.0.2.2:8080/live/filesystem.squashfs';
+const IMAGE = Buffer.from(Array.from({ length: 3 << 20 }, (_, i) => (i * 7) & 0xff));
+const SHA = createHash('sha256').update(IMAGE).digest('hex');
+
+async function* pieces(bytes: Uint8Array, breakAt: number | null): AsyncIterable<Uint8Array> {
+  for (let at = 0; at < bytes.length; at += 64 << 10) {
+    if (breakAt !== null && at >= breakAt) throw new Error('socket hang up');
+    yield bytes.subarray(at, Math.min(bytes.length, at + (64 << 10)));
+  }
+}
+
+/** A server of `image` that honours Range (unless told not to) and breaks off at the bytes given, one break per request. */
+function server(image: Uint8Array, breaks: (number | null)[], { ranges = true } = {}) {
+  return (request: { headers?: Readonly<Record<string, string>> }): HttpResponse => {
+    const start = ranges ? Number(/bytes=(\d+)-/.exec(request.headers?.range ?? '')?.[1] ?? 0) : 0;
+    const body = image.subarray(start);
+    const headers: Record<string, string> = start > 0 ? { 'content-range': `bytes ${start}-${image.length - 1}/${image.length}`, 'content-length': String(body.length) } : { 'content-length': String(image.length) };
+    const breakAt = breaks.shift() ?? null;
+    return { status: start > 0 ? 206 : 200, headers, body: pieces(body, breakAt === null ? null : breakAt - start) };
+  };
+}
+
+function fetchContext(cmdline = '', available = 900_000) {
+  const sys = fakeSystem({ '/proc/meminfo': `MemTotal: 1000000 kB\nMemAvailable: ${available} kB\n`, '/sys/class/net/lo/type': '772\n', '/sys/class/net/eth0/type': '1\n' });
+  const ctx = createContext(sys, [], {});
+  ctx.config = mergeConfig(configFromCmdline(parseCmdline(cmdline)).values);
+  return { sys, ctx };
+}
+
+test('a server that breaks off mid-download: resumed where it stopped with Range, after a backoff, and the hash is of the whole', async () => {
+  const { sys, ctx } = fetchContext();
+  sys.servers.set(URL, server(IMAGE, [1 << 20, 2 << 20]));
+  const fetched = await fetchImage(ctx, URL, '/run/initramfs/toram/filesystem.squashfs');
+  assert.is(fetched.sha256, SHA);
+  assert.is(fetched.resumes, 2);
+  assert.equal(sys.calls.filter((c) => c.startsWith('get ')), [`get ${URL}`, `get ${URL} (bytes=1048576-)`, `get ${URL} (bytes=2097152-)`]);
+  assert.ok(Buffer.from(sys.files.get('/run/initramfs/toram/filesystem.squashfs')!.kind === 'file' ? (sys.files.get('/run/initramfs/toram/filesystem.squashfs') as { text: string }).text : '', 'latin1').equals(IMAGE));
+  assert.match(sys.console.join(''), 'fetch: the download broke at 1.0 MiB: socket hang up; trying again in 1 s');
+});
+
+test('a server that cannot resume: fetched again from the start, said so', async () => {
+  const { sys, ctx } = fetchContext();
+  sys.servers.set(URL, server(IMAGE, [1 << 20], { ranges: false }));
+  const fetched = await fetchImage(ctx, URL, '/run/initramfs/toram/x');
+  assert.is(fetched.sha256, SHA);
+  assert.match(sys.console.join(''), 'the server cannot resume (no Range support), so the image is fetched again from the start');
+});
+
+test('a server that is gone: given up after its tries, with the URL, the last error and how far it got', async () => {
+  const { sys, ctx } = fetchContext();
+  try {
+    await fetchImage(ctx, URL, '/run/initramfs/toram/x');
+    assert.unreachable();
+  } catch (error) {
+    assert.match((error as Error).message, `fetch: ${URL}: connect ECONNREFUSED 10.0.2.2:8080; gave up after ${FETCH_ATTEMPTS} tries in a row with no progress, at 0.0 MiB`);
+  }
+  assert.is(sys.calls.filter((c) => c.startsWith('get ')).length, FETCH_ATTEMPTS);
+});
+
+test('an image larger than RAM allows is refused before its first byte is kept, naming both sizes', async () => {
+  const { sys, ctx } = fetchContext('', 2000);
+  sys.servers.set(URL, server(IMAGE, []));
+  try {
+    await fetchImage(ctx, URL, '/run/initramfs/toram/x');
+    assert.unreachable();
+  } catch (error) {
+    assert.match((error as Error).message, `${URL} is 3M, and RAM has 2.0 MiB free of 976.6 MiB`);
+  }
+});
+
+test('the whole fetch: DHCP, SHA256SUMS beside the image, the network released; a wrong hash fails the boot with both hashes', async () => {
+  const { sys, ctx } = fetchContext(`root=live:${URL}`);
+  sys.results.set('udhcpc -i eth0 -f -q -n -t 15 -T 2 -A 1 -s /lib/cowboot/udhcpc-lease', { stdout: 'lease ip=10.0.2.15\nlease subnet=255.255.255.0\nlease router=10.0.2.2\nlease dns=10.0.2.3\n' });
+  sys.servers.set(URL, server(IMAGE, []));
+  const sums = (text: string) => () => ({ status: 200, headers: {}, body: pieces(Buffer.from(text), null) });
+  sys.servers.set('http://10.0.2.2:8080/live/SHA256SUMS', sums(`${SHA}  filesystem.squashfs\n`));
+  assert.is(await fetchLiveImage(ctx, URL), '/run/initramfs/toram/filesystem.squashfs');
+  const runs = sys.calls.filter((c) => c.startsWith('run ip '));
+  assert.equal(runs, ['run ip link set dev eth0 up', 'run ip address add 10.0.2.15/24 dev eth0', 'run ip route add default via 10.0.2.2 dev eth0', 'run ip address flush dev eth0', 'run ip link set dev eth0 down']);
+  assert.match(ctx.log.text(), `fetch: SHA-256 ${SHA} matches http://10.0.2.2:8080/live/SHA256SUMS`);
+
+  const wrong = '0'.repeat(64);
+  sys.servers.set('http://10.0.2.2:8080/live/SHA256SUMS', sums(`${wrong}  filesystem.squashfs\n`));
+  try {
+    await fetchLiveImage(ctx, URL);
+    assert.unreachable();
+  } catch (error) {
+    assert.is((error as Error).message, `fetch: the image from ${URL} has SHA-256 ${SHA}, and http://10.0.2.2:8080/live/SHA256SUMS says ${wrong}`);
+  }
+});
+
+test('no DHCP answer: a bounded wait, then the failure names the interface and the time', async () => {
+  const { sys, ctx } = fetchContext(`root=live:${URL} rd.net.timeout.dhcp=4`);
+  sys.results.set('udhcpc -i eth0 -f -q -n -t 2 -T 2 -A 1 -s /lib/cowboot/udhcpc-lease', { status: 1, stderr: 'udhcpc: no lease, failing' });
+  try {
+    await fetchLiveImage(ctx, URL);
+    assert.unreachable();
+  } catch (error) {
+    assert.is((error as Error).message, 'no DHCP server answered on eth0 within 4 s (rd.net.timeout.dhcp=4)');
+  }
+});
+
+test('the progress line: bytes, rate, time left', () => {
+  assert.is(progressLine(12 << 20, 48 << 20, 2000), 'fetch: 12.0 MiB of 48.0 MiB (25%), 6.0 MiB/s, 6 s left');
+  assert.is(progressLine(12 << 20, null, 2000), 'fetch: 12.0 MiB, 6.0 MiB/s');
+});
+
+test.run();
