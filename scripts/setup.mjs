@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 const projectDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const kernelDir = join(projectDir, '.cache', 'kernel');
 const debianDir = join(projectDir, '.cache', 'debian');
+const serversDir = join(projectDir, '.cache', 'servers');
 
 // Each tool the builder and the tests use, with the package that has it.
 const PACKAGES = {
@@ -44,6 +45,9 @@ const PACKAGES = {
   'syslinux-common': '/usr/lib/syslinux/modules/bios/ldlinux.c32',
   libatomic1: '/usr/lib/x86_64-linux-gnu/libatomic.so.1',
   mmdebstrap: '/usr/bin/mmdebstrap',
+  // What the test servers' binaries (unpacked, not installed: fetchServers) link against.
+  libssl3: '/usr/lib/x86_64-linux-gnu/libssl.so.3',
+  'libpcre2-8-0': '/usr/lib/x86_64-linux-gnu/libpcre2-8.so.0',
   // UEFI firmware for the VMs that boot through GRUB or systemd-boot from an ESP.
   ovmf: '/usr/share/OVMF/OVMF_CODE_4M.fd',
 };
@@ -238,6 +242,35 @@ function fetchTestDebs() {
   }
 }
 
+// The servers the network-boot tests start on loopback addresses: this
+// machine's release of Debian's own, unpacked from the package rather than
+// installed, so that no service of theirs starts here (nginx's package
+// would serve port 80 on every address).
+const SERVERS = { nginx: 'usr/sbin/nginx' };
+
+function fetchServers() {
+  for (const [name, binary] of Object.entries(SERVERS)) {
+    const dir = join(serversDir, name);
+    if (existsSync(join(dir, binary))) continue;
+    const debs = `${dir}.debs`;
+    rmSync(debs, { recursive: true, force: true });
+    mkdirSync(debs, { recursive: true });
+    try {
+      run('apt-get', ['download', name], { cwd: debs });
+    } catch {
+      // A fresh machine may have no package lists yet.
+      run('apt-get', ['update']);
+      run('apt-get', ['download', name], { cwd: debs });
+    }
+    const deb = readdirSync(debs).find((f) => f.startsWith(`${name}_`) && f.endsWith('.deb'));
+    if (!deb) throw new Error(`apt-get download ${name} left no ${name}_*.deb in ${debs}`);
+    rmSync(dir, { recursive: true, force: true });
+    run('dpkg-deb', ['-x', join(debs, deb), dir]);
+    rmSync(debs, { recursive: true, force: true });
+    say(`${name} unpacked in ${dir}`);
+  }
+}
+
 try {
   checkFreeSpace();
   installDebianPackages();
@@ -245,6 +278,7 @@ try {
   for (const release of RELEASES) fetchKernel(release);
   buildDebianRoots();
   fetchTestDebs();
+  fetchServers();
 } catch (error) {
   say(`error: ${error.message}`);
   process.exit(1);

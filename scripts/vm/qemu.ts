@@ -32,6 +32,8 @@ export interface BootOptions {
    * the second).
    */
   readonly icount?: boolean;
+  /** QEMU's arguments for the machine's NIC; none unless given (QEMU would add an e1000 on its user network). */
+  readonly network?: readonly string[];
   /** Console lines to time: the result says when each first appeared, in ms from QEMU's start. */
   readonly marks?: readonly RegExp[];
 }
@@ -102,6 +104,7 @@ export function qemuArgs(options: BootOptions): string[] {
     ...(options.firmwareBoot ? [] : ['-kernel', options.kernel ?? kernel.vmlinuz, '-initrd', options.initrd ?? '', '-append', options.append]),
     ...(options.drives ?? []).flatMap((d) => ['-drive', d]),
     ...(options.devices ?? []),
+    ...(options.network ?? ['-nic', 'none']),
   ];
 }
 

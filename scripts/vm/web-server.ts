@@ -1,0 +1,102 @@
+// Debian's nginx (unpacked by scripts/setup.mjs, never installed) serving a
+// folder on a loopback port, for the network-boot tests: the guest reaches
+// it at 10.0.2.2 through QEMU's user network. It can be stopped and started
+// again mid-download, and slowed to a rate so that a test can catch a
+// download in the middle.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
+import { PROJECT_DIR, VM_CACHE } from './project';
+
+const NGINX = join(PROJECT_DIR, '.cache', 'servers', 'nginx', 'usr', 'sbin', 'nginx');
+
+/** The address the guest reaches the host's loopback at, on QEMU's user network. */
+export const HOST_FROM_GUEST = '10.0.2.2';
+
+export interface WebServer {
+  readonly port: number;
+  /** The URL the guest uses for a file in the served folder. */
+  url(file: string): string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function listening(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.on('connect', () => (socket.destroy(), resolve(true)));
+      socket.on('error', () => resolve(false));
+    });
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nginx did not listen on 127.0.0.1:${port} within ${timeoutMs / 1000} s`);
+}
+
+/** nginx serving `root` on 127.0.0.1 only, at `rate` bytes a second per connection if given. */
+export async function startWebServer(name: string, root: string, rate?: string): Promise<WebServer> {
+  if (!existsSync(NGINX)) throw new Error(`no nginx at ${NGINX}: run "node scripts/setup.mjs" as root (npm test does), which unpacks Debian's`);
+  const port = await freePort();
+  const dir = join(VM_CACHE, `${name}.nginx`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'tmp'), { recursive: true });
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(
+    conf,
+    `daemon off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log info;
+events { worker_connections 64; }
+http {
+  access_log ${dir}/access.log;
+  client_body_temp_path ${dir}/tmp;
+  proxy_temp_path ${dir}/tmp;
+  fastcgi_temp_path ${dir}/tmp;
+  uwsgi_temp_path ${dir}/tmp;
+  scgi_temp_path ${dir}/tmp;
+  types { application/octet-stream squashfs; text/plain txt; }
+  default_type application/octet-stream;
+  server {
+    listen 127.0.0.1:${port};
+    root ${root};
+    ${rate ? `limit_rate ${rate};` : ''}
+  }
+}
+`,
+  );
+  let child: ChildProcess | null = null;
+  const server: WebServer = {
+    port,
+    url: (file) => `http://${HOST_FROM_GUEST}:${port}/${file}`,
+    async start() {
+      child = spawn(NGINX, ['-p', dir, '-c', conf, '-e', `${dir}/error.log`], { stdio: 'ignore' });
+      await listening(port);
+    },
+    async stop() {
+      const running = child;
+      child = null;
+      if (!running || running.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        running.on('exit', () => resolve());
+        running.kill('SIGTERM');
+      });
+    },
+  };
+  await server.start();
+  return server;
+}

@@ -1,0 +1,133 @@
+// A root fetched over the network (root=live:URL), from Debian's nginx on
+// this machine's loopback, through QEMU's user network and its DHCP server:
+// checked against the SHA256SUMS beside it, resumed when the server stops
+// mid-download and comes back, refused on a wrong SHA-256, and a network
+// whose DHCP server never answers ends in the failure policy after its
+// bounded wait.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildImage } from '../../scripts/vm/image';
+import { makeSquashfs } from '../../scripts/vm/guest';
+import { VM_CACHE } from '../../scripts/vm/project';
+import { startWebServer, type WebServer } from '../../scripts/vm/web-server';
+import { eventsIn } from '../../src/core/events';
+import { bootMedium } from './harness';
+
+const INIT = `#!/bin/sh
+echo "GUEST root=$(awk '$2=="/"{r=$1" "$3} END{print r}' /proc/mounts)"
+echo "GUEST eth0=$(cat /sys/class/net/eth0/operstate) addresses=$(ip -4 -o address show dev eth0 | wc -l)"
+echo "GUEST payload=$(sha256sum /payload | cut -c1-16)"
+if echo x > /written; then echo "GUEST writable=yes"; else echo "GUEST writable=no"; fi
+echo "GUEST done"
+poweroff -f
+`;
+
+const USER_NET = ['-netdev', 'user,id=n0', '-device', 'virtio-net-pci,netdev=n0'];
+
+let image = '';
+let served = '';
+let payloadSum = '';
+let server: WebServer;
+let slow: WebServer;
+
+test.before(async () => {
+  image = buildImage('cowboot');
+  // Incompressible, so that the image is big enough (about 24 MiB) to be caught mid-download at the slow server's rate.
+  const payload = randomBytes(18 << 20).toString('base64');
+  payloadSum = createHash('sha256').update(payload).digest('hex').slice(0, 16);
+  const squashfs = makeSquashfs('netboot-root', { init: INIT, files: { '/payload': payload } });
+  served = join(VM_CACHE, 'netboot-www');
+  rmSync(served, { recursive: true, force: true });
+  mkdirSync(join(served, 'live'), { recursive: true });
+  renameSync(squashfs, join(served, 'live', 'filesystem.squashfs'));
+  const sum = createHash('sha256').update(readFileSync(join(served, 'live', 'filesystem.squashfs'))).digest('hex');
+  writeFileSync(join(served, 'live', 'SHA256SUMS'), `${sum}  filesystem.squashfs\n`);
+  server = await startWebServer('netboot', served);
+  slow = await startWebServer('netboot-slow', served, '3m');
+});
+
+test.after(async () => {
+  await server?.stop();
+  await slow?.stop();
+});
+
+const table: string[] = [];
+test.after(() => console.log(['', '| case | printed |', '|---|---|', ...table].join('\n')));
+
+test('root=live:http://…: DHCP, the image fetched into RAM and checked against SHA256SUMS, the network released before the root runs', async () => {
+  const booted = await bootMedium({ name: 'netboot-http', image, medium: { devices: [], files: [] }, network: USER_NET, append: `root=live:${server.url('live/filesystem.squashfs')} overlay=overlayfs` });
+  const [up] = eventsIn(booted.console, 'network-up');
+  const [fetched] = eventsIn(booted.console, 'image-fetched');
+  assert.ok(up && fetched, 'no network-up or image-fetched event');
+  assert.is(up!.address, '10.0.2.15/24');
+  assert.equal(booted.report('root'), ['overlay overlay']);
+  assert.equal(booted.report('writable'), ['yes']);
+  assert.equal(booted.report('payload'), [payloadSum]);
+  assert.equal(booted.report('eth0'), ['down addresses=0']);
+  const matched = /fetch: SHA-256 \w+ matches \S+SHA256SUMS/.exec(booted.console)?.[0] ?? '';
+  assert.ok(matched, 'the image was not checked against SHA256SUMS');
+  table.push(`| HTTP, SHA256SUMS | DHCP in ${up!.ms} ms; ${fetched!.bytes} bytes in ${fetched!.ms} ms; "${matched}" |`);
+});
+
+test('the server stopped mid-download and started again: the boot resumes where it stopped (Range) and the image checks', async () => {
+  const booted = await bootMedium({
+    name: 'netboot-resume',
+    image,
+    medium: { devices: [], files: [] },
+    network: USER_NET,
+    append: `root=live:${slow.url('live/filesystem.squashfs')} overlay=overlayfs`,
+    dialogue: [
+      {
+        waitFor: /fetch: [1-9]\d*\.\d MiB of/,
+        send: () => {
+          void slow.stop().then(() => setTimeout(() => void slow.start(), 2500));
+        },
+      },
+    ],
+    timeoutMs: 300_000,
+  });
+  const [fetched] = eventsIn(booted.console, 'image-fetched');
+  assert.ok(fetched && fetched.resumes >= 1, `not resumed: ${JSON.stringify(fetched)}`);
+  assert.match(booted.console, /fetch: resuming at \d/);
+  assert.match(booted.console, /fetch: SHA-256 \w+ matches/);
+  assert.equal(booted.report('payload'), [payloadSum]);
+  const broke = /fetch: (the download broke|the server closed)[^\n]*/.exec(booted.console)?.[0] ?? '';
+  table.push(`| server stopped mid-download | "${broke.trim()}"; resumed ${fetched!.resumes} times |`);
+});
+
+test('a wrong rd.live.sha256=: the boot stops before using the image, with both hashes, and the failure policy follows', async () => {
+  const wrong = 'f'.repeat(64);
+  const booted = await bootMedium({
+    name: 'netboot-wrong-sha',
+    image,
+    medium: { devices: [], files: [] },
+    network: USER_NET,
+    append: `root=live:${server.url('live/filesystem.squashfs')} rd.live.sha256=${wrong} rd.shell=0 rd.emergency=poweroff`,
+    finishes: false,
+  });
+  const line = new RegExp(`fetch: the image from \\S+ has SHA-256 [0-9a-f]{64}, and rd\\.live\\.sha256= says ${wrong}`).exec(booted.console)?.[0];
+  assert.ok(line, 'no message naming both hashes');
+  assert.not.match(booted.console, /GUEST root=/);
+  table.push(`| wrong SHA-256 | "${line}" |`);
+});
+
+test('a DHCP server that never answers: a bounded wait (rd.net.timeout.dhcp=), then the failure policy, naming the interface', async () => {
+  const booted = await bootMedium({
+    name: 'netboot-no-dhcp',
+    image,
+    medium: { devices: [], files: [] },
+    // A NIC on a hub with nothing else on it: every packet goes nowhere.
+    network: ['-netdev', 'hubport,id=n0,hubid=7', '-device', 'virtio-net-pci,netdev=n0'],
+    append: `root=live:${server.url('live/filesystem.squashfs')} rd.net.timeout.dhcp=6 rd.shell=0 rd.emergency=poweroff`,
+    finishes: false,
+  });
+  const line = /no DHCP server answered on eth0 within 6 s \(rd\.net\.timeout\.dhcp=6\)/.exec(booted.console)?.[0];
+  assert.ok(line, 'no message naming the interface and the wait');
+  table.push(`| no DHCP answer | "${line}" |`);
+});
+
+test.run();
