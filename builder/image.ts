@@ -9,7 +9,7 @@ import { type CpioEntry, normalizePath } from './cpio';
 import { BuildError, findTool, requireStaticBusybox, sharedLibraries, TOOLS } from './host';
 import { configFromText, mergeConfig } from '../src/config';
 import { DHCP_SCRIPT_TEXT } from '../src/net/dhcp';
-import { API_MOUNTS, DHCP_SCRIPT, IMAGE_CONFIG, IMAGE_UNIONS, INIT, INIT_BUNDLE, KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUN_BY_PATH, RUNTIME_DIR, RUNTIME_IMAGE, SHUTDOWN_TOOLS, type ShutdownTools, TOOL_DIRS, VOLUME_TOOLS } from '../src/layout/image-paths';
+import { API_MOUNTS, CA_BUNDLE, DHCP_SCRIPT, IMAGE_CONFIG, IMAGE_UNIONS, INIT, INIT_BUNDLE, KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUN_BY_PATH, RUNTIME_DIR, RUNTIME_IMAGE, SHUTDOWN_TOOLS, type ShutdownTools, TOOL_DIRS, VOLUME_TOOLS } from '../src/layout/image-paths';
 import { LUKS_MODULES } from '../src/storage/luks';
 import { MD_MODULES } from '../src/storage/md';
 import { openVolumes, type VolumeKind, type VolumesOption } from './volume-tools';
@@ -69,6 +69,8 @@ interface ImageInputs {
   readonly extraFiles: readonly { readonly source: string; readonly dest: string }[];
   /** --volumes: the volume tools to carry (lvm, cryptsetup); auto: those of the volumes open on this machine. */
   readonly volumes: VolumesOption;
+  /** --ca: the CA bundle packed for https:// fetches; null: none. */
+  readonly ca: string | null;
   readonly progress: (line: string) => void;
 }
 
@@ -330,6 +332,7 @@ export function collectImage(request: ImageInputs): PartEntry[] {
     ...withLibraries('tools', [...kindPrograms(unions.kinds), { path: 'usr/sbin/dmsetup', source: dmsetup }, ...volumeTools(inputs.volumes, inputs.progress)], libs),
     shutdownTools(dmsetup),
     ...modules(inputs, kernelModules),
+    ...(inputs.ca === null ? [] : [{ part: 'base', entry: file(CA_BUNDLE, inputs.ca, 0o644) } satisfies PartEntry]),
     ...inputs.extraFiles.map(({ source, dest }): PartEntry => {
       if (!existsSync(source)) throw new BuildError(`--add-file ${source}:${dest}: ${source} does not exist`);
       return { part: 'added', entry: file(dest, source) };

@@ -1,7 +1,7 @@
 // cowboot build: packs an initramfs for one kernel, from the clone or the
 // installed copy (assets.ts says which).
 
-import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { release } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -61,7 +61,7 @@ function parseAddFile(spec: string): { source: string; dest: string } {
 
 export const BUILD_USAGE = `cowboot build -o FILE [--kernel-version VER] [--kmoddir DIR] [--compress ${COMPRESSIONS.join('|')}] [--compress-level N]
               [--config FILE] [--host-only] [--add-module NAME]... [--add-file SRC:DEST]... [--runtime node|bun]
-              [--pack-runtime ${RUNTIME_PACK_NAMES.join('|')}] [--volumes auto|none|lvm,luks,md]`;
+              [--pack-runtime ${RUNTIME_PACK_NAMES.join('|')}] [--volumes auto|none|lvm,luks,md] [--ca FILE|none]`;
 
 /** What to pack: the command's options, checked. */
 export interface BuildRequest {
@@ -77,6 +77,18 @@ export interface BuildRequest {
   readonly extraModules: readonly string[];
   readonly extraFiles: readonly { readonly source: string; readonly dest: string }[];
   readonly volumes: VolumesOption;
+  /** The CA bundle an https:// fetch trusts; null: none packed. */
+  readonly ca: string | null;
+}
+
+/** Debian's bundle of the system's trusted CAs (ca-certificates). */
+export const HOST_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+
+function caBundle(given: string | undefined): string | null {
+  if (given === 'none') return null;
+  if (given === undefined) return existsSync(HOST_CA_BUNDLE) ? HOST_CA_BUNDLE : null;
+  if (!existsSync(given)) throw new BuildError(`--ca ${given}: no such file (expected a PEM bundle of CA certificates, or none)`);
+  return resolve(given);
 }
 
 export function parseBuildArgs(args: string[]): BuildRequest {
@@ -95,6 +107,7 @@ export function parseBuildArgs(args: string[]): BuildRequest {
       runtime: { type: 'string', default: 'node' },
       'pack-runtime': { type: 'string', default: 'squashfs' },
       volumes: { type: 'string', default: 'auto' },
+      ca: { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -120,6 +133,7 @@ export function parseBuildArgs(args: string[]): BuildRequest {
     extraModules: values['add-module'],
     extraFiles: values['add-file'].map(parseAddFile),
     volumes: parseVolumesOption(values.volumes),
+    ca: caBundle(values.ca),
   };
 }
 

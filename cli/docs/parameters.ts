@@ -73,6 +73,10 @@ export const PARAMETER_DOCS = {
     value: '=HEX', meaning: 'the SHA-256 the fetched image must have; without it, its line in the `SHA256SUMS` beside the image on the server (no such file: booted unchecked, with a warning)', unset: 'none',
     peers: {},
   },
+  liveInsecure: {
+    value: '', meaning: 'fetch over `https://` without checking the server\'s certificate; a warning says so at every boot',
+    peers: {},
+  },
   ip: {
     value: '=…', meaning: 'the network for a fetch: `dhcp`, `off`, `INTERFACE:dhcp`, or `CLIENT::GATEWAY:NETMASK:HOSTNAME:INTERFACE:none[:DNS0[:DNS1]]` (IPv4)', unset: 'DHCP on the first wired interface',
     peers: { dracut: '`ip=`', liveBoot: '`ip=` (the kernel\'s form)', casper: '`ip=`', archiso: '`ip=`' },

@@ -57,6 +57,8 @@ function imageChange(kernel: string, configPath: string): Change {
         extraFiles: [],
         // The tools this machine's root needs: the image boots this machine.
         volumes: 'auto',
+        // A frozen machine boots from its own disk and fetches nothing.
+        ca: null,
       }),
   };
 }

@@ -47,8 +47,15 @@ async function listening(port: number, timeoutMs = 10_000): Promise<void> {
   throw new Error(`nginx did not listen on 127.0.0.1:${port} within ${timeoutMs / 1000} s`);
 }
 
-/** nginx serving `root` on 127.0.0.1 only, at `rate` bytes a second per connection if given. */
-export async function startWebServer(name: string, root: string, rate?: string): Promise<WebServer> {
+export interface ServerOptions {
+  /** nginx's limit_rate per connection, such as 3m. */
+  readonly rate?: string;
+  /** HTTPS with this certificate and key (PEM files). */
+  readonly tls?: { readonly cert: string; readonly key: string };
+}
+
+/** nginx serving `root` on 127.0.0.1 only. */
+export async function startWebServer(name: string, root: string, { rate, tls }: ServerOptions = {}): Promise<WebServer> {
   if (!existsSync(NGINX)) throw new Error(`no nginx at ${NGINX}: run "node scripts/setup.mjs" as root (npm test does), which unpacks Debian's`);
   const port = await freePort();
   const dir = join(VM_CACHE, `${name}.nginx`);
@@ -72,7 +79,9 @@ http {
   types { application/octet-stream squashfs; text/plain txt; }
   default_type application/octet-stream;
   server {
-    listen 127.0.0.1:${port};
+    listen 127.0.0.1:${port}${tls ? ' ssl' : ''};
+    ${tls ? `ssl_certificate ${tls.cert};
+    ssl_certificate_key ${tls.key};` : ''}
     root ${root};
     ${rate ? `limit_rate ${rate};` : ''}
   }
@@ -82,7 +91,7 @@ http {
   let child: ChildProcess | null = null;
   const server: WebServer = {
     port,
-    url: (file) => `http://${HOST_FROM_GUEST}:${port}/${file}`,
+    url: (file) => `${tls ? 'https' : 'http'}://${HOST_FROM_GUEST}:${port}/${file}`,
     async start() {
       child = spawn(NGINX, ['-p', dir, '-c', conf, '-e', `${dir}/error.log`], { stdio: 'ignore' });
       await listening(port);

@@ -8,7 +8,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { Context } from '../core/context';
 import { BootError } from '../core/errors';
 import { formatBytes, formatMiB, parseMeminfo } from '../formats/size';
-import type { HttpResponse } from '../sys/system';
+import type { HttpRequest, HttpResponse } from '../sys/system';
 import { toramFits } from '../storage/toram';
 
 /** Consecutive failures without a byte gained before the download is given up; the waits between double from 1 s. */
@@ -43,8 +43,21 @@ function checkRoom(ctx: Context, url: string, total: number): void {
   });
 }
 
+// Node's codes for a certificate it does not trust: asking again cannot change the answer.
+const UNTRUSTED = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS/;
+
+/** The failure for an https:// server whose certificate is not trusted, or null for any other error. */
+export function untrusted(url: string, error: Error & { code?: string }, tls: HttpRequest['tls']): BootError | null {
+  if (!UNTRUSTED.test(error.code ?? '')) return null;
+  // Node's advice to run it with --use-system-ca is no help at boot: the image's bundle is what is trusted.
+  const reason = error.message.replace(/; if the root CA is installed locally.*$/s, '');
+  return new BootError(`fetch: ${url}: the server's certificate is not trusted: ${reason}`, {
+    hint: tls?.ca ? 'the image trusts the CAs cowboot build --ca packed (the build machine\'s by default): build it with --ca naming the CA that signed the server\'s certificate, or boot with rd.live.insecure to skip the check' : 'build the image with --ca naming the CA that signed the server\'s certificate',
+  });
+}
+
 /** Downloads `url` into `path` (a file in a tmpfs); fails with the URL and the reason. */
-export async function fetchImage(ctx: Context, url: string, path: string): Promise<Fetched> {
+export async function fetchImage(ctx: Context, url: string, path: string, tls?: HttpRequest['tls']): Promise<Fetched> {
   let got = 0;
   let total: number | null = null;
   let hash: Hash = createHash('sha256');
@@ -67,8 +80,10 @@ export async function fetchImage(ctx: Context, url: string, path: string): Promi
     }
     let response: HttpResponse;
     try {
-      response = await ctx.sys.httpGet(url, { headers: got > 0 ? { range: `bytes=${got}-` } : {}, idleTimeoutMs: IDLE_TIMEOUT_MS });
+      response = await ctx.sys.httpGet(url, { headers: got > 0 ? { range: `bytes=${got}-` } : {}, idleTimeoutMs: IDLE_TIMEOUT_MS, ...(tls ? { tls } : {}) });
     } catch (error) {
+      const refused = untrusted(url, error as Error, tls);
+      if (refused) throw refused;
       lastError = (error as Error).message;
       failures++;
       continue;

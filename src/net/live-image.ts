@@ -9,7 +9,9 @@ import { mountOnce } from '../core/mount';
 import { parseMeminfo } from '../formats/size';
 import { TORAM_DIR } from '../layout/boot-paths';
 import { parseSums } from '../storage/medium-checksums';
-import { fetchImage } from './fetch-image';
+import { fetchImage, untrusted } from './fetch-image';
+import type { HttpRequest } from '../sys/system';
+import { CA_BUNDLE } from '../layout/image-paths';
 import { bringUpNetwork, releaseNetwork } from './network';
 
 /** sha256sum's file beside the image, as Debian's and Ubuntu's mirrors publish theirs. */
@@ -22,13 +24,15 @@ export function liveUrlOf(config: { readonly root: string | null; readonly fetch
 }
 
 /** The hash the image must have: rd.live.sha256=, else its line in SHA256SUMS; null when neither is there. */
-async function expectedHash(ctx: Context, url: string): Promise<{ hash: string; from: string } | null> {
+async function expectedHash(ctx: Context, url: string, tls: HttpRequest['tls']): Promise<{ hash: string; from: string } | null> {
   if (ctx.config.liveSha256 !== null) return { hash: ctx.config.liveSha256.toLowerCase(), from: 'rd.live.sha256=' };
   const sumsUrl = new URL(SUMS_NAME, url).href;
   let response;
   try {
-    response = await ctx.sys.httpGet(sumsUrl, { idleTimeoutMs: 15_000 });
+    response = await ctx.sys.httpGet(sumsUrl, { idleTimeoutMs: 15_000, ...(tls ? { tls } : {}) });
   } catch (error) {
+    const refused = untrusted(sumsUrl, error as Error, tls);
+    if (refused) throw refused;
     throw new BootError(`fetch: ${sumsUrl}: ${(error as Error).message}`, { hint: 'check that the server is up (the image is checked against this file before use)' });
   }
   if (response.status === 404) {
@@ -44,17 +48,30 @@ async function expectedHash(ctx: Context, url: string): Promise<{ hash: string; 
   return { hash: entry.hash, from: sumsUrl };
 }
 
+/** What an https:// server's certificate is checked against: the image's CA bundle (cowboot build --ca), or nothing with rd.live.insecure. */
+function tlsFor(ctx: Context, url: string): HttpRequest['tls'] {
+  if (!url.startsWith('https:')) return undefined;
+  if (ctx.config.liveInsecure) {
+    ctx.log.warn(`fetch: rd.live.insecure: the certificate of ${new URL(url).host} is not checked, so anyone on the network path can hand over the image`);
+    return { ca: null, insecure: true };
+  }
+  if (ctx.sys.lstat(CA_BUNDLE)?.kind === 'file') return { ca: ctx.sys.readText(CA_BUNDLE), insecure: false };
+  ctx.log.info(`fetch: the image carries no CA bundle (${CA_BUNDLE}, cowboot build --ca), so the root certificates Node carries are trusted`);
+  return { ca: null, insecure: false };
+}
+
 /** Fetches the image into RAM, checked; returns the copy's path. */
 export async function fetchLiveImage(ctx: Context, url: string): Promise<string> {
   const network = await bringUpNetwork(ctx, `the image at ${url}`);
-  const expected = await expectedHash(ctx, url);
+  const tls = tlsFor(ctx, url);
+  const expected = await expectedHash(ctx, url, tls);
   if (expected === null) ctx.log.warn(`fetch: ${url} is not checked: there is no ${SUMS_NAME} beside it and no rd.live.sha256= (anything the network hands over boots)`);
   // The tmpfs may hold what the RAM check lets an image have, no more: a server that sends more fills it and fails, not the machine.
   const meminfo = parseMeminfo(ctx.sys.readText('/proc/meminfo'));
   await mountOnce(ctx, { type: 'tmpfs', source: 'fetched', target: TORAM_DIR, options: `mode=0755,size=${Math.max(0, Math.floor(meminfo.available - meminfo.total / 4))}` });
   const name = decodeURIComponent(new URL(url).pathname.split('/').pop() || 'image');
   const started = ctx.sys.now();
-  const fetched = await fetchImage(ctx, url, `${TORAM_DIR}/${name}`);
+  const fetched = await fetchImage(ctx, url, `${TORAM_DIR}/${name}`, tls);
   ctx.events.emit({ kind: 'image-fetched', url, bytes: fetched.bytes, resumes: fetched.resumes, ms: Math.round(ctx.sys.now() - started) });
   if (expected !== null) {
     if (fetched.sha256 !== expected.hash) {

@@ -9,7 +9,8 @@ import type { HttpRequest, HttpResponse } from './system';
 export function httpGet(url: string, request: HttpRequest): Promise<HttpResponse> {
   const client = url.startsWith('https:') ? https : http;
   return new Promise((resolve, reject) => {
-    const req = client.get(url, { headers: { 'user-agent': 'cowboot', ...request.headers } }, (res) => {
+    const tls = request.tls ? { ...(request.tls.ca !== null ? { ca: request.tls.ca } : {}), rejectUnauthorized: !request.tls.insecure } : {};
+    const req = client.get(url, { headers: { 'user-agent': 'cowboot', ...request.headers }, ...tls }, (res) => {
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
       resolve({ status: res.statusCode ?? 0, headers, body: res });

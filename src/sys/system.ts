@@ -21,6 +21,8 @@ export interface HttpRequest {
   readonly headers?: Readonly<Record<string, string>>;
   /** The request fails when this long passes without a byte from the server. */
   readonly idleTimeoutMs: number;
+  /** https: the CA certificates (PEM) the server's must chain to, instead of Node's own; or no check at all. */
+  readonly tls?: { readonly ca: string | null; readonly insecure: boolean };
 }
 
 export interface HttpResponse {

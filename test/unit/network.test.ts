@@ -109,6 +109,22 @@ test('a server that is gone: given up after its tries, with the URL, the last er
   assert.is(sys.calls.filter((c) => c.startsWith('get ')).length, FETCH_ATTEMPTS);
 });
 
+test('a certificate that is not trusted ends the fetch at once (asking again cannot change it), naming the reason and --ca', async () => {
+  const { sys, ctx } = fetchContext();
+  const url = 'https://10.0.2.2:8443/live/filesystem.squashfs';
+  sys.servers.set(url, () => {
+    throw Object.assign(new Error('self-signed certificate in certificate chain; if the root CA is installed locally, try running Node.js with --use-system-ca'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' });
+  });
+  try {
+    await fetchImage(ctx, url, '/run/initramfs/toram/x', { ca: '-----BEGIN CERTIFICATE-----', insecure: false });
+    assert.unreachable();
+  } catch (error) {
+    assert.is((error as Error).message, `fetch: ${url}: the server's certificate is not trusted: self-signed certificate in certificate chain`);
+    assert.match(String((error as { detail?: { hint?: string } }).detail?.hint), 'build it with --ca');
+  }
+  assert.is(sys.calls.filter((c) => c.startsWith('get ')).length, 1);
+});
+
 test('an image larger than RAM allows is refused before its first byte is kept, naming both sizes', async () => {
   const { sys, ctx } = fetchContext('', 2000);
   sys.servers.set(URL, server(IMAGE, []));

@@ -14,6 +14,7 @@ import { buildImage } from '../../scripts/vm/image';
 import { makeSquashfs } from '../../scripts/vm/guest';
 import { VM_CACHE } from '../../scripts/vm/project';
 import { startWebServer, type WebServer } from '../../scripts/vm/web-server';
+import { makeTestCa } from '../../scripts/vm/test-ca';
 import { eventsIn } from '../../src/core/events';
 import { bootMedium } from './harness';
 
@@ -33,9 +34,14 @@ let served = '';
 let payloadSum = '';
 let server: WebServer;
 let slow: WebServer;
+let secure: WebServer;
+let stranger: WebServer;
 
 test.before(async () => {
-  image = buildImage('cowboot');
+  // The image trusts the test CA only (--ca), as a fleet's own CA would be packed.
+  const ca = makeTestCa('netboot');
+  const other = makeTestCa('netboot-stranger');
+  image = buildImage('cowboot-netboot', ['--ca', ca.caCert]);
   // Incompressible, so that the image is big enough (about 24 MiB) to be caught mid-download at the slow server's rate.
   const payload = randomBytes(18 << 20).toString('base64');
   payloadSum = createHash('sha256').update(payload).digest('hex').slice(0, 16);
@@ -47,12 +53,16 @@ test.before(async () => {
   const sum = createHash('sha256').update(readFileSync(join(served, 'live', 'filesystem.squashfs'))).digest('hex');
   writeFileSync(join(served, 'live', 'SHA256SUMS'), `${sum}  filesystem.squashfs\n`);
   server = await startWebServer('netboot', served);
-  slow = await startWebServer('netboot-slow', served, '3m');
+  slow = await startWebServer('netboot-slow', served, { rate: '3m' });
+  secure = await startWebServer('netboot-https', served, { tls: { cert: ca.serverCert, key: ca.serverKey } });
+  stranger = await startWebServer('netboot-stranger', served, { tls: { cert: other.serverCert, key: other.serverKey } });
 });
 
 test.after(async () => {
   await server?.stop();
   await slow?.stop();
+  await secure?.stop();
+  await stranger?.stop();
 });
 
 const table: string[] = [];
@@ -97,6 +107,27 @@ test('the server stopped mid-download and started again: the boot resumes where 
   assert.equal(booted.report('payload'), [payloadSum]);
   const broke = /fetch: (the download broke|the server closed)[^\n]*/.exec(booted.console)?.[0] ?? '';
   table.push(`| server stopped mid-download | "${broke.trim()}"; resumed ${fetched!.resumes} times |`);
+});
+
+test('https:// with the CA the image was built to trust (--ca): the certificate checks, the image boots', async () => {
+  const booted = await bootMedium({ name: 'netboot-https', image, medium: { devices: [], files: [] }, network: USER_NET, append: `root=live:${secure.url('live/filesystem.squashfs')} overlay=overlayfs` });
+  assert.equal(booted.report('payload'), [payloadSum]);
+  const [fetched] = eventsIn(booted.console, 'image-fetched');
+  assert.ok(fetched?.url.startsWith('https://'), 'not fetched over https');
+  table.push(`| HTTPS, test CA packed with --ca | ${fetched!.bytes} bytes in ${fetched!.ms} ms |`);
+});
+
+test('https:// from a server whose certificate another CA signed: refused at once with the reason; rd.live.insecure boots it with a warning', async () => {
+  const append = `root=live:${stranger.url('live/filesystem.squashfs')} overlay=overlayfs`;
+  const refused = await bootMedium({ name: 'netboot-untrusted', image, medium: { devices: [], files: [] }, network: USER_NET, append: `${append} rd.shell=0 rd.emergency=poweroff`, finishes: false });
+  const line = /fetch: \S+: the server's certificate is not trusted: [^\n]*/.exec(refused.console)?.[0]?.trim();
+  assert.ok(line, 'no message saying the certificate is not trusted');
+  assert.not.match(refused.console, /trying again/);
+  assert.not.match(refused.console, /GUEST root=/);
+  table.push(`| untrusted certificate | "${line}" |`);
+  const insecure = await bootMedium({ name: 'netboot-insecure', image, medium: { devices: [], files: [] }, network: USER_NET, append: `${append} rd.live.insecure` });
+  assert.equal(insecure.report('payload'), [payloadSum]);
+  assert.match(insecure.console, /rd\.live\.insecure: the certificate of 10\.0\.2\.2:\d+ is not checked/);
 });
 
 test('a wrong rd.live.sha256=: the boot stops before using the image, with both hashes, and the failure policy follows', async () => {
