@@ -47,6 +47,8 @@ const PACKAGES = {
   mmdebstrap: '/usr/bin/mmdebstrap',
   // What the test servers' binaries (unpacked, not installed: fetchServers) link against.
   libssl3: '/usr/lib/x86_64-linux-gnu/libssl.so.3',
+  // The network-boot tests' certificate authorities.
+  openssl: '/usr/bin/openssl',
   'libpcre2-8-0': '/usr/lib/x86_64-linux-gnu/libpcre2-8.so.0',
   // UEFI firmware for the VMs that boot through GRUB or systemd-boot from an ESP.
   ovmf: '/usr/share/OVMF/OVMF_CODE_4M.fd',
