@@ -9,7 +9,7 @@ import { type CpioEntry, normalizePath } from './cpio';
 import { BuildError, findTool, requireStaticBusybox, sharedLibraries, TOOLS } from './host';
 import { configFromText, mergeConfig } from '../src/config';
 import { DHCP_SCRIPT_TEXT } from '../src/net/dhcp';
-import { API_MOUNTS, CA_BUNDLE, DHCP_SCRIPT, IMAGE_CONFIG, IMAGE_UNIONS, INIT, INIT_BUNDLE, KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUN_BY_PATH, RUNTIME_DIR, RUNTIME_IMAGE, SHUTDOWN_TOOLS, type ShutdownTools, TOOL_DIRS, VOLUME_TOOLS } from '../src/layout/image-paths';
+import { API_MOUNTS, CA_BUNDLE, DHCP_SCRIPT, IMAGE_CONFIG, KEYS_DIR, IMAGE_UNIONS, INIT, INIT_BUNDLE, KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUN_BY_PATH, RUNTIME_DIR, RUNTIME_IMAGE, SHUTDOWN_TOOLS, type ShutdownTools, TOOL_DIRS, VOLUME_TOOLS } from '../src/layout/image-paths';
 import { LUKS_MODULES } from '../src/storage/luks';
 import { MD_MODULES } from '../src/storage/md';
 import { openVolumes, type VolumeKind, type VolumesOption } from './volume-tools';
@@ -23,6 +23,7 @@ import { filterMetadata, plainModule, plainModuleDep, plainModulePath, selectMod
 import { type PreInitFacts, preInitScript } from './pre-init';
 import { SQUASHFS_COMPRESSIONS, type SquashfsCompression } from './runtime-image';
 import { hostCarriedKinds, imageUnions, programOnHost } from './unions';
+import type { PackedKey } from '../src/net/image-signature';
 
 export type Part = 'init' | 'runtime' | 'tools' | 'modules' | 'base' | 'added';
 
@@ -71,6 +72,8 @@ interface ImageInputs {
   readonly volumes: VolumesOption;
   /** --ca: the CA bundle packed for https:// fetches; null: none. */
   readonly ca: string | null;
+  /** --add-key: packed as KEYS_DIR/NAME.pem. */
+  readonly keys: readonly PackedKey[];
   readonly progress: (line: string) => void;
 }
 
@@ -333,6 +336,7 @@ export function collectImage(request: ImageInputs): PartEntry[] {
     shutdownTools(dmsetup),
     ...modules(inputs, kernelModules),
     ...(inputs.ca === null ? [] : [{ part: 'base', entry: file(CA_BUNDLE, inputs.ca, 0o644) } satisfies PartEntry]),
+    ...inputs.keys.map((key): PartEntry => ({ part: 'base', entry: { kind: 'file', path: `${KEYS_DIR}/${key.name}.pem`, mode: 0o644, data: Buffer.from(key.pem) } })),
     ...inputs.extraFiles.map(({ source, dest }): PartEntry => {
       if (!existsSync(source)) throw new BuildError(`--add-file ${source}:${dest}: ${source} does not exist`);
       return { part: 'added', entry: file(dest, source) };

@@ -3,7 +3,8 @@
 
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { release } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeProblem, normalizeConfigText } from '../src/config';
 import { modulesDir } from '../src/layout/image-paths';
@@ -15,6 +16,7 @@ import { type Compression, COMPRESSIONS, FORMATS, isCompression } from '../build
 import { BuildError } from '../builder/host';
 import { collectImage, defaultKernelVersion, type Part, type PartEntry, RUNTIME_PACK_NAMES, type RuntimePack } from '../builder/image';
 import type { Assets } from './assets';
+import type { PackedKey } from '../src/net/image-signature';
 import { parseVolumesOption, type VolumesOption } from '../builder/volume-tools';
 
 export function progress(line: string): void {
@@ -61,7 +63,7 @@ function parseAddFile(spec: string): { source: string; dest: string } {
 
 export const BUILD_USAGE = `cowboot build -o FILE [--kernel-version VER] [--kmoddir DIR] [--compress ${COMPRESSIONS.join('|')}] [--compress-level N]
               [--config FILE] [--host-only] [--add-module NAME]... [--add-file SRC:DEST]... [--runtime node|bun]
-              [--pack-runtime ${RUNTIME_PACK_NAMES.join('|')}] [--volumes auto|none|lvm,luks,md] [--ca FILE|none]`;
+              [--pack-runtime ${RUNTIME_PACK_NAMES.join('|')}] [--volumes auto|none|lvm,luks,md] [--ca FILE|none] [--add-key FILE]...`;
 
 /** What to pack: the command's options, checked. */
 export interface BuildRequest {
@@ -79,6 +81,8 @@ export interface BuildRequest {
   readonly volumes: VolumesOption;
   /** The CA bundle an https:// fetch trusts; null: none packed. */
   readonly ca: string | null;
+  /** --add-key: Ed25519 public keys a fetched image's sums must be signed with. */
+  readonly keys: readonly PackedKey[];
 }
 
 /** Debian's bundle of the system's trusted CAs (ca-certificates). */
@@ -89,6 +93,27 @@ function caBundle(given: string | undefined): string | null {
   if (given === undefined) return existsSync(HOST_CA_BUNDLE) ? HOST_CA_BUNDLE : null;
   if (!existsSync(given)) throw new BuildError(`--ca ${given}: no such file (expected a PEM bundle of CA certificates, or none)`);
   return resolve(given);
+}
+
+/** --add-key FILE: an Ed25519 key in PEM (a private key gives its public half, which alone is packed), named by its file. */
+export function packedKey(path: string): PackedKey {
+  const name = basename(path).replace(/\.(pem|pub|key)$/, '');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new BuildError(`--add-key ${path}: the file's name (${name}) names the key for rd.live.pubkey=, and must be letters, digits, dots, dashes and underscores`);
+  let key: KeyObject;
+  try {
+    key = createPublicKey(readFileSync(path));
+  } catch (error) {
+    throw new BuildError(`--add-key ${path}: ${(error as Error).message} (expected an Ed25519 key in PEM, as openssl genpkey -algorithm ed25519 makes it)`);
+  }
+  if (key.asymmetricKeyType !== 'ed25519') throw new BuildError(`--add-key ${path}: a ${key.asymmetricKeyType} key; expected Ed25519 (openssl genpkey -algorithm ed25519)`);
+  return { name, pem: key.export({ type: 'spki', format: 'pem' }).toString() };
+}
+
+function packedKeys(paths: readonly string[]): PackedKey[] {
+  const keys = paths.map(packedKey);
+  const twice = keys.find((k, i) => keys.findIndex((o) => o.name === k.name) !== i);
+  if (twice) throw new BuildError(`--add-key: two keys are named ${twice.name}; rd.live.pubkey= names a key by its file name, so give them different names`);
+  return keys;
 }
 
 export function parseBuildArgs(args: string[]): BuildRequest {
@@ -108,6 +133,7 @@ export function parseBuildArgs(args: string[]): BuildRequest {
       'pack-runtime': { type: 'string', default: 'squashfs' },
       volumes: { type: 'string', default: 'auto' },
       ca: { type: 'string' },
+      'add-key': { type: 'string', multiple: true, default: [] },
     },
     strict: true,
     allowPositionals: false,
@@ -134,6 +160,7 @@ export function parseBuildArgs(args: string[]): BuildRequest {
     extraFiles: values['add-file'].map(parseAddFile),
     volumes: parseVolumesOption(values.volumes),
     ca: caBundle(values.ca),
+    keys: packedKeys(values['add-key']),
   };
 }
 

@@ -73,6 +73,10 @@ export const PARAMETER_DOCS = {
     value: '=HEX', meaning: 'the SHA-256 the fetched image must have; without it, its line in the `SHA256SUMS` beside the image on the server (no such file: booted unchecked, with a warning)', unset: 'none',
     peers: {},
   },
+  livePubkey: {
+    value: '=NAME', meaning: 'the key (packed with `cowboot build --add-key NAME.pem`) whose Ed25519 signature `SHA256SUMS.sig` must verify the server\'s `SHA256SUMS` with; an image that packs keys boots only signed sums, and without this parameter any of its keys may have signed them', unset: 'every packed key; none packed: no signature asked',
+    peers: {},
+  },
   liveInsecure: {
     value: '', meaning: 'fetch over `https://` without checking the server\'s certificate; a warning says so at every boot',
     peers: {},

@@ -59,6 +59,7 @@ function imageChange(kernel: string, configPath: string): Change {
         volumes: 'auto',
         // A frozen machine boots from its own disk and fetches nothing.
         ca: null,
+        keys: [],
       }),
   };
 }

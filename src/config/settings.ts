@@ -154,6 +154,8 @@ const SETTINGS = {
   fetch: setting({ param: 'fetch', default: null, expected: 'an http:// or https:// URL of a squashfs image, such as http://server/live/filesystem.squashfs', parse: imageUrl, json: textOrNull }),
   /** The fetched image's SHA-256; without it, the SHA256SUMS beside the image on the server is used. */
   liveSha256: setting({ param: 'rd.live.sha256', default: null, expected: 'a SHA-256 in hex (64 digits), as sha256sum prints it', parse: matching(/^[0-9a-fA-F]{64}$/), json: textOrNull }),
+  /** The key (cowboot build --add-key NAME.pem) the fetched image's SHA256SUMS.sig must verify with; every packed key is tried when not given. */
+  livePubkey: setting({ param: 'rd.live.pubkey', default: null, expected: 'the name of a key packed with cowboot build --add-key (its file name without .pem), such as fleet', parse: matching(/^[A-Za-z0-9][A-Za-z0-9._-]*$/), json: textOrNull }),
   /** https:// fetches: do not check the server's certificate (a warning at every boot). */
   liveInsecure: setting({ param: 'rd.live.insecure', default: false, ...FLAG }),
   /** The network for a fetch, in the kernel's and dracut's syntax; DHCP on the first wired interface when not given. */

@@ -34,11 +34,13 @@ export interface ShutdownTools {
   readonly busybox: string;
   readonly dmsetup: readonly string[];
 }
-/** The bundle, run by the runtime when /init is the first step's script rather than the bundle itself. */
 /** What udhcpc runs at each DHCP event: it prints the lease for /init (src/net/dhcp.ts). */
 export const DHCP_SCRIPT = '/lib/cowboot/udhcpc-lease';
 /** The certificates an https:// fetch trusts (cowboot build --ca; the build machine's by default). */
 export const CA_BUNDLE = '/etc/cowboot/ca-certificates.crt';
+/** The Ed25519 public keys a fetched image's SHA256SUMS.sig is checked with (cowboot build --add-key), NAME.pem each. */
+export const KEYS_DIR = '/etc/cowboot/keys';
+/** The bundle, run by the runtime when /init is the first step's script rather than the bundle itself. */
 export const INIT_BUNDLE = '/lib/cowboot/init.js';
 /** The runtime's read-only image (--pack-runtime squashfs), in the image's first, uncompressed segment. */
 export const RUNTIME_IMAGE = '/lib/cowboot/runtime.squashfs';

@@ -16,6 +16,7 @@ import { writeSuperblock } from '../formats/verity-superblock';
 import { SUMS_FILE } from '../storage/medium-checksums';
 import { type MemoryNode, memoryMachine } from '../sys/memory';
 import type { PathInfo, RunResult, System } from '../sys/system';
+import { liveUrlOf } from '../net/live-image';
 import { type ImaginedVolumes, imagineVolumes, volumeOfPath } from './plan-volumes';
 
 const PLAN_KERNEL = 'VERSION';
@@ -227,7 +228,7 @@ export function planSystem(cmdline: string, imageConfig: string | null, unions: 
       }
     }
   }
-  const served = imagineServer(paramOf('fetch') ?? (paramOf('root')?.startsWith('live:') ? paramOf('root')!.slice('live:'.length) : null), paramOf('rd.live.sha256') !== null, initial, assumptions);
+  const served = imagineServer(liveUrlOf({ fetch: paramOf('fetch'), root: paramOf('root') }), paramOf('rd.live.sha256') !== null, initial, assumptions);
   imaginePersistence(lastParam(parsed, 'persist', 'rd.live.overlay')?.value ?? null, paramOf('overlay') === 'dm', initial, assumptions);
   // What /init's script does before the bundle runs, with the default --pack-runtime: its loop device is the first.
   const machine = memoryMachine({ ...initial, '/sys/block/loop0/loop/backing_file': `${RUNTIME_IMAGE}\n` });

@@ -4,7 +4,7 @@
 // it cannot resume, given up after its tries, refused when RAM is short,
 // and checked against SHA256SUMS or rd.live.sha256=.
 
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createContext } from '../../src/boot';
@@ -72,8 +72,8 @@ function server(image: Uint8Array, breaks: (number | null)[], { ranges = true } 
   };
 }
 
-function fetchContext(cmdline = '', available = 900_000) {
-  const sys = fakeSystem({ '/proc/meminfo': `MemTotal: 1000000 kB\nMemAvailable: ${available} kB\n`, '/sys/class/net/lo/type': '772\n', '/sys/class/net/eth0/type': '1\n' });
+function fetchContext(cmdline = '', available = 900_000, files: Record<string, string> = {}) {
+  const sys = fakeSystem({ '/proc/meminfo': `MemTotal: 1000000 kB\nMemAvailable: ${available} kB\n`, '/sys/class/net/lo/type': '772\n', '/sys/class/net/eth0/type': '1\n', ...files });
   const ctx = createContext(sys, [], {});
   ctx.config = mergeConfig(configFromCmdline(parseCmdline(cmdline)).values);
   return { sys, ctx };
@@ -155,6 +155,61 @@ test('the whole fetch: DHCP, SHA256SUMS beside the image, the network released; 
   } catch (error) {
     assert.is((error as Error).message, `fetch: the image from ${URL} has SHA-256 ${SHA}, and http://10.0.2.2:8080/live/SHA256SUMS says ${wrong}`);
   }
+});
+
+const SUMS_URL = 'http://10.0.2.2:8080/live/SHA256SUMS';
+const served = (bytes: Uint8Array) => () => ({ status: 200, headers: {}, body: pieces(bytes, null) });
+const pemOf = (key: KeyObject) => key.export({ type: 'spki', format: 'pem' }).toString();
+
+test('an image that carries a key boots only sums its key signed: a good signature, a forged one, none, and a key it does not carry', async () => {
+  const fleet = generateKeyPairSync('ed25519');
+  const other = generateKeyPairSync('ed25519');
+  const keyed = (cmdline = '') => {
+    const made = fetchContext(`root=live:${URL} ${cmdline}`, 900_000, { '/etc/cowboot/keys/fleet.pem': pemOf(fleet.publicKey), '/etc/cowboot/keys/spare.pem': pemOf(other.publicKey) });
+    made.sys.results.set('udhcpc -i eth0 -f -q -n -t 15 -T 2 -A 1 -s /lib/cowboot/udhcpc-lease', { stdout: 'lease ip=10.0.2.15\nlease subnet=255.255.255.0\n' });
+    made.sys.servers.set(URL, server(IMAGE, []));
+    return made;
+  };
+  const failure = async (ctx: ReturnType<typeof keyed>['ctx']) => {
+    try {
+      await fetchLiveImage(ctx, URL);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    return assert.unreachable('the fetch did not fail');
+  };
+  const sums = Buffer.from(`${SHA}  filesystem.squashfs\n`);
+
+  const good = keyed('rd.live.pubkey=fleet');
+  good.sys.servers.set(SUMS_URL, served(sums));
+  good.sys.servers.set(`${SUMS_URL}.sig`, served(Buffer.from(`${sign(null, sums, fleet.privateKey).toString('base64')}\n`)));
+  assert.is(await fetchLiveImage(good.ctx, URL), '/run/initramfs/toram/filesystem.squashfs');
+  assert.match(good.ctx.log.text(), `fetch: SHA256SUMS.sig verifies ${SUMS_URL} with the key fleet`);
+  assert.match(good.ctx.log.text(), `fetch: SHA-256 ${SHA} matches ${SUMS_URL}, signed by fleet`);
+
+  // Signed by a key the image carries, but not the one rd.live.pubkey= names.
+  const spare = keyed('rd.live.pubkey=fleet');
+  spare.sys.servers.set(SUMS_URL, served(sums));
+  spare.sys.servers.set(`${SUMS_URL}.sig`, served(sign(null, sums, other.privateKey)));
+  assert.is(await failure(spare.ctx), `fetch: the signature ${SUMS_URL}.sig does not verify ${SUMS_URL} with the key fleet`);
+
+  // Without rd.live.pubkey=, any packed key; the sums changed after signing are refused by all.
+  const forged = keyed();
+  forged.sys.servers.set(SUMS_URL, served(Buffer.from(`${'0'.repeat(64)}  filesystem.squashfs\n`)));
+  forged.sys.servers.set(`${SUMS_URL}.sig`, served(sign(null, sums, fleet.privateKey)));
+  assert.is(await failure(forged.ctx), `fetch: the signature ${SUMS_URL}.sig does not verify ${SUMS_URL} with the keys fleet, spare`);
+
+  const unsigned = keyed();
+  unsigned.sys.servers.set(SUMS_URL, served(sums));
+  unsigned.sys.servers.set(`${SUMS_URL}.sig`, () => ({ status: 404, headers: {}, body: pieces(Buffer.from('not found'), null) }));
+  assert.is(await failure(unsigned.ctx), `fetch: ${SUMS_URL}.sig: the server has none, and this image boots only what its key signed`);
+
+  assert.is(await failure(keyed('rd.live.pubkey=lab').ctx), 'rd.live.pubkey=lab: the image carries no such key (it has fleet, spare)');
+  // rd.live.sha256= cannot stand in for the signature, and must agree with the signed sums.
+  const pinned = keyed(`rd.live.sha256=${'1'.repeat(64)}`);
+  pinned.sys.servers.set(SUMS_URL, served(sums));
+  pinned.sys.servers.set(`${SUMS_URL}.sig`, served(sign(null, sums, fleet.privateKey)));
+  assert.is(await failure(pinned.ctx), `fetch: rd.live.sha256= says ${'1'.repeat(64)}, and ${SUMS_URL}, signed by fleet says ${SHA} for filesystem.squashfs`);
 });
 
 test('no DHCP answer: a bounded wait, then the failure names the interface and the time', async () => {
