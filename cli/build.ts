@@ -63,7 +63,7 @@ function parseAddFile(spec: string): { source: string; dest: string } {
 
 export const BUILD_USAGE = `cowboot build -o FILE [--kernel-version VER] [--kmoddir DIR] [--compress ${COMPRESSIONS.join('|')}] [--compress-level N]
               [--config FILE] [--host-only] [--add-module NAME]... [--add-file SRC:DEST]... [--runtime node|bun]
-              [--pack-runtime ${RUNTIME_PACK_NAMES.join('|')}] [--volumes auto|none|lvm,luks,md] [--ca FILE|none] [--add-key FILE]...`;
+              [--pack-runtime ${RUNTIME_PACK_NAMES.join('|')}] [--volumes auto|none|lvm,luks,md,nbd] [--ca FILE|none] [--add-key FILE]...`;
 
 /** What to pack: the command's options, checked. */
 export interface BuildRequest {

@@ -11,7 +11,8 @@ import { UNION_NAMES } from '../src/config/union-names';
 import { hashPassword } from '../src/formats/password-hash';
 import { plan } from '../src/plan/plan';
 import { currentAssets } from './assets';
-import { BUILD_USAGE, buildImage, parseBuildArgs } from './build';
+import { BUILD_USAGE, buildImage, parseBuildArgs, progress } from './build';
+import { NETBOOT_USAGE, parseNetbootArgs, writeNetboot } from './netboot/netboot';
 import type { Command } from './command';
 import { manPages } from './docs/pages';
 import { CommandError } from './errors';
@@ -42,6 +43,11 @@ export const COMMANDS: Record<string, Command> = {
       await buildImage(currentAssets(), parseBuildArgs(args));
       return '';
     },
+  },
+  netboot: {
+    usage: NETBOOT_USAGE,
+    about: 'write a folder that serves a fleet: kernel, image and squashfs per version, iPXE scripts, and the nginx, nbd-server and dnsmasq lines',
+    run: async (args) => writeNetboot(parseNetbootArgs(args), progress),
   },
   list: {
     usage: 'cowboot list IMAGE',

@@ -18,6 +18,8 @@ const serversDir = join(projectDir, '.cache', 'servers');
 // Each tool the builder and the tests use, with the package that has it.
 const PACKAGES = {
   'qemu-system-x86': '/usr/bin/qemu-system-x86_64',
+  // iPXE in the NICs' option ROMs, for the VMs that boot from the network alone (PXE).
+  'ipxe-qemu': '/usr/lib/ipxe/qemu/efi-virtio.rom',
   'busybox-static': '/usr/bin/busybox',
   'unionfs-fuse': '/usr/bin/unionfs',
   dmsetup: '/usr/sbin/dmsetup',
@@ -40,6 +42,8 @@ const PACKAGES = {
   lvm2: '/usr/sbin/lvm',
   // mdadm packed into the image, and reading the VM tests' RAID members (which this machine, without md, cannot assemble).
   mdadm: '/usr/sbin/mdadm',
+  // nbd-client packed into the image for root=nbd: (--volumes nbd).
+  'nbd-client': '/usr/sbin/nbd-client',
   fdisk: '/usr/sbin/sfdisk',
   isolinux: '/usr/lib/ISOLINUX/isolinux.bin',
   'syslinux-common': '/usr/lib/syslinux/modules/bios/ldlinux.c32',
@@ -50,6 +54,8 @@ const PACKAGES = {
   // The network-boot tests' certificate authorities.
   openssl: '/usr/bin/openssl',
   'libpcre2-8-0': '/usr/lib/x86_64-linux-gnu/libpcre2-8.so.0',
+  'libglib2.0-0': '/usr/lib/x86_64-linux-gnu/libglib-2.0.so.0',
+  libgnutls30: '/usr/lib/x86_64-linux-gnu/libgnutls.so.30',
   // UEFI firmware for the VMs that boot through GRUB or systemd-boot from an ESP.
   ovmf: '/usr/share/OVMF/OVMF_CODE_4M.fd',
 };
@@ -248,7 +254,7 @@ function fetchTestDebs() {
 // machine's release of Debian's own, unpacked from the package rather than
 // installed, so that no service of theirs starts here (nginx's package
 // would serve port 80 on every address).
-const SERVERS = { nginx: 'usr/sbin/nginx' };
+const SERVERS = { nginx: 'usr/sbin/nginx', 'nbd-server': 'bin/nbd-server' };
 
 function fetchServers() {
   for (const [name, binary] of Object.entries(SERVERS)) {

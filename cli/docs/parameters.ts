@@ -26,8 +26,8 @@ export interface ParameterDoc {
 
 export const PARAMETER_DOCS = {
   root: {
-    value: '=…', meaning: 'the root device, or with `loop=` the medium: `/dev/sda2`, `LABEL=`, `UUID=`, `PARTUUID=`, `PARTLABEL=`, `/dev/disk/by-*/…`', unset: 'required',
-    peers: { dracut: '`root=` (same forms); `root=live:CDLABEL=…` for a live medium', liveBoot: '`live-media=`', casper: '`live-media=` (or a scan for `/casper`)', archiso: '`archisolabel=`, `archisodevice=`', booster: '`root=` (same forms)' },
+    value: '=…', meaning: 'the root device, or with `loop=` the medium: `/dev/sda2`, `LABEL=`, `UUID=`, `PARTUUID=`, `PARTLABEL=`, `/dev/disk/by-*/…`; `live:URL`, an image to fetch (as `fetch=`); `nbd:HOST:PORT[:EXPORT]`, an NBD server\'s export read block by block (image built with `--volumes nbd`)', unset: 'required',
+    peers: { dracut: '`root=` (same forms); `root=live:CDLABEL=…` for a live medium; `root=nbd:HOST:PORT/EXPORT`', liveBoot: '`live-media=`', casper: '`live-media=` (or a scan for `/casper`)', archiso: '`archisolabel=`, `archisodevice=`', booster: '`root=` (same forms)' },
   },
   rootfstype: {
     value: '=TYPE', meaning: 'its filesystem', unset: 'read from the superblock',

@@ -2,8 +2,7 @@
 // /sbin/init script that reports what it sees on the serial console.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { VM_CACHE } from './project';
 
@@ -160,18 +159,7 @@ export function makeIso(name: string, volume: string, files: Readonly<Record<str
   return iso;
 }
 
-// In pieces: a disk may be larger than the 2 GiB a single read takes.
-export function sha256File(path: string): string {
-  const hash = createHash('sha256');
-  const buffer = Buffer.alloc(16 << 20);
-  const fd = openSync(path, 'r');
-  try {
-    for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) hash.update(buffer.subarray(0, n));
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
-}
+export { sha256File } from '../../builder/file-hash';
 
 /**
  * An init for the new root that reports, one "GUEST key=value" line each,

@@ -24,8 +24,13 @@ export interface BootOptions {
   readonly devices?: readonly string[];
   readonly timeoutMs?: number;
   readonly memoryMiB?: number;
-  /** Typed on the serial console (or done, for a function), each once its prompt has appeared after the previous one. */
-  readonly dialogue?: readonly { readonly waitFor: RegExp; readonly send: string | ((qmp: Qmp) => void) }[];
+  /**
+   * Typed on the serial console (or done, for a function), each once its
+   * prompt has appeared after the previous one. A function is given QMP,
+   * and a way to type later (for a test that answers once something else
+   * has happened).
+   */
+  readonly dialogue?: readonly { readonly waitFor: RegExp; readonly send: string | ((qmp: Qmp, type: (text: string) => void) => void) }[];
   /**
    * Instruction counting: guest time advances one nanosecond per instruction,
    * so host load cannot move it (one vCPU: with two, icount hangs bringing up
@@ -191,7 +196,7 @@ function bootOnce(options: BootOptions): Promise<BootResult> {
       searchFrom += match.index + match[0].length;
       dialogue.shift();
       if (typeof next.send === 'string') child.stdin.write(next.send);
-      else next.send(qmp);
+      else next.send(qmp, (text) => child.stdin.write(text));
       converse();
     };
     const started = performance.now();

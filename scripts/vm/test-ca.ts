@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VM_CACHE } from './project';
-import { HOST_FROM_GUEST } from './web-server';
+import { HOST_FROM_GUEST } from './loopback-daemon';
 
 export interface TestCa {
   /** The CA's certificate (PEM): what an image built with --ca trusts. */

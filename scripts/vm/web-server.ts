@@ -4,47 +4,16 @@
 // again mid-download, and slowed to a rate so that a test can catch a
 // download in the middle.
 
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { PROJECT_DIR, VM_CACHE } from './project';
+import { type Daemon, freePort, HOST_FROM_GUEST, loopbackDaemon } from './loopback-daemon';
 
 const NGINX = join(PROJECT_DIR, '.cache', 'servers', 'nginx', 'usr', 'sbin', 'nginx');
 
-/** The address the guest reaches the host's loopback at, on QEMU's user network. */
-export const HOST_FROM_GUEST = '10.0.2.2';
-
-export interface WebServer {
-  readonly port: number;
+export interface WebServer extends Daemon {
   /** The URL the guest uses for a file in the served folder. */
   url(file: string): string;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function listening(port: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.on('connect', () => (socket.destroy(), resolve(true)));
-      socket.on('error', () => resolve(false));
-    });
-    if (up) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`nginx did not listen on 127.0.0.1:${port} within ${timeoutMs / 1000} s`);
 }
 
 export interface ServerOptions {
@@ -88,23 +57,9 @@ http {
 }
 `,
   );
-  let child: ChildProcess | null = null;
   const server: WebServer = {
-    port,
+    ...loopbackDaemon('nginx', port, [NGINX, '-p', dir, '-c', conf, '-e', `${dir}/error.log`]),
     url: (file) => `${tls ? 'https' : 'http'}://${HOST_FROM_GUEST}:${port}/${file}`,
-    async start() {
-      child = spawn(NGINX, ['-p', dir, '-c', conf, '-e', `${dir}/error.log`], { stdio: 'ignore' });
-      await listening(port);
-    },
-    async stop() {
-      const running = child;
-      child = null;
-      if (!running || running.exitCode !== null) return;
-      await new Promise<void>((resolve) => {
-        running.on('exit', () => resolve());
-        running.kill('SIGTERM');
-      });
-    },
   };
   await server.start();
   return server;

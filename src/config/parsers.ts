@@ -6,6 +6,7 @@
 import { parseRootSpec, type RootSpec } from '../formats/device-spec';
 import { parsePersistSpec } from '../formats/persist-spec';
 import { parseIpParam } from '../formats/ip-param';
+import { parseNbdRoot } from '../formats/nbd-root';
 import { parseSize, type Size } from '../formats/size';
 import { BREAK_STAGES, type StageName } from './stage-names';
 
@@ -33,9 +34,11 @@ export function imageUrl(text: string): string | undefined {
   }
 }
 
-/** root=: a device as rootSpec takes it, or dracut's live:URL of an image to fetch. */
-export function rootOrLiveUrl(text: string): string | undefined {
-  return text.startsWith('live:') ? (imageUrl(text.slice('live:'.length)) ? text : undefined) : rootSpec(text);
+/** root=: a device as rootSpec takes it, dracut's live:URL of an image to fetch, or an NBD server's export. */
+export function rootParam(text: string): string | undefined {
+  if (text.startsWith('live:')) return imageUrl(text.slice('live:'.length)) ? text : undefined;
+  if (text.startsWith('nbd:')) return 'error' in parseNbdRoot(text) ? undefined : text;
+  return rootSpec(text);
 }
 
 export function ipParam(text: string): string | undefined {

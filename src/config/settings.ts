@@ -6,7 +6,7 @@ import { UNION_NAMES } from './union-names';
 import { showSize } from '../formats/size';
 import { BREAK_STAGES } from './stage-names';
 import { boolean, type JsonForm, list, number, text, textOrNull } from './json-forms';
-import { anyText, breakStages, flag, imageUrl, integer, ipParam, rootOrLiveUrl, luksKey, luksNameList, luksUuidList, mdUuidList, lvmNameList, matching, moduleList, oneOf, type Parse, persistSpec, powerOfTwo, rootSpec, size, verityOptionList } from './parsers';
+import { anyText, breakStages, flag, imageUrl, integer, ipParam, rootParam, luksKey, luksNameList, luksUuidList, mdUuidList, lvmNameList, matching, moduleList, oneOf, type Parse, persistSpec, powerOfTwo, rootSpec, size, verityOptionList } from './parsers';
 
 const COW_DEVICES = ['tmpfs', 'ram'] as const;
 
@@ -54,7 +54,7 @@ function choice<T extends string>(values: readonly T[]) {
 
 const SETTINGS = {
   /** root=: a /dev path, LABEL=, UUID=, PARTUUID=, PARTLABEL= or a /dev/disk/by-* link. */
-  root: setting({ param: 'root', default: null, expected: 'a device path such as /dev/sda2, or LABEL=, UUID=, PARTUUID=, PARTLABEL=, or live:http://HOST/PATH of an image to fetch', parse: rootOrLiveUrl, json: textOrNull }),
+  root: setting({ param: 'root', default: null, expected: 'a device path such as /dev/sda2, or LABEL=, UUID=, PARTUUID=, PARTLABEL=, live:http://HOST/PATH of an image to fetch, or nbd:HOST:PORT[:EXPORT] of an NBD server', parse: rootParam, json: textOrNull }),
   /** Wait for the root device for ever. */
   rootwait: setting({ param: 'rootwait', default: false, ...FLAG }),
   rootfstype: setting({ param: 'rootfstype', default: null, ...FSTYPE }),

@@ -20,7 +20,9 @@ type BootEvent =
   /** The network is up for what the boot fetches: the interface, its address and how it came, and the time from the wait for the interface on. */
   | { readonly kind: 'network-up'; readonly device: string; readonly address: string; readonly how: string; readonly ms: number }
   /** The image is in RAM: its URL, its size, how many times the download was resumed, and how long it took. */
-  | { readonly kind: 'image-fetched'; readonly url: string; readonly bytes: number; readonly resumes: number; readonly ms: number };
+  | { readonly kind: 'image-fetched'; readonly url: string; readonly bytes: number; readonly resumes: number; readonly ms: number }
+  /** An NBD server's export is the root's block device: the server, the export, the device, its size, and the time nbd-client took. */
+  | { readonly kind: 'nbd-connected'; readonly server: string; readonly name: string; readonly device: string; readonly bytes: number; readonly ms: number };
 
 type EventOf<K extends BootEvent['kind']> = Extract<BootEvent, { kind: K }>;
 
@@ -75,6 +77,11 @@ const ROWS: { readonly [K in BootEvent['kind']]: Row<K> } = {
     text: (e) => `fetch: ${e.url}: ${e.bytes} bytes in RAM after ${e.ms} ms, resumed ${e.resumes} times`,
     parse: parsed(/fetch: (\S+): (\d+) bytes in RAM after (\d+) ms, resumed (\d+) times/, (m) => ({ kind: 'image-fetched', url: m[1]!, bytes: Number(m[2]), ms: Number(m[3]), resumes: Number(m[4]) })),
   },
+  'nbd-connected': {
+    level: 'info',
+    text: (e) => `nbd: ${e.server} export ${e.name} is ${e.device}, ${e.bytes} bytes read-only, connected in ${e.ms} ms`,
+    parse: parsed(/nbd: (\S+) export (\S+) is (\S+), (\d+) bytes read-only, connected in (\d+) ms/, (m) => ({ kind: 'nbd-connected', server: m[1]!, name: m[2]!, device: m[3]!, bytes: Number(m[4]), ms: Number(m[5]) })),
+  },
 };
 
 function rowOf<K extends BootEvent['kind']>(kind: K): Row<K> {
@@ -89,7 +96,7 @@ export function describeEvent(event: BootEvent): { level: Level; text: string } 
 }
 
 /** Every event of `kind` in a console or log text, in order (the benchmarks read a real boot with this). */
-export function eventsIn<K extends 'stage-done' | 'coldplug-done' | 'volumes-assembled' | 'network-up' | 'image-fetched'>(text: string, kind: K): EventOf<K>[] {
+export function eventsIn<K extends 'stage-done' | 'coldplug-done' | 'volumes-assembled' | 'network-up' | 'image-fetched' | 'nbd-connected'>(text: string, kind: K): EventOf<K>[] {
   const parse = rowOf(kind).parse;
   if (!parse) return [];
   return text.split('\n').flatMap((line) => parse(line) ?? []);

@@ -52,4 +52,5 @@ export const VOLUME_TOOLS = {
   lvm: { path: '/usr/sbin/lvm', debianPackage: 'lvm2' },
   cryptsetup: { path: '/usr/sbin/cryptsetup', debianPackage: 'cryptsetup-bin' },
   mdadm: { path: '/usr/sbin/mdadm', debianPackage: 'mdadm' },
+  'nbd-client': { path: '/usr/sbin/nbd-client', debianPackage: 'nbd-client' },
 } as const;

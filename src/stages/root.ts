@@ -14,6 +14,7 @@ import { verifyMedium } from '../storage/medium-checksums';
 import { copyToRam } from '../storage/toram';
 import { requireModules } from '../kmod/services';
 import { fetchLiveImage, liveUrlOf } from '../net/live-image';
+import { attachNbd } from '../net/nbd-root';
 
 /** loop=: mounts the medium, finds the image on it (in RAM with toram) and attaches it read-only. */
 async function attachImage(ctx: Context, services: Services, medium: string): Promise<{ device: string; image: string }> {
@@ -36,11 +37,25 @@ async function attachImage(ctx: Context, services: Services, medium: string): Pr
   return { device, image };
 }
 
+/** A root from the network has no medium: the parameters that name something on one are refused. */
+function refuseMediumParams(ctx: Context, what: string): void {
+  for (const [param, given] of [['loop', ctx.config.loop], ['findiso', ctx.config.findiso], ['persist', ctx.config.persist]] as const) {
+    if (given !== null) throw new BootError(`${param}=${given} with ${what}: the image is the root, and there is no medium for ${param}=`, { hint: `boot without ${param}=` });
+  }
+}
+
+/** root=nbd:: the server's export is the root device, checked by roothash= (its tree given by systemd.verity_root_options= hash device) if asked. */
+async function nbdRoot(ctx: Context, services: Services, root: string): Promise<{ device: string; fsType: string }> {
+  refuseMediumParams(ctx, `an NBD root (${root})`);
+  let device = await attachNbd(ctx, services, root);
+  if (ctx.config.roothash !== null) device = await openVerity(ctx, services, device, null, ctx.config);
+  const fs = await identify(ctx, services, device, ctx.config.rootfstype, 'rootfstype=');
+  return mountReadOnly(ctx, services, device, fs);
+}
+
 /** root=live:URL or fetch=: the image downloaded into RAM and attached read-only, then mounted as a loop= image is. */
 async function fetchedRoot(ctx: Context, services: Services, url: string): Promise<{ device: string; fsType: string }> {
-  for (const [param, given] of [['loop', ctx.config.loop], ['findiso', ctx.config.findiso], ['persist', ctx.config.persist]] as const) {
-    if (given !== null) throw new BootError(`${param}=${given} with a fetched image (${url}): the image is the root, and there is no medium for ${param}=`, { hint: `boot without ${param}=` });
-  }
+  refuseMediumParams(ctx, `a fetched image (${url})`);
   const image = await fetchLiveImage(ctx, url);
   await requireModules(services);
   let device = await attachLoop(ctx, image, true);
@@ -58,6 +73,7 @@ export const mountRoot: Stage<'root'> = {
     const limitMs = rootwait ? Number.POSITIVE_INFINITY : rootdelay * 1000;
     const url = liveUrlOf(ctx.config);
     if (url !== null) return fetchedRoot(ctx, services, url);
+    if (root?.startsWith('nbd:')) return nbdRoot(ctx, services, root);
     let holder: string | null = null;
     if (root === null && findiso === null) {
       throw new BootError('no root device: root= is not on the kernel command line nor in the image config', {

@@ -37,7 +37,7 @@ test('parameters that are not ours are ignored', () => {
 test('each bad value names the parameter, the value and what is valid', () => {
   const messages = fromCmdline('overlay=aufs rootdelay=soon init=sbin/init modules=a;b root=sda1 rootfstype=Ext4! quiet=yes').problems.map(describeProblem);
   assert.equal(messages, [
-    'command line: root=sda1 is not valid: expected a device path such as /dev/sda2, or LABEL=, UUID=, PARTUUID=, PARTLABEL=, or live:http://HOST/PATH of an image to fetch',
+    'command line: root=sda1 is not valid: expected a device path such as /dev/sda2, or LABEL=, UUID=, PARTUUID=, PARTLABEL=, live:http://HOST/PATH of an image to fetch, or nbd:HOST:PORT[:EXPORT] of an NBD server',
     'command line: rootfstype=Ext4! is not valid: expected a filesystem type such as ext4, squashfs or iso9660',
     'command line: overlay=aufs is not valid: expected one of unionfs, dm, overlayfs, none',
     'command line: modules=a;b is not valid: expected module names separated by commas, such as virtio_blk,ext4',

@@ -152,7 +152,7 @@ test('build --volumes auto: the kinds of volume open on the build machine (an LV
   assert.equal(openVolumes({ text: () => '', list: (path) => (path === '/sys/class/block' ? ['sda', 'sda1'] : []) }), []);
   assert.equal(parseVolumesOption('lvm,luks'), ['lvm', 'luks']);
   assert.equal(parseVolumesOption('none'), []);
-  assert.throws(() => parseVolumesOption('zfs'), /--volumes zfs is not valid: expected auto, none, or a list of lvm, luks, md separated by commas/);
+  assert.throws(() => parseVolumesOption('zfs'), /--volumes zfs is not valid: expected auto, none, or a list of lvm, luks, md, nbd separated by commas/);
 });
 
 test('crypttab: Debian\'s lines; swap and tmp never opened (the booted system would format them), noauto and plain ones left alone', () => {

@@ -1,20 +1,19 @@
 // A root fetched over the network (root=live:URL), from Debian's nginx on
 // this machine's loopback, through QEMU's user network and its DHCP server:
-// checked against the SHA256SUMS beside it, resumed when the server stops
-// mid-download and comes back, refused on a wrong SHA-256, and a network
-// whose DHCP server never answers ends in the failure policy after its
-// bounded wait.
+// checked against the SHA256SUMS beside it and the fleet key's signature of
+// them, resumed when the server stops mid-download and comes back, refused
+// on a wrong SHA-256 or a forged signature, and a network whose DHCP server
+// never answers ends in the failure policy after its bounded wait.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildImage } from '../../scripts/vm/image';
 import { makeSquashfs } from '../../scripts/vm/guest';
+import { netbootImage, signFile } from '../../scripts/vm/netboot-image';
 import { VM_CACHE } from '../../scripts/vm/project';
 import { startWebServer, type WebServer } from '../../scripts/vm/web-server';
-import { makeTestCa } from '../../scripts/vm/test-ca';
 import { eventsIn } from '../../src/core/events';
 import { bootMedium } from './harness';
 
@@ -38,10 +37,9 @@ let secure: WebServer;
 let stranger: WebServer;
 
 test.before(async () => {
-  // The image trusts the test CA only (--ca), as a fleet's own CA would be packed.
-  const ca = makeTestCa('netboot');
-  const other = makeTestCa('netboot-stranger');
-  image = buildImage('cowboot-netboot', ['--ca', ca.caCert]);
+  // The image trusts the test CA only (--ca), as a fleet's own CA would be packed, and boots only what the fleet key signed.
+  const built = netbootImage();
+  image = built.image;
   // Incompressible, so that the image is big enough (about 24 MiB) to be caught mid-download at the slow server's rate.
   const payload = randomBytes(18 << 20).toString('base64');
   payloadSum = createHash('sha256').update(payload).digest('hex').slice(0, 16);
@@ -52,10 +50,20 @@ test.before(async () => {
   renameSync(squashfs, join(served, 'live', 'filesystem.squashfs'));
   const sum = createHash('sha256').update(readFileSync(join(served, 'live', 'filesystem.squashfs'))).digest('hex');
   writeFileSync(join(served, 'live', 'SHA256SUMS'), `${sum}  filesystem.squashfs\n`);
+  signFile(join(served, 'live', 'SHA256SUMS'), built.fleet);
+  // The same image and sums, signed by a key the image does not carry.
+  mkdirSync(join(served, 'forged'));
+  linkSync(join(served, 'live', 'filesystem.squashfs'), join(served, 'forged', 'filesystem.squashfs'));
+  copyFileSync(join(served, 'live', 'SHA256SUMS'), join(served, 'forged', 'SHA256SUMS'));
+  signFile(join(served, 'forged', 'SHA256SUMS'), built.forger);
+  // The sums and signature as made, and another image put in its place since.
+  mkdirSync(join(served, 'changed'));
+  renameSync(makeSquashfs('netboot-changed', { init: INIT }), join(served, 'changed', 'filesystem.squashfs'));
+  for (const file of ['SHA256SUMS', 'SHA256SUMS.sig']) copyFileSync(join(served, 'live', file), join(served, 'changed', file));
   server = await startWebServer('netboot', served);
   slow = await startWebServer('netboot-slow', served, { rate: '3m' });
-  secure = await startWebServer('netboot-https', served, { tls: { cert: ca.serverCert, key: ca.serverKey } });
-  stranger = await startWebServer('netboot-stranger', served, { tls: { cert: other.serverCert, key: other.serverKey } });
+  secure = await startWebServer('netboot-https', served, { tls: { cert: built.ca.serverCert, key: built.ca.serverKey } });
+  stranger = await startWebServer('netboot-stranger', served, { tls: { cert: built.stranger.serverCert, key: built.stranger.serverKey } });
 });
 
 test.after(async () => {
@@ -68,7 +76,7 @@ test.after(async () => {
 const table: string[] = [];
 test.after(() => console.log(['', '| case | printed |', '|---|---|', ...table].join('\n')));
 
-test('root=live:http://…: DHCP, the image fetched into RAM and checked against SHA256SUMS, the network released before the root runs', async () => {
+test('root=live:http://…: DHCP, the sums verified with the fleet key, the image fetched into RAM and checked against them, the network released before the root runs', async () => {
   const booted = await bootMedium({ name: 'netboot-http', image, medium: { devices: [], files: [] }, network: USER_NET, append: `root=live:${server.url('live/filesystem.squashfs')} overlay=overlayfs` });
   const [up] = eventsIn(booted.console, 'network-up');
   const [fetched] = eventsIn(booted.console, 'image-fetched');
@@ -78,9 +86,11 @@ test('root=live:http://…: DHCP, the image fetched into RAM and checked against
   assert.equal(booted.report('writable'), ['yes']);
   assert.equal(booted.report('payload'), [payloadSum]);
   assert.equal(booted.report('eth0'), ['down addresses=0']);
-  const matched = /fetch: SHA-256 \w+ matches \S+SHA256SUMS/.exec(booted.console)?.[0] ?? '';
-  assert.ok(matched, 'the image was not checked against SHA256SUMS');
-  table.push(`| HTTP, SHA256SUMS | DHCP in ${up!.ms} ms; ${fetched!.bytes} bytes in ${fetched!.ms} ms; "${matched}" |`);
+  const verified = /fetch: SHA256SUMS\.sig verifies \S+ with the key fleet/.exec(booted.console)?.[0] ?? '';
+  assert.ok(verified, 'the sums were not verified with the fleet key');
+  const matched = /fetch: SHA-256 \w+ matches \S+SHA256SUMS, signed by fleet/.exec(booted.console)?.[0] ?? '';
+  assert.ok(matched, 'the image was not checked against the signed SHA256SUMS');
+  table.push(`| HTTP, signed SHA256SUMS | DHCP in ${up!.ms} ms; ${fetched!.bytes} bytes in ${fetched!.ms} ms; "${verified}"; "${matched}" |`);
 });
 
 test('the server stopped mid-download and started again: the boot resumes where it stopped (Range) and the image checks', async () => {
@@ -130,20 +140,37 @@ test('https:// from a server whose certificate another CA signed: refused at onc
   assert.match(insecure.console, /rd\.live\.insecure: the certificate of 10\.0\.2\.2:\d+ is not checked/);
 });
 
-test('a wrong rd.live.sha256=: the boot stops before using the image, with both hashes, and the failure policy follows', async () => {
-  const wrong = 'f'.repeat(64);
+test('an image replaced on the server after its sums were signed: fetched, then refused with both hashes before it is used, and the failure policy follows', async () => {
   const booted = await bootMedium({
     name: 'netboot-wrong-sha',
     image,
     medium: { devices: [], files: [] },
     network: USER_NET,
-    append: `root=live:${server.url('live/filesystem.squashfs')} rd.live.sha256=${wrong} rd.shell=0 rd.emergency=poweroff`,
+    append: `root=live:${server.url('changed/filesystem.squashfs')} rd.shell=0 rd.emergency=poweroff`,
     finishes: false,
   });
-  const line = new RegExp(`fetch: the image from \\S+ has SHA-256 [0-9a-f]{64}, and rd\\.live\\.sha256= says ${wrong}`).exec(booted.console)?.[0];
+  const line = /fetch: the image from \S+ has SHA-256 [0-9a-f]{64}, and \S+SHA256SUMS, signed by fleet says [0-9a-f]{64}/.exec(booted.console)?.[0];
   assert.ok(line, 'no message naming both hashes');
+  assert.is(eventsIn(booted.console, 'image-fetched').length, 1);
   assert.not.match(booted.console, /GUEST root=/);
   table.push(`| wrong SHA-256 | "${line}" |`);
+});
+
+test('sums signed by a key the image does not carry: refused before a byte of the image is fetched, naming the key, and the failure policy follows', async () => {
+  const booted = await bootMedium({
+    name: 'netboot-forged',
+    image,
+    medium: { devices: [], files: [] },
+    network: USER_NET,
+    append: `root=live:${server.url('forged/filesystem.squashfs')} rd.live.pubkey=fleet rd.shell=0 rd.emergency=poweroff`,
+    finishes: false,
+  });
+  const line = /fetch: the signature \S+SHA256SUMS\.sig does not verify \S+SHA256SUMS with the key fleet/.exec(booted.console)?.[0];
+  assert.ok(line, 'no message saying the signature does not verify');
+  assert.is(eventsIn(booted.console, 'image-fetched').length, 0);
+  assert.not.match(booted.console, /fetch: \d+\.\d MiB of/);
+  assert.not.match(booted.console, /GUEST root=/);
+  table.push(`| bad signature | "${line}" |`);
 });
 
 test('a DHCP server that never answers: a bounded wait (rd.net.timeout.dhcp=), then the failure policy, naming the interface', async () => {
