@@ -54,7 +54,7 @@ test.before(async () => {
   // Appended to the root's image uncompressed (-noD): random bytes would not shrink, and compressing them costs a minute.
   execFileSync('mksquashfs', [extra, squashfs, '-quiet', '-noD', '-all-root'], { stdio: ['ignore', 'ignore', 'inherit'] });
   rmSync(extra, { recursive: true, force: true });
-  server = await startNbdServer('nbd-root', { live: squashfs });
+  server = await startNbdServer('nbd-root', { files: { live: squashfs } });
 });
 
 test.after(async () => {
