@@ -144,6 +144,6 @@ export function writeNetboot(request: NetbootRequest, progress: (line: string) =
   return [
     `${request.dir}: clients now boot ${version.name} (${scripts.map((s) => `${request.url}${s}`).join(', ')}); older versions stay for the clients that booted them, to delete once those are off.`,
     ...Object.keys(configs).map((file) => `\n# ${join(request.dir, SERVER_DIR, file)}\n${readFileSync(join(request.dir, SERVER_DIR, file), 'utf8')}`),
-    ...(request.nbd ? [`# then: ln -s ${join(request.dir, SERVER_DIR, 'nbd-server.conf')} /etc/nbd-server/conf.d/cowboot.conf, and systemctl reload nbd-server at each new version\n`] : []),
+    ...(request.nbd ? [`# then: cp ${join(request.dir, SERVER_DIR, 'nbd-server.conf')} /etc/nbd-server/conf.d/cowboot.conf and systemctl reload nbd-server, at each new version\n`] : []),
   ].join('\n');
 }
