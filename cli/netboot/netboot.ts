@@ -12,6 +12,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sha256File } from '../../builder/file-hash';
 import { parseNbdRoot } from '../../src/formats/nbd-root';
+import { SIGNATURE_SUFFIX } from '../../src/net/image-signature';
+import { SUMS_NAME as SUMS } from '../../src/net/live-image';
 import { CommandError } from '../errors';
 import { dnsmasqConfig, IMAGE_FILE, INITRD_FILE, ipxeScript, KERNEL_FILE, nbdExports, type NetbootVersion, nginxConfig } from './server-config';
 
@@ -20,7 +22,6 @@ export const NETBOOT_USAGE = 'cowboot netboot DIR --image FILE --initrd FILE --u
 export const HTTP_SCRIPT = 'boot.ipxe';
 export const NBD_SCRIPT = 'boot-nbd.ipxe';
 export const SERVER_DIR = 'server';
-const SUMS = 'SHA256SUMS';
 
 export interface NetbootRequest {
   readonly dir: string;
@@ -111,7 +112,7 @@ function writeVersion(request: NetbootRequest, progress: (line: string) => void)
   copyFileSync(request.initrd, join(temporary, INITRD_FILE));
   copyFileSync(request.image, join(temporary, IMAGE_FILE));
   writeFileSync(join(temporary, SUMS), sums);
-  if (request.signKey) writeFileSync(join(temporary, `${SUMS}.sig`), sign(null, Buffer.from(sums), request.signKey));
+  if (request.signKey) writeFileSync(join(temporary, `${SUMS}${SIGNATURE_SUFFIX}`), sign(null, Buffer.from(sums), request.signKey));
   renameSync(temporary, folder);
   progress(`${version.name}: written${request.signKey ? ', its SHA256SUMS signed' : ''}`);
   return version;
