@@ -88,12 +88,13 @@ const STORAGE_MODULES = [
 
 // What every boot may need whatever the machine: filesystems; a journal
 // replay (dm_snapshot, loop) and the fstab's RAM overlays (overlay) under any
-// union kind; roothash= (dm_verity); root=nbd: (nbd); LUKS (dm_crypt and its ciphers); md RAID; and
+// union kind; roothash= (dm_verity); root=nbd: (nbd); root=nfs: (nfsv4, which brings
+// sunrpc and the NFS client); LUKS (dm_crypt and its ciphers); md RAID; and
 // what each union kind loads. vfat
 // asks for its code page and character set (Debian's defaults: cp437 and
 // ascii) when it mounts; exfat is for sticks that hold an ISO file.
 const BOOT_MODULES: readonly string[] = [
-  ...new Set(['ext4', 'xfs', 'btrfs', 'squashfs', 'isofs', 'erofs', 'vfat', 'nls_cp437', 'nls_ascii', 'nls_utf8', 'nls_iso8859_1', 'exfat', 'crc32c', 'dm_snapshot', 'dm_verity', 'nbd', ...LUKS_MODULES, ...MD_MODULES, 'loop', 'overlay', ...UNION_MODULES]),
+  ...new Set(['ext4', 'xfs', 'btrfs', 'squashfs', 'isofs', 'erofs', 'vfat', 'nls_cp437', 'nls_ascii', 'nls_utf8', 'nls_iso8859_1', 'exfat', 'crc32c', 'dm_snapshot', 'dm_verity', 'nbd', 'nfsv4', ...LUKS_MODULES, ...MD_MODULES, 'loop', 'overlay', ...UNION_MODULES]),
 ];
 
 const MODULE_METADATA = ['modules.symbols', MODULES_BUILTIN, 'modules.softdep'];

@@ -51,6 +51,10 @@ const PACKAGES = {
   mmdebstrap: '/usr/bin/mmdebstrap',
   // What the test servers' binaries (unpacked, not installed: fetchServers) link against.
   libssl3: '/usr/lib/x86_64-linux-gnu/libssl.so.3',
+  'libntirpc4.3': '/usr/lib/x86_64-linux-gnu/libntirpc.so.4.3',
+  libwbclient0: '/usr/lib/x86_64-linux-gnu/libwbclient.so.0',
+  libnfsidmap1: '/usr/lib/x86_64-linux-gnu/libnfsidmap.so.1',
+  liburcu8: '/usr/lib/x86_64-linux-gnu/liburcu.so.8',
   // The network-boot tests' certificate authorities.
   openssl: '/usr/bin/openssl',
   'libpcre2-8-0': '/usr/lib/x86_64-linux-gnu/libpcre2-8.so.0',
@@ -251,29 +255,50 @@ function fetchTestDebs() {
 }
 
 // The servers the network-boot tests start on loopback addresses: this
-// machine's release of Debian's own, unpacked from the package rather than
+// machine's release of Debian's own, unpacked from the packages rather than
 // installed, so that no service of theirs starts here (nginx's package
-// would serve port 80 on every address).
-const SERVERS = { nginx: 'usr/sbin/nginx', 'nbd-server': 'bin/nbd-server' };
+// would serve port 80 on every address). NFS is nfs-ganesha's: this
+// machine's kernel has no NFS server to start.
+const SERVERS = {
+  nginx: { binary: 'usr/sbin/nginx', packages: ['nginx'] },
+  'nfs-ganesha': { binary: 'usr/bin/ganesha.nfsd', packages: ['nfs-ganesha', 'nfs-ganesha-vfs'] },
+};
+
+// nbd-server is trixie's (3.26), the release a fleet's server runs first:
+// bookworm's (3.24) stops serving every export once SIGHUP has added one,
+// which the fleet test found. Unpacked with what it links against (nothing
+// is run), it starts through that folder's own dynamic loader.
+function fetchTrixieNbdServer() {
+  const dir = join(serversDir, 'nbd-server-trixie');
+  if (existsSync(join(dir, 'usr', 'bin', 'nbd-server'))) return;
+  rmSync(`${dir}.tmp`, { recursive: true, force: true });
+  mkdirSync(serversDir, { recursive: true });
+  run('mmdebstrap', ['--quiet', '--variant=extract', '--include=nbd-server', '--format=directory', 'trixie', `${dir}.tmp`, debianMirror()]);
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(`${dir}.tmp`, dir);
+  say(`trixie's nbd-server unpacked in ${dir}`);
+}
 
 function fetchServers() {
-  for (const [name, binary] of Object.entries(SERVERS)) {
+  for (const [name, { binary, packages }] of Object.entries(SERVERS)) {
     const dir = join(serversDir, name);
     if (existsSync(join(dir, binary))) continue;
     const debs = `${dir}.debs`;
     rmSync(debs, { recursive: true, force: true });
     mkdirSync(debs, { recursive: true });
     try {
-      run('apt-get', ['download', name], { cwd: debs });
+      run('apt-get', ['download', ...packages], { cwd: debs });
     } catch {
       // A fresh machine may have no package lists yet.
       run('apt-get', ['update']);
-      run('apt-get', ['download', name], { cwd: debs });
+      run('apt-get', ['download', ...packages], { cwd: debs });
     }
-    const deb = readdirSync(debs).find((f) => f.startsWith(`${name}_`) && f.endsWith('.deb'));
-    if (!deb) throw new Error(`apt-get download ${name} left no ${name}_*.deb in ${debs}`);
     rmSync(dir, { recursive: true, force: true });
-    run('dpkg-deb', ['-x', join(debs, deb), dir]);
+    for (const pkg of packages) {
+      const deb = readdirSync(debs).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
+      if (!deb) throw new Error(`apt-get download ${pkg} left no ${pkg}_*.deb in ${debs}`);
+      run('dpkg-deb', ['-x', join(debs, deb), dir]);
+    }
     rmSync(debs, { recursive: true, force: true });
     say(`${name} unpacked in ${dir}`);
   }
@@ -287,6 +312,7 @@ try {
   buildDebianRoots();
   fetchTestDebs();
   fetchServers();
+  fetchTrixieNbdServer();
 } catch (error) {
   say(`error: ${error.message}`);
   process.exit(1);

@@ -26,8 +26,8 @@ export interface ParameterDoc {
 
 export const PARAMETER_DOCS = {
   root: {
-    value: '=…', meaning: 'the root device, or with `loop=` the medium: `/dev/sda2`, `LABEL=`, `UUID=`, `PARTUUID=`, `PARTLABEL=`, `/dev/disk/by-*/…`; `live:URL`, an image to fetch (as `fetch=`); `nbd:HOST:PORT[:EXPORT]`, an NBD server\'s export read block by block (image built with `--volumes nbd`)', unset: 'required',
-    peers: { dracut: '`root=` (same forms); `root=live:CDLABEL=…` for a live medium; `root=nbd:HOST:PORT/EXPORT`', liveBoot: '`live-media=`', casper: '`live-media=` (or a scan for `/casper`)', archiso: '`archisolabel=`, `archisodevice=`', booster: '`root=` (same forms)' },
+    value: '=…', meaning: 'the root device, or with `loop=` the medium: `/dev/sda2`, `LABEL=`, `UUID=`, `PARTUUID=`, `PARTLABEL=`, `/dev/disk/by-*/…`; `live:URL`, an image to fetch (as `fetch=`); `nbd:HOST:PORT[:EXPORT]`, an NBD server\'s export read block by block (image built with `--volumes nbd`); `nfs:SERVER:/PATH[:OPTIONS]` (or `nfs4:`), an NFSv4 export mounted read-only; `/dev/nfs`, the export `nfsroot=` names', unset: 'required',
+    peers: { dracut: '`root=` (same forms); `root=live:CDLABEL=…` for a live medium; `root=nbd:HOST:PORT/EXPORT`; `root=nfs:…`, `root=nfs4:…`', liveBoot: '`live-media=`', casper: '`live-media=` (or a scan for `/casper`)', archiso: '`archisolabel=`, `archisodevice=`', booster: '`root=` (same forms)' },
   },
   rootfstype: {
     value: '=TYPE', meaning: 'its filesystem', unset: 'read from the superblock',
@@ -64,6 +64,10 @@ export const PARAMETER_DOCS = {
   toram: {
     value: '', meaning: 'copy the image into RAM, let the medium go',
     peers: { dracut: '`rd.live.ram`', liveBoot: '`toram`', casper: '`toram` (the whole medium)', archiso: '`copytoram`' },
+  },
+  nfsroot: {
+    value: '=SERVER:/PATH[,OPTIONS]', meaning: 'with `root=/dev/nfs` (or no `root=`): the NFSv4 export that is the root, mounted read-only with the kernel\'s NFS options (`port=`, `vers=4.1`…); the server is named, not taken from DHCP', unset: 'none',
+    peers: { dracut: '`nfsroot=` (same form)', liveBoot: '`nfsroot=` (`netboot=nfs`)', casper: '`nfsroot=` (`netboot=nfs`)', archiso: '`archiso_nfs_srv=`' },
   },
   fetch: {
     value: '=URL', meaning: 'download this squashfs image (http:// or https://) into RAM over the network and boot it; `root=live:URL` says the same', unset: 'none',

@@ -7,6 +7,7 @@ import { parseRootSpec, type RootSpec } from '../formats/device-spec';
 import { parsePersistSpec } from '../formats/persist-spec';
 import { parseIpParam } from '../formats/ip-param';
 import { parseNbdRoot } from '../formats/nbd-root';
+import { parseNfsRoot, parseNfsrootParam } from '../formats/nfs-root';
 import { parseSize, type Size } from '../formats/size';
 import { BREAK_STAGES, type StageName } from './stage-names';
 
@@ -34,11 +35,16 @@ export function imageUrl(text: string): string | undefined {
   }
 }
 
-/** root=: a device as rootSpec takes it, dracut's live:URL of an image to fetch, or an NBD server's export. */
+/** root=: a device as rootSpec takes it, dracut's live:URL of an image to fetch, or an NBD server's or NFS server's export. */
 export function rootParam(text: string): string | undefined {
   if (text.startsWith('live:')) return imageUrl(text.slice('live:'.length)) ? text : undefined;
   if (text.startsWith('nbd:')) return 'error' in parseNbdRoot(text) ? undefined : text;
+  if (text.startsWith('nfs:') || text.startsWith('nfs4:')) return 'error' in parseNfsRoot(text) ? undefined : text;
   return rootSpec(text);
+}
+
+export function nfsrootParam(text: string): string | undefined {
+  return 'error' in parseNfsrootParam(text) ? undefined : text;
 }
 
 export function ipParam(text: string): string | undefined {

@@ -6,7 +6,7 @@ import { UNION_NAMES } from './union-names';
 import { showSize } from '../formats/size';
 import { BREAK_STAGES } from './stage-names';
 import { boolean, type JsonForm, list, number, text, textOrNull } from './json-forms';
-import { anyText, breakStages, flag, imageUrl, integer, ipParam, rootParam, luksKey, luksNameList, luksUuidList, mdUuidList, lvmNameList, matching, moduleList, oneOf, type Parse, persistSpec, powerOfTwo, rootSpec, size, verityOptionList } from './parsers';
+import { anyText, breakStages, flag, imageUrl, integer, ipParam, nfsrootParam, rootParam, luksKey, luksNameList, luksUuidList, mdUuidList, lvmNameList, matching, moduleList, oneOf, type Parse, persistSpec, powerOfTwo, rootSpec, size, verityOptionList } from './parsers';
 
 const COW_DEVICES = ['tmpfs', 'ram'] as const;
 
@@ -54,7 +54,7 @@ function choice<T extends string>(values: readonly T[]) {
 
 const SETTINGS = {
   /** root=: a /dev path, LABEL=, UUID=, PARTUUID=, PARTLABEL= or a /dev/disk/by-* link. */
-  root: setting({ param: 'root', default: null, expected: 'a device path such as /dev/sda2, or LABEL=, UUID=, PARTUUID=, PARTLABEL=, live:http://HOST/PATH of an image to fetch, or nbd:HOST:PORT[:EXPORT] of an NBD server', parse: rootParam, json: textOrNull }),
+  root: setting({ param: 'root', default: null, expected: 'a device path such as /dev/sda2, or LABEL=, UUID=, PARTUUID=, PARTLABEL=, live:http://HOST/PATH of an image to fetch, nbd:HOST:PORT[:EXPORT] of an NBD server, or nfs:SERVER:/PATH[:OPTIONS] (nfs4: too; /dev/nfs with nfsroot=) of an NFSv4 export', parse: rootParam, json: textOrNull }),
   /** Wait for the root device for ever. */
   rootwait: setting({ param: 'rootwait', default: false, ...FLAG }),
   rootfstype: setting({ param: 'rootfstype', default: null, ...FSTYPE }),
@@ -152,6 +152,8 @@ const SETTINGS = {
   /** Seconds to wait for the root device. */
   /** An image to download into RAM and boot (live-boot's fetch=; dracut's root=live:URL says the same). */
   fetch: setting({ param: 'fetch', default: null, expected: 'an http:// or https:// URL of a squashfs image, such as http://server/live/filesystem.squashfs', parse: imageUrl, json: textOrNull }),
+  /** root=/dev/nfs (or no root=): the NFS export that is the root, in the kernel's syntax. */
+  nfsroot: setting({ param: 'nfsroot', default: null, expected: 'SERVER:/PATH[,OPTIONS] of an NFSv4 export, such as 10.0.0.1:/srv/fleet,port=2049', parse: nfsrootParam, json: textOrNull }),
   /** The fetched image's SHA-256; without it, the SHA256SUMS beside the image on the server is used. */
   liveSha256: setting({ param: 'rd.live.sha256', default: null, expected: 'a SHA-256 in hex (64 digits), as sha256sum prints it', parse: matching(/^[0-9a-fA-F]{64}$/), json: textOrNull }),
   /** The key (cowboot build --add-key NAME.pem) the fetched image's SHA256SUMS.sig must verify with; every packed key is tried when not given. */

@@ -22,7 +22,9 @@ type BootEvent =
   /** The image is in RAM: its URL, its size, how many times the download was resumed, and how long it took. */
   | { readonly kind: 'image-fetched'; readonly url: string; readonly bytes: number; readonly resumes: number; readonly ms: number }
   /** An NBD server's export is the root's block device: the server, the export, the device, its size, and the time nbd-client took. */
-  | { readonly kind: 'nbd-connected'; readonly server: string; readonly name: string; readonly device: string; readonly bytes: number; readonly ms: number };
+  | { readonly kind: 'nbd-connected'; readonly server: string; readonly name: string; readonly device: string; readonly bytes: number; readonly ms: number }
+  /** An NFS server's export is mounted read-only as the root: the server and path named, the address it was reached at, and the time the mount took. */
+  | { readonly kind: 'nfs-mounted'; readonly server: string; readonly path: string; readonly address: string; readonly ms: number };
 
 type EventOf<K extends BootEvent['kind']> = Extract<BootEvent, { kind: K }>;
 
@@ -82,6 +84,11 @@ const ROWS: { readonly [K in BootEvent['kind']]: Row<K> } = {
     text: (e) => `nbd: ${e.server} export ${e.name} is ${e.device}, ${e.bytes} bytes read-only, connected in ${e.ms} ms`,
     parse: parsed(/nbd: (\S+) export (\S+) is (\S+), (\d+) bytes read-only, connected in (\d+) ms/, (m) => ({ kind: 'nbd-connected', server: m[1]!, name: m[2]!, device: m[3]!, bytes: Number(m[4]), ms: Number(m[5]) })),
   },
+  'nfs-mounted': {
+    level: 'info',
+    text: (e) => `nfs: ${e.server}:${e.path} mounted read-only from ${e.address} in ${e.ms} ms`,
+    parse: parsed(/nfs: ([^\s:]+):(\S+) mounted read-only from (\S+) in (\d+) ms/, (m) => ({ kind: 'nfs-mounted', server: m[1]!, path: m[2]!, address: m[3]!, ms: Number(m[4]) })),
+  },
 };
 
 function rowOf<K extends BootEvent['kind']>(kind: K): Row<K> {
@@ -96,7 +103,7 @@ export function describeEvent(event: BootEvent): { level: Level; text: string } 
 }
 
 /** Every event of `kind` in a console or log text, in order (the benchmarks read a real boot with this). */
-export function eventsIn<K extends 'stage-done' | 'coldplug-done' | 'volumes-assembled' | 'network-up' | 'image-fetched' | 'nbd-connected'>(text: string, kind: K): EventOf<K>[] {
+export function eventsIn<K extends 'stage-done' | 'coldplug-done' | 'volumes-assembled' | 'network-up' | 'image-fetched' | 'nbd-connected' | 'nfs-mounted'>(text: string, kind: K): EventOf<K>[] {
   const parse = rowOf(kind).parse;
   if (!parse) return [];
   return text.split('\n').flatMap((line) => parse(line) ?? []);

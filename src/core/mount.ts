@@ -33,11 +33,11 @@ export function mountedTargets(ctx: Context): Set<string> {
 }
 
 /** Mounts unless something is already mounted there (a retry after the rescue shell). */
-export async function mountOnce(ctx: Context, spec: MountSpec): Promise<void> {
+export async function mountOnce(ctx: Context, spec: MountSpec, hint?: string): Promise<void> {
   if (mountedTargets(ctx).has(spec.target)) {
     ctx.log.info(`${spec.target} is already mounted`);
     return;
   }
   ctx.sys.mkdirp(spec.target);
-  await perform(ctx, { kind: 'mount', ...spec });
+  await perform(ctx, { kind: 'mount', ...spec }, hint);
 }

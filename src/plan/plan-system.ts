@@ -17,6 +17,8 @@ import { SUMS_FILE } from '../storage/medium-checksums';
 import { type MemoryNode, memoryMachine } from '../sys/memory';
 import type { PathInfo, RunResult, System } from '../sys/system';
 import { liveUrlOf } from '../net/live-image';
+import { nfsRootOf } from '../net/nfs-root';
+import { showNfsRoot } from '../formats/nfs-root';
 import { type ImaginedVolumes, imagineVolumes, volumeOfPath } from './plan-volumes';
 
 const PLAN_KERNEL = 'VERSION';
@@ -47,6 +49,9 @@ const MODULES: Readonly<Record<string, readonly string[]>> = {
   'kernel/crypto/essiv.ko': [],
   'kernel/crypto/af_alg.ko': [],
   'kernel/crypto/algif_skcipher.ko': ['kernel/crypto/af_alg.ko'],
+  'kernel/net/sunrpc/sunrpc.ko': [],
+  'kernel/fs/nfs/nfs.ko': ['kernel/net/sunrpc/sunrpc.ko'],
+  'kernel/fs/nfs/nfsv4.ko': ['kernel/fs/nfs/nfs.ko', 'kernel/net/sunrpc/sunrpc.ko'],
 };
 
 interface PlanMachine {
@@ -81,6 +86,21 @@ function imagineServer(url: string | null, hashGiven: boolean, initial: Record<s
   if (!hashGiven) served.set(new URL('SHA256SUMS', url).href, Buffer.from(`${createHash('sha256').update(image).digest('hex')}  ${name}\n`));
   assumptions.push(`eth0 is wired, a DHCP server gives it 10.0.2.15/24, and the server holds ${url} (1 MiB of squashfs)${hashGiven ? '' : ' with SHA256SUMS beside it'}`);
   return served;
+}
+
+/** An NFS root: a wired interface, a DHCP server, and the server exporting the path over NFSv4. */
+function imagineNfsServer(config: { readonly root: string | null; readonly nfsroot: string | null }, initial: Record<string, string | Uint8Array | MemoryNode>, assumptions: string[]): boolean {
+  let nfs;
+  try {
+    nfs = nfsRootOf(config);
+  } catch {
+    // root=/dev/nfs without nfsroot=: the root stage says so, as at boot.
+    return true;
+  }
+  if (nfs === null) return false;
+  initial['/sys/class/net/eth0/type'] = '1\n';
+  assumptions.push(`eth0 is wired, a DHCP server gives it 10.0.2.15/24, and ${showNfsRoot(nfs.spec)} is exported over NFSv4`);
+  return true;
 }
 
 function superblock(type: string, label: string | null, uuid: string | null): Uint8Array {
@@ -189,7 +209,8 @@ export function planSystem(cmdline: string, imageConfig: string | null, unions: 
   // ISO, and the ISO holds the image.
   const findiso = lastParam(parsed, 'findiso', 'iso-scan/filename')?.value ?? null;
   const rootText = paramOf('root') ?? (findiso ? '/dev/sda1' : null);
-  const spec: RootSpec | null = rootText === null ? null : parseRootSpec(rootText);
+  const nfs = imagineNfsServer({ root: paramOf('root'), nfsroot: paramOf('nfsroot') }, initial, assumptions);
+  const spec: RootSpec | null = rootText === null || nfs ? null : parseRootSpec(rootText);
   const loop = paramOf('loop');
   const fsType = findiso ? 'vfat' : (paramOf('rootfstype') ?? (loop ? 'iso9660' : 'ext4'));
   let volumes: ImaginedVolumes | null = null;
@@ -255,6 +276,10 @@ export function planSystem(cmdline: string, imageConfig: string | null, unions: 
     writeText: (path, text, mode) => machine.writeText(path, text, mode),
     createSparseFile: (path, bytes) => machine.createSparseFile(path, bytes),
     appendBytes: (path, bytes) => machine.appendBytes(path, bytes),
+    async connectTcp(host, port) {
+      commands.push({ stage: plan.stage, command: `(connect to ${host}:${port})` });
+      return { address: host };
+    },
     async httpGet(url, request) {
       commands.push({ stage: plan.stage, command: `(GET ${url}${request.headers?.range ? `, ${request.headers.range}` : ''})` });
       const body = served.get(url);

@@ -15,6 +15,8 @@ import { copyToRam } from '../storage/toram';
 import { requireModules } from '../kmod/services';
 import { fetchLiveImage, liveUrlOf } from '../net/live-image';
 import { attachNbd } from '../net/nbd-root';
+import { mountNfs, nfsRootOf } from '../net/nfs-root';
+import type { NfsRoot } from '../formats/nfs-root';
 
 /** loop=: mounts the medium, finds the image on it (in RAM with toram) and attaches it read-only. */
 async function attachImage(ctx: Context, services: Services, medium: string): Promise<{ device: string; image: string }> {
@@ -53,6 +55,21 @@ async function nbdRoot(ctx: Context, services: Services, root: string): Promise<
   return mountReadOnly(ctx, services, device, fs);
 }
 
+/** root=nfs: or nfsroot=: the export is mounted read-only where a root device's filesystem would be; there is no device to put a snapshot on. */
+async function nfsRoot(ctx: Context, services: Services, spec: NfsRoot, param: string): Promise<{ device: string; fsType: string }> {
+  refuseMediumParams(ctx, `an NFS root (${param})`);
+  const { overlay, roothash } = ctx.config;
+  const use = UNION_KINDS[overlay].rootUse(ctx.config);
+  if (use !== 'read-only folder') {
+    throw new BootError(`overlay=${overlay}${use === 'writable device' ? ' rw' : ''} with an NFS root (${param}): it takes a block device, and an NFS export is a folder on the server`, {
+      hint: 'boot with overlay=overlayfs (or unionfs), which puts the changes in RAM over the export mounted read-only',
+    });
+  }
+  if (roothash !== null) throw new BootError(`roothash= with an NFS root (${param}): dm-verity checks a block device, and an NFS export is a folder on the server`, { hint: 'serve the image over NBD (root=nbd:) to check it with roothash=, or boot without roothash=' });
+  await mountNfs(ctx, services, spec, param);
+  return { device: `${spec.server}:${spec.path}`, fsType: 'nfs4' };
+}
+
 /** root=live:URL or fetch=: the image downloaded into RAM and attached read-only, then mounted as a loop= image is. */
 async function fetchedRoot(ctx: Context, services: Services, url: string): Promise<{ device: string; fsType: string }> {
   refuseMediumParams(ctx, `a fetched image (${url})`);
@@ -74,6 +91,8 @@ export const mountRoot: Stage<'root'> = {
     const url = liveUrlOf(ctx.config);
     if (url !== null) return fetchedRoot(ctx, services, url);
     if (root?.startsWith('nbd:')) return nbdRoot(ctx, services, root);
+    const nfs = nfsRootOf(ctx.config);
+    if (nfs !== null) return nfsRoot(ctx, services, nfs.spec, nfs.param);
     let holder: string | null = null;
     if (root === null && findiso === null) {
       throw new BootError('no root device: root= is not on the kernel command line nor in the image config', {

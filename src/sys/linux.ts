@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readHead } from './read-head';
 import { httpGet } from './http-get';
 import * as fs from 'node:fs';
+import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { TOOL_DIRS } from '../layout/image-paths';
 import { orphanZombies, type ProcStat, parseProcStat } from './reaper';
@@ -111,6 +112,19 @@ export function realSystem(): System {
     },
     appendBytes: (path, bytes) => fs.appendFileSync(path, bytes),
     httpGet,
+    connectTcp(host, port, timeoutMs) {
+      return new Promise((resolve) => {
+        const socket = connect({ host, port, family: 4 });
+        const done = (result: { address: string } | { error: string }) => {
+          clearTimeout(timer);
+          socket.destroy();
+          resolve(result);
+        };
+        const timer = setTimeout(() => done({ error: `did not answer within ${Math.round(timeoutMs / 1000)} s` }), timeoutMs);
+        socket.once('connect', () => done({ address: socket.remoteAddress ?? host }));
+        socket.once('error', (error) => done({ error: error.message }));
+      });
+    },
     createSparseFile(path, bytes) {
       fs.closeSync(fs.openSync(path, 'a'));
       fs.truncateSync(path, bytes);

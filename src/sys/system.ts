@@ -56,6 +56,8 @@ export interface System {
   appendBytes(path: string, bytes: Uint8Array): void;
   /** One HTTP or HTTPS GET; fails as Node's client does (refused, unresolved, a bad certificate). */
   httpGet(url: string, request: HttpRequest): Promise<HttpResponse>;
+  /** A TCP connection to `host` (a name resolved as Node does) opened and closed again: the address it reached, or why not within `timeoutMs`. */
+  connectTcp(host: string, port: number, timeoutMs: number): Promise<{ readonly address: string } | { readonly error: string }>;
   /** Makes (or extends) a file of `bytes` that takes no space until written. */
   createSparseFile(path: string, bytes: number): void;
   copyFile(from: string, to: string): Promise<void>;

@@ -37,7 +37,7 @@ test('parameters that are not ours are ignored', () => {
 test('each bad value names the parameter, the value and what is valid', () => {
   const messages = fromCmdline('overlay=aufs rootdelay=soon init=sbin/init modules=a;b root=sda1 rootfstype=Ext4! quiet=yes').problems.map(describeProblem);
   assert.equal(messages, [
-    'command line: root=sda1 is not valid: expected a device path such as /dev/sda2, or LABEL=, UUID=, PARTUUID=, PARTLABEL=, live:http://HOST/PATH of an image to fetch, or nbd:HOST:PORT[:EXPORT] of an NBD server',
+    'command line: root=sda1 is not valid: expected a device path such as /dev/sda2, or LABEL=, UUID=, PARTUUID=, PARTLABEL=, live:http://HOST/PATH of an image to fetch, nbd:HOST:PORT[:EXPORT] of an NBD server, or nfs:SERVER:/PATH[:OPTIONS] (nfs4: too; /dev/nfs with nfsroot=) of an NFSv4 export',
     'command line: rootfstype=Ext4! is not valid: expected a filesystem type such as ext4, squashfs or iso9660',
     'command line: overlay=aufs is not valid: expected one of unionfs, dm, overlayfs, none',
     'command line: modules=a;b is not valid: expected module names separated by commas, such as virtio_blk,ext4',
@@ -90,7 +90,7 @@ test('config file: unknown keys and wrong types are rejected by name', () => {
   const { problems } = configFromJson({ overlay: 'dm', rootdelay: '5', colour: 'blue', modules: 'ext4' }, 'my.json');
   assert.equal(problems.map(describeProblem), [
     'my.json: rootdelay=5 is not valid: expected a whole number of seconds, such as 30',
-    'my.json: colour=blue is not valid: expected a known key: root, rootwait, rootfstype, rootflags, overlay, loop, loopfstype, findiso, roothash, systemd.verity_root_hash, systemd.verity_root_options, verify, toram, cow, cowsize, persist, persist.reset, persist.adopt, cowchunk, rw, mounts, rd.luks, rd.luks.uuid, rd.luks.name, rd.luks.key, rd.md, rd.md.uuid, rd.lvm, rd.lvm.vg, rd.lvm.lv, swap, modules, modprobe.blacklist, rd.driver.jobs, init, fetch, rd.live.sha256, rd.live.pubkey, rd.live.insecure, ip, rd.net.timeout.dhcp, rootdelay, quiet, rd.shell, rd.emergency, rd.break, rd.debug, panic, rd.rescue-password',
+    'my.json: colour=blue is not valid: expected a known key: root, rootwait, rootfstype, rootflags, overlay, loop, loopfstype, findiso, roothash, systemd.verity_root_hash, systemd.verity_root_options, verify, toram, cow, cowsize, persist, persist.reset, persist.adopt, cowchunk, rw, mounts, rd.luks, rd.luks.uuid, rd.luks.name, rd.luks.key, rd.md, rd.md.uuid, rd.lvm, rd.lvm.vg, rd.lvm.lv, swap, modules, modprobe.blacklist, rd.driver.jobs, init, fetch, nfsroot, rd.live.sha256, rd.live.pubkey, rd.live.insecure, ip, rd.net.timeout.dhcp, rootdelay, quiet, rd.shell, rd.emergency, rd.break, rd.debug, panic, rd.rescue-password',
     'my.json: modules=ext4 is not valid: expected a list of module names, such as ["virtio_blk", "ext4"]',
   ]);
   assert.equal(configFromJson([], 'my.json').problems[0]?.param, '(file)');

@@ -36,6 +36,8 @@ export interface FakeSystem extends System {
   readonly refused: Set<string>;
   /** The web servers the test stands up, by URL; an unknown URL is a refused connection. */
   readonly servers: Map<string, (request: HttpRequest) => HttpResponse>;
+  /** What accepts TCP connections, as HOST:PORT, and the address each resolves to; anything else refuses. */
+  readonly listening: Map<string, string>;
 }
 
 const MAX_SHELLS = 5;
@@ -93,6 +95,12 @@ export function fakeSystem(initial: Record<string, MemoryNode | string> = {}): F
     onDeviceWait: () => undefined,
     refused: new Set(),
     servers: new Map(),
+    listening: new Map(),
+    async connectTcp(host, port) {
+      sys.calls.push(`connect ${host}:${port}`);
+      const address = sys.listening.get(`${host}:${port}`);
+      return address === undefined ? { error: `connect ECONNREFUSED ${host}:${port}` } : { address };
+    },
     async httpGet(url, request) {
       const range = request.headers?.range;
       sys.calls.push(`get ${url}${range ? ` (${range})` : ''}`);

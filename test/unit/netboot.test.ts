@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseNetbootArgs, writeNetboot } from '../../cli/netboot/netboot';
 import { parseNbdRoot } from '../../src/formats/nbd-root';
+import { parseNfsRoot, parseNfsrootParam } from '../../src/formats/nfs-root';
+import { nfsRootOf } from '../../src/net/nfs-root';
 import { handoverFiles } from '../../src/net/network-handover';
 
 test('root=nbd:: LTSP\'s HOST:PORT[:EXPORT] and dracut\'s HOST:PORT/EXPORT; what is refused says why', () => {
@@ -20,6 +22,23 @@ test('root=nbd:: LTSP\'s HOST:PORT[:EXPORT] and dracut\'s HOST:PORT/EXPORT; what
   assert.equal(parseNbdRoot('nbd:server:99999:x'), { error: '99999 is not a port (1 to 65535; nbd-server\'s is 10809)' });
   assert.equal(parseNbdRoot('nbd::10809'), { error: '(nothing) is not a host name or IPv4 address' });
   assert.equal(parseNbdRoot('nbd:server:10809:a:b'), { error: 'expected nbd:HOST:PORT, nbd:HOST:PORT:EXPORT or nbd:HOST:PORT/EXPORT' });
+});
+
+test('root=nfs: as dracut writes it and nfsroot= as the kernel does; NFSv4 only, never rw; what is refused says why', () => {
+  assert.equal(parseNfsRoot('nfs:10.0.2.2:/srv/fleet'), { server: '10.0.2.2', path: '/srv/fleet', port: 2049, options: [] });
+  assert.equal(parseNfsRoot('nfs4:server.lab:/srv/fleet:port=20490,vers=4.1'), { server: 'server.lab', path: '/srv/fleet', port: 20490, options: ['port=20490', 'vers=4.1'] });
+  assert.equal(parseNfsrootParam('10.0.2.2:/srv/fleet,port=20490,timeo=50'), { server: '10.0.2.2', path: '/srv/fleet', port: 20490, options: ['port=20490', 'timeo=50'] });
+  assert.equal(parseNfsrootParam('/srv/fleet'), { error: 'the server is missing: cowboot does not take it from DHCP, so name it, as SERVER:/PATH' });
+  assert.equal(parseNfsRoot('nfs:server:srv'), { error: 'srv is not an absolute path on the server (such as /srv/fleet, without spaces, commas or colons)' });
+  assert.equal(parseNfsRoot('nfs:server:/srv:vers=3'), { error: 'vers=3: cowboot mounts NFS roots over NFSv4 (vers=4, 4.0, 4.1 or 4.2), which needs neither rpcbind nor mountd' });
+  assert.equal(parseNfsrootParam('server:/srv,rw'), { error: 'rw: cowboot mounts an NFS root read-only and keeps every change in RAM, above it; drop rw' });
+  assert.equal(parseNfsRoot('nfs:server:/srv:port=0'), { error: 'port=0: 0 is not a port (1 to 65535; NFS\'s is 2049)' });
+  assert.equal(parseNfsRoot('nfs:server:/srv:ro:x'), { error: 'expected nfs:SERVER:/PATH or nfs:SERVER:/PATH:OPTIONS (the options separated by commas)' });
+  // The kernel's pair, and nfsroot= alone as dracut takes it; nfsroot= beside a root device is not the root.
+  assert.equal(nfsRootOf({ root: '/dev/nfs', nfsroot: 'server:/srv' })?.param, 'nfsroot=server:/srv');
+  assert.equal(nfsRootOf({ root: null, nfsroot: 'server:/srv' })?.spec.server, 'server');
+  assert.is(nfsRootOf({ root: '/dev/vda', nfsroot: 'server:/srv' }), null);
+  assert.throws(() => nfsRootOf({ root: '/dev/nfs', nfsroot: null }), /root=\/dev\/nfs names the root by nfsroot=, and there is none/);
 });
 
 test('a root on the network keeps its interface: networkd, NetworkManager and ifupdown are each told, in their own files', () => {

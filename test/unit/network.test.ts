@@ -14,6 +14,8 @@ import { parseIpParam } from '../../src/formats/ip-param';
 import { parseLease } from '../../src/net/dhcp';
 import { FETCH_ATTEMPTS, fetchImage, progressLine } from '../../src/net/fetch-image';
 import { fetchLiveImage, liveUrlOf } from '../../src/net/live-image';
+import { mountNfs, nfsRootOf } from '../../src/net/nfs-root';
+import type { Services } from '../../src/kmod/services';
 import type { HttpResponse } from '../../src/sys/system';
 import { fakeSystem } from './fake-system';
 
@@ -221,6 +223,34 @@ test('no DHCP answer: a bounded wait, then the failure names the interface and t
   } catch (error) {
     assert.is((error as Error).message, 'no DHCP server answered on eth0 within 4 s (rd.net.timeout.dhcp=4)');
   }
+});
+
+test('an NFS server that does not answer: tried each second until rootdelay= runs out, then the failure names it; none of the mount is tried', async () => {
+  const { sys, ctx } = fetchContext('root=nfs:10.0.2.2:/srv/fleet:port=20490 rootdelay=3 ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:none');
+  const nfs = nfsRootOf(ctx.config)!;
+  // The loader is never reached: the server is looked for first.
+  const services = {} as Services;
+  try {
+    await mountNfs(ctx, services, nfs.spec, nfs.param);
+    assert.unreachable();
+  } catch (error) {
+    assert.is((error as Error).message, 'root=nfs:10.0.2.2:/srv/fleet:port=20490: the NFS server 10.0.2.2 port 20490 was not reached within 3 s (3 tries; last: connect ECONNREFUSED 10.0.2.2:20490)');
+  }
+  assert.equal(sys.calls.filter((c) => c.startsWith('connect ')).length, 3);
+  assert.not.match(sys.calls.join('\n'), /mount/);
+});
+
+test('an NFS server that answers: the export mounted read-only over NFSv4 at the address reached, the network kept for the booted system', async () => {
+  const { sys, ctx } = fetchContext('nfsroot=server.lab:/srv/fleet,port=20490 ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:none');
+  sys.listening.set('server.lab:20490', '10.0.2.2');
+  const loaded: string[] = [];
+  const services = { loader: { load: async (modules: readonly string[]) => (loaded.push(...modules), modules.map((module) => ({ module, ok: true, ms: 1 }))) } } as unknown as Services;
+  const nfs = nfsRootOf(ctx.config)!;
+  await mountNfs(ctx, services, nfs.spec, nfs.param);
+  assert.equal(loaded, ['nfsv4']);
+  assert.ok(sys.calls.includes('run mount -t nfs4 -o ro,addr=10.0.2.2,port=20490 10.0.2.2:/srv/fleet /run/initramfs/ro'), sys.calls.join('\n'));
+  assert.match(ctx.log.text(), /nfs: server.lab:\/srv\/fleet mounted read-only from 10.0.2.2 in \d+ ms/);
+  assert.ok(sys.files.has('/run/systemd/network/10-cowboot-eth0.network'));
 });
 
 test('the progress line: bytes, rate, time left', () => {

@@ -24,6 +24,9 @@ test('Debian\'s encrypted LVM: the container opened (the passphrase asked), the 
 test('LUKS by rd.luks.name= holding the root by UUID, under dm', () => golden('luks-dm', 'root=UUID=0d1e2b3a-4c5d-4e6f-8a9b-0c1d2e3f4a5b rd.luks.name=3e4f5a6b-7c8d-4e9f-8a0b-1c2d3e4f5a6b=cryptroot overlay=dm'));
 test('an image fetched over the network (root=live:URL): DHCP, the download into RAM checked against SHA256SUMS, the network released, the copy attached', () =>
   golden('fetched', 'root=live:http://10.0.2.2:8080/live/filesystem.squashfs overlay=overlayfs'));
+test('an NFS root (root=nfs:): the network, the server reached, the export mounted read-only over NFSv4 under overlayfs, the network kept', () =>
+  golden('nfs', 'root=nfs:10.0.2.2:/srv/fleet:port=20490 overlay=overlayfs'));
+test('an NFS root under overlay=dm: refused before the network, naming the union kinds that take a folder', () => golden('nfs-dm', 'root=/dev/nfs nfsroot=10.0.2.2:/srv/fleet overlay=dm', null, false));
 test('overlayfs, the root by LABEL', () => golden('overlayfs', 'root=LABEL=live-root overlay=overlayfs quiet'));
 test('dm snapshot, cow=ram, cowsize=1G, runlevel 3', () => golden('dm', 'root=LABEL=x overlay=dm cow=ram cowsize=1G 3'));
 test('none, read-write, by PARTUUID', () => golden('none-rw', 'root=PARTUUID=6c0d2f5a-1b2c-4d3e-8f90-a1b2c3d4e5f6 overlay=none rw'));
