@@ -64,6 +64,12 @@ else
   echo "GUEST runlevel=$(runlevel)"
 fi
 echo "GUEST rootfs=$(awk '$2=="/"{t=$3} END{print t}' /proc/mounts)"
+# A root on the network: whether networkd runs, whether it manages the interface, and its IPv4 addresses.
+if [ -e /sys/class/net/eth0 ]; then
+  echo "GUEST networkd=$(systemctl is-active systemd-networkd 2>/dev/null)"
+  echo "GUEST eth0=$(networkctl list --no-legend --no-pager eth0 2>/dev/null | awk '{print $5}')"
+  echo "GUEST addresses=$(hostname -I | tr ' ' '\\n' | grep -v : | xargs)"
+fi
 awk '$2=="/data"{print "GUEST data=" $3 " " $4}' /proc/mounts
 awk '$2=="/home"{print "GUEST home=" $3}' /proc/mounts
 [ -f /home/owner ] && echo "GUEST owner=$(cat /home/owner)"

@@ -12,6 +12,8 @@ import { askLease } from './dhcp';
 
 export interface Network {
   readonly device: string;
+  /** Its hardware address, which stays when the booted system's udev renames it. */
+  readonly mac: string;
   readonly address: string;
   readonly prefix: number;
   readonly gateway: string | null;
@@ -71,6 +73,7 @@ export async function bringUpNetwork(ctx: Context, why: string): Promise<Network
   const started = ctx.sys.now();
   const device = await waitForInterface(ctx, config.device, ctx.config.rootdelay * 1000);
   await exec(ctx, ['ip', 'link', 'set', 'dev', device, 'up']);
+  const mac = ctx.sys.readText(`/sys/class/net/${device}/address`).trim();
   let network: Network;
   if (config.kind === 'dhcp') {
     const timeoutS = ctx.config.dhcpTimeout;
@@ -80,9 +83,9 @@ export async function bringUpNetwork(ctx: Context, why: string): Promise<Network
         hint: `${why} needs the network: check the cable and the DHCP server, or give a static address (ip=CLIENT::GATEWAY:NETMASK::${device}:none)`,
       });
     }
-    network = { device, address: lease.address, prefix: lease.prefix, gateway: lease.routers[0] ?? null, dns: lease.dns, how: 'dhcp' };
+    network = { device, mac, address: lease.address, prefix: lease.prefix, gateway: lease.routers[0] ?? null, dns: lease.dns, how: 'dhcp' };
   } else {
-    network = { device, address: config.address, prefix: config.prefix, gateway: config.gateway, dns: config.dns, how: 'static' };
+    network = { device, mac, address: config.address, prefix: config.prefix, gateway: config.gateway, dns: config.dns, how: 'static' };
   }
   await exec(ctx, ['ip', 'address', 'add', `${network.address}/${network.prefix}`, 'dev', device]);
   if (network.gateway) await exec(ctx, ['ip', 'route', 'add', 'default', 'via', network.gateway, 'dev', device]);

@@ -80,6 +80,7 @@ function imagineServer(url: string | null, hashGiven: boolean, initial: Record<s
   const served = new Map<string, Uint8Array>();
   if (url === null) return served;
   initial['/sys/class/net/eth0/type'] = '1\n';
+  initial['/sys/class/net/eth0/address'] = '52:54:00:12:34:56\n';
   const image = Buffer.concat([superblock('squashfs', null, null), Buffer.alloc(1024 * 1024 - 0x10400)]);
   served.set(url, image);
   const name = new URL(url).pathname.split('/').pop() ?? '';
@@ -99,6 +100,7 @@ function imagineNfsServer(config: { readonly root: string | null; readonly nfsro
   }
   if (nfs === null) return false;
   initial['/sys/class/net/eth0/type'] = '1\n';
+  initial['/sys/class/net/eth0/address'] = '52:54:00:12:34:56\n';
   assumptions.push(`eth0 is wired, a DHCP server gives it 10.0.2.15/24, and ${showNfsRoot(nfs.spec)} is exported over NFSv4`);
   return true;
 }

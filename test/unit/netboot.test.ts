@@ -41,11 +41,13 @@ test('root=nfs: as dracut writes it and nfsroot= as the kernel does; NFSv4 only,
   assert.throws(() => nfsRootOf({ root: '/dev/nfs', nfsroot: null }), /root=\/dev\/nfs names the root by nfsroot=, and there is none/);
 });
 
-test('a root on the network keeps its interface: networkd, NetworkManager and ifupdown are each told, in their own files', () => {
-  const files = handoverFiles({ device: 'eth0', address: '10.0.2.15', prefix: 22, gateway: '10.0.2.2', dns: ['10.0.2.3'], how: 'dhcp' }, 'root=nbd:x:1');
-  assert.equal(Object.keys(files).sort(), ['/run/NetworkManager/conf.d/90-cowboot-eth0.conf', '/run/net-eth0.conf', '/run/network/ifstate.eth0', '/run/systemd/network/10-cowboot-eth0.network']);
-  assert.match(files['/run/systemd/network/10-cowboot-eth0.network']!, '[Match]\nName=eth0\n\n[Link]\nUnmanaged=yes\n');
-  assert.match(files['/run/NetworkManager/conf.d/90-cowboot-eth0.conf']!, 'unmanaged-devices=interface-name:eth0');
+test('a root on the network keeps its interface and its name: udev, networkd, NetworkManager and ifupdown are each told, in their own files', () => {
+  const files = handoverFiles({ device: 'eth0', mac: '52:54:00:12:34:56', address: '10.0.2.15', prefix: 22, gateway: '10.0.2.2', dns: ['10.0.2.3'], how: 'dhcp' }, 'root=nbd:x:1');
+  assert.equal(Object.keys(files).sort(), ['/run/NetworkManager/conf.d/90-cowboot-eth0.conf', '/run/net-eth0.conf', '/run/network/ifstate.eth0', '/run/systemd/network/10-cowboot-eth0.link', '/run/systemd/network/10-cowboot-eth0.network']);
+  // By its hardware address: the booted system's udev may rename it while it is up.
+  assert.match(files['/run/systemd/network/10-cowboot-eth0.link']!, '[Match]\nMACAddress=52:54:00:12:34:56\n\n[Link]\nNamePolicy=\nName=eth0\n');
+  assert.match(files['/run/systemd/network/10-cowboot-eth0.network']!, '[Match]\nMACAddress=52:54:00:12:34:56\n\n[Link]\nUnmanaged=yes\n');
+  assert.match(files['/run/NetworkManager/conf.d/90-cowboot-eth0.conf']!, 'unmanaged-devices=interface-name:eth0;mac:52:54:00:12:34:56');
   assert.match(files['/run/net-eth0.conf']!, "IPV4NETMASK='255.255.252.0'");
 });
 

@@ -75,7 +75,7 @@ function server(image: Uint8Array, breaks: (number | null)[], { ranges = true } 
 }
 
 function fetchContext(cmdline = '', available = 900_000, files: Record<string, string> = {}) {
-  const sys = fakeSystem({ '/proc/meminfo': `MemTotal: 1000000 kB\nMemAvailable: ${available} kB\n`, '/sys/class/net/lo/type': '772\n', '/sys/class/net/eth0/type': '1\n', ...files });
+  const sys = fakeSystem({ '/proc/meminfo': `MemTotal: 1000000 kB\nMemAvailable: ${available} kB\n`, '/sys/class/net/lo/type': '772\n', '/sys/class/net/eth0/type': '1\n', '/sys/class/net/eth0/address': '52:54:00:12:34:56\n', ...files });
   const ctx = createContext(sys, [], {});
   ctx.config = mergeConfig(configFromCmdline(parseCmdline(cmdline)).values);
   return { sys, ctx };
