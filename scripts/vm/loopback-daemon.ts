@@ -9,6 +9,9 @@ import { connect, createServer } from 'node:net';
 /** The address the guest reaches the host's loopback at, on QEMU's user network. */
 export const HOST_FROM_GUEST = '10.0.2.2';
 
+/** QEMU's arguments for a guest NIC on its user network, whose DHCP server answers it and through which it reaches HOST_FROM_GUEST. */
+export const USER_NET = ['-netdev', 'user,id=n0', '-device', 'virtio-net-pci,netdev=n0'];
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();

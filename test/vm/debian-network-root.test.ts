@@ -17,9 +17,9 @@ import { type NbdServer, startNbdServer } from '../../scripts/vm/nbd-server';
 import { netbootImage } from '../../scripts/vm/netboot-image';
 import { type NfsServer, startNfsServer } from '../../scripts/vm/nfs-server';
 import { VM_CACHE } from '../../scripts/vm/project';
+import { USER_NET } from '../../scripts/vm/loopback-daemon';
 import { bootMedium } from './harness';
 
-const USER_NET = ['-netdev', 'user,id=n0', '-device', 'virtio-net-pci,netdev=n0'];
 // A root on the network has no local disk to list.
 const FSTAB = '# /etc/fstab: the root is on the network; no local filesystems.\n';
 // What would take the interface: every wired one, a static address of its own.

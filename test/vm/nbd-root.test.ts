@@ -15,6 +15,7 @@ import { makeSquashfs, sha256File } from '../../scripts/vm/guest';
 import { netbootImage } from '../../scripts/vm/netboot-image';
 import { startNbdServer, type NbdServer } from '../../scripts/vm/nbd-server';
 import { VM_CACHE } from '../../scripts/vm/project';
+import { USER_NET } from '../../scripts/vm/loopback-daemon';
 import { eventsIn } from '../../src/core/events';
 import { bootMedium } from './harness';
 
@@ -31,7 +32,6 @@ echo "GUEST done"
 poweroff -f
 `;
 
-const USER_NET = ['-netdev', 'user,id=n0', '-device', 'virtio-net-pci,netdev=n0'];
 // Larger than the client's RAM, and incompressible, so that squashfs keeps it at its size.
 const BIG_MIB = 640;
 

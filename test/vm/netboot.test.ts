@@ -14,6 +14,7 @@ import { makeSquashfs } from '../../scripts/vm/guest';
 import { netbootImage, signFile } from '../../scripts/vm/netboot-image';
 import { VM_CACHE } from '../../scripts/vm/project';
 import { startWebServer, type WebServer } from '../../scripts/vm/web-server';
+import { USER_NET } from '../../scripts/vm/loopback-daemon';
 import { eventsIn } from '../../src/core/events';
 import { bootMedium } from './harness';
 
@@ -25,8 +26,6 @@ if echo x > /written; then echo "GUEST writable=yes"; else echo "GUEST writable=
 echo "GUEST done"
 poweroff -f
 `;
-
-const USER_NET = ['-netdev', 'user,id=n0', '-device', 'virtio-net-pci,netdev=n0'];
 
 let image = '';
 let served = '';

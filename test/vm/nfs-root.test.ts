@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { makeGuestTree } from '../../scripts/vm/guest';
-import { freePort, HOST_FROM_GUEST } from '../../scripts/vm/loopback-daemon';
+import { freePort, HOST_FROM_GUEST, USER_NET } from '../../scripts/vm/loopback-daemon';
 import { netbootImage } from '../../scripts/vm/netboot-image';
 import { type NfsServer, startNfsServer } from '../../scripts/vm/nfs-server';
 import { eventsIn } from '../../src/core/events';
@@ -27,8 +27,6 @@ if echo changed > /payload && echo new > /etc/new; then echo "GUEST writable=$(c
 echo "GUEST done"
 poweroff -f
 `;
-
-const USER_NET = ['-netdev', 'user,id=n0', '-device', 'virtio-net-pci,netdev=n0'];
 
 let image = '';
 let tree = '';
