@@ -5,7 +5,7 @@
 // which needs no rpcbind or mountd round trips, and names the server
 // itself: it does not take it from DHCP's next-server as the kernel may.
 
-import { isHostName } from './host-name';
+import { isHostName, isPort } from './host-name';
 
 export interface NfsRoot {
   readonly server: string;
@@ -32,12 +32,10 @@ function checked(server: string, path: string, options: readonly string[]): Pars
     if (!OPTION.test(option)) return { error: `${option || '(nothing)'} is not an NFS mount option (WORD or WORD=VALUE, such as port=2049)` };
     const [name, value = ''] = option.split('=');
     if (name === 'rw') return { error: 'rw: cowboot mounts an NFS root read-only and keeps every change in RAM, above it; drop rw' };
-    if ((name === 'vers' || name === 'nfsvers') && !/^4(?:\.[012])?$/.test(value)) {
-      return { error: `${option}: cowboot mounts NFS roots over NFSv4 (vers=4, 4.0, 4.1 or 4.2), which needs neither rpcbind nor mountd` };
-    }
-    if (name === 'v2' || name === 'v3') return { error: `${option}: cowboot mounts NFS roots over NFSv4 (vers=4, 4.0, 4.1 or 4.2), which needs neither rpcbind nor mountd` };
+    const olderNfs = name === 'v2' || name === 'v3' || ((name === 'vers' || name === 'nfsvers') && !/^4(?:\.[012])?$/.test(value));
+    if (olderNfs) return { error: `${option}: cowboot mounts NFS roots over NFSv4 (vers=4, 4.0, 4.1 or 4.2), which needs neither rpcbind nor mountd` };
     if (name === 'port') {
-      if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 65535) return { error: `${option}: ${value || '(nothing)'} is not a port (1 to 65535; NFS's is ${NFS_PORT})` };
+      if (!isPort(value)) return { error: `${option}: ${value || '(nothing)'} is not a port (1 to 65535; NFS's is ${NFS_PORT})` };
       port = Number(value);
     }
   }

@@ -71,6 +71,12 @@ async function* pieces(...chunks: Uint8Array[]): AsyncIterable<Uint8Array> {
   yield* chunks;
 }
 
+/** eth0, wired, with QEMU's first hardware address: what the network roots bring up. */
+function imagineWiredInterface(initial: Record<string, string | Uint8Array | MemoryNode>): void {
+  initial['/sys/class/net/eth0/type'] = '1\n';
+  initial['/sys/class/net/eth0/address'] = '52:54:00:12:34:56\n';
+}
+
 /**
  * A fetched image: a wired interface, a DHCP server, and a web server
  * holding a 1 MiB squashfs and (unless rd.live.sha256= gives the hash) its
@@ -79,8 +85,7 @@ async function* pieces(...chunks: Uint8Array[]): AsyncIterable<Uint8Array> {
 function imagineServer(url: string | null, hashGiven: boolean, initial: Record<string, string | Uint8Array | MemoryNode>, assumptions: string[]): Map<string, Uint8Array> {
   const served = new Map<string, Uint8Array>();
   if (url === null) return served;
-  initial['/sys/class/net/eth0/type'] = '1\n';
-  initial['/sys/class/net/eth0/address'] = '52:54:00:12:34:56\n';
+  imagineWiredInterface(initial);
   const image = Buffer.concat([superblock('squashfs', null, null), Buffer.alloc(1024 * 1024 - 0x10400)]);
   served.set(url, image);
   const name = new URL(url).pathname.split('/').pop() ?? '';
@@ -99,8 +104,7 @@ function imagineNfsServer(config: { readonly root: string | null; readonly nfsro
     return true;
   }
   if (nfs === null) return false;
-  initial['/sys/class/net/eth0/type'] = '1\n';
-  initial['/sys/class/net/eth0/address'] = '52:54:00:12:34:56\n';
+  imagineWiredInterface(initial);
   assumptions.push(`eth0 is wired, a DHCP server gives it 10.0.2.15/24, and ${showNfsRoot(nfs.spec)} is exported over NFSv4`);
   return true;
 }
