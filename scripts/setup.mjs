@@ -172,7 +172,8 @@ function kernelDeb(dir, flavour) {
 function fetchKernel(release) {
   const dir = join(kernelDir, release);
   const info = join(dir, 'kernel.json');
-  if (existsSync(info)) return;
+  // Older caches lack the mirror, which the benchmark's chroots must share to get the same kernel.
+  if (existsSync(info) && JSON.parse(readFileSync(info, 'utf8')).mirror) return;
   const debs = join(dir, 'debs');
   downloadDebs(release, ['linux-image-amd64'], debs);
   const deb = kernelDeb(debs, 'amd64');
@@ -186,7 +187,7 @@ function fetchKernel(release) {
   const version = readdirSync(join(root, 'lib', 'modules'))[0];
   if (!version) throw new Error(`no modules in ${deb}`);
   run('depmod', ['-b', root, version]);
-  const kernel = { release, version, package: deb.split('/').at(-1) };
+  const kernel = { release, version, package: deb.split('/').at(-1), mirror: debianMirror() };
   writeFileSync(`${info}.tmp`, `${JSON.stringify(kernel, null, 2)}\n`);
   renameSync(`${info}.tmp`, info);
   rmSync(debs, { recursive: true, force: true });

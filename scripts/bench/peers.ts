@@ -77,14 +77,14 @@ function build(recipe: Recipe): void {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const hooks = [
-    // The chroot's kernel must be the one the benchmark boots.
+    // The chroot's kernel must be the one the benchmark boots: from the same mirror, without the security suite's newer one.
     `--customize-hook=test "$(ls "$1"/lib/modules)" = "${benchKernel().version}" || { echo "the chroot has Linux $(ls "$1"/lib/modules), the test kernel is ${benchKernel().version}: run scripts/setup.mjs again"; exit 1; }`,
     ...names.map((name) => `--customize-hook=${timed(name, recipe.builds[name]!)}`),
     `--customize-hook=chroot "$1" dpkg-query -W ${recipe.versionsOf.join(' ')} > "$1/tmp/versions"`,
     `--customize-hook=copy-out ${names.flatMap((n) => [`/tmp/${n}.img`, `/tmp/${n}.seconds`]).join(' ')} /tmp/versions ${work}`,
   ];
   process.stderr.write(`bench: building ${names.join(', ')} in an mmdebstrap chroot (${recipe.packages.join(', ')})\n`);
-  execFileSync('mmdebstrap', ['--quiet', '--variant=minbase', '--format=null', `--include=${recipe.packages.join(',')}`, ...hooks, BENCH_RELEASE, '/dev/null'], { stdio: 'inherit' });
+  execFileSync('mmdebstrap', ['--quiet', '--variant=minbase', '--format=null', `--include=${recipe.packages.join(',')}`, ...hooks, BENCH_RELEASE, '/dev/null', benchKernel().mirror], { stdio: 'inherit' });
   const versions = readFileSync(join(work, 'versions'), 'utf8').trim().replace(/\s+/g, ' ');
   for (const name of names) {
     renameSync(join(work, `${name}.img`), imagePath(name));
