@@ -1,4 +1,4 @@
-// npm run bench [-- --runs N] [--wall-runs N] [--no-ram]: how long boot takes
+// npm run bench [-- --runs N] [--wall-runs N] [--no-ram] [--only GROUP,...]: how long boot takes
 // and how much RAM it needs, for cowboot and what users would pick instead,
 // all in one run with the same kernel, root, medium and QEMU.
 //
@@ -14,6 +14,10 @@
 // - Live CD: cowboot (overlayfs) against Debian's dracut (dmsquash-live; with
 //   systemd in the initrd and without) and Debian's live-boot, built in
 //   mmdebstrap chroots (scripts/bench/peers.ts).
+// - Network: the live CD's squashfs from nginx and nbd-server on loopback
+//   (scripts/bench/network.ts): cowboot over HTTP (root=live:, checked
+//   against SHA256SUMS) and over NBD, against dracut's livenet
+//   (root=live:http://) and live-boot's fetch=.
 // - cowboot as it was before its runtime's image (--pack-runtime cpio), on the
 //   disk (overlayfs) and the CD: what reading Node on demand changed; and with
 //   the runtime's image in lz4 (--pack-runtime squashfs-lz4), on the disk.
@@ -26,8 +30,10 @@ import { compressFile } from '../builder/compress';
 import { type CpioEntry, entryKind, normalizePath, writeCpio } from '../builder/cpio';
 import { readImage, unpackedSize } from '../builder/inspect';
 import { IMAGE_CONFIG, INIT, INIT_BUNDLE, KERNEL_STAMP, RUNTIME_DIR, RUNTIME_IMAGE } from '../src/layout/image-paths';
-import { benchCd, benchDisk, bootToRootInit, CD_LABEL, type Sample } from './bench/media';
-import { BENCH_RELEASE, type PeerImage, peerImages } from './bench/peers';
+import { benchCd, benchDisk, benchSquashfs, bootToRootInit, CD_LABEL, type Sample } from './bench/media';
+import { type BenchServers, serveBenchImage } from './bench/network';
+import { USER_NET } from './vm/loopback-daemon';
+import { BENCH_RELEASE, PEER_GROUPS, PEERS, type PeerImage, peerImages } from './bench/peers';
 import { median, spread } from './stats';
 import { buildImage } from './vm/image';
 import { testKernel } from './vm/kernel';
@@ -42,12 +48,15 @@ const IN_CPIO = 'cowboot, runtime in the cpio';
 const IN_LZ4 = 'cowboot, runtime in lz4';
 
 /** One thing to boot: a tool's image with its command line, on the disk or the CD. */
+const GROUPS = ['disk', 'live CD', 'network'] as const;
+type Group = (typeof GROUPS)[number];
+
 interface Subject {
-  readonly group: 'disk' | 'live CD';
+  readonly group: Group;
   readonly mode: string;
   readonly tool: string;
   readonly image: string;
-  readonly on: 'disk' | 'cd';
+  readonly on: 'disk' | 'cd' | 'network';
   readonly append: string;
   readonly buildSeconds: number | null;
 }
@@ -78,12 +87,19 @@ function referenceImage(ours: string, mode: DiskMode): string {
   return image;
 }
 
-function drives(subject: Subject, disk: string, cd: string): { drives: string[]; devices: string[] } {
-  return subject.on === 'disk' ? { drives: [`file=${disk},if=virtio,format=raw`], devices: [] } : { drives: [], devices: cdrom(cd) };
+function machine(subject: Subject, disk: string, cd: string): { drives: string[]; devices: string[]; network?: readonly string[] } {
+  switch (subject.on) {
+    case 'disk':
+      return { drives: [`file=${disk},if=virtio,format=raw`], devices: [] };
+    case 'cd':
+      return { drives: [], devices: cdrom(cd) };
+    case 'network':
+      return { drives: [], devices: [], network: USER_NET };
+  }
 }
 
 function sample(subject: Subject, name: string, media: { disk: string; cd: string }, options: { icount: boolean; memoryMiB?: number; timeoutMs?: number }): Promise<Sample | null> {
-  return bootToRootInit({ name, kernel: testKernel(BENCH_RELEASE).vmlinuz, initrd: subject.image, ...drives(subject, media.disk, media.cd), append: subject.append, icount: options.icount, memoryMiB: options.memoryMiB ?? 1024, timeoutMs: options.timeoutMs ?? 240_000 });
+  return bootToRootInit({ name, kernel: testKernel(BENCH_RELEASE).vmlinuz, initrd: subject.image, ...machine(subject, media.disk, media.cd), append: subject.append, icount: options.icount, memoryMiB: options.memoryMiB ?? 1024, timeoutMs: options.timeoutMs ?? 240_000 });
 }
 
 /** The least -m (in 16 MiB steps, up to 512) the subject reaches its root's init with; null: not even 512. */
@@ -113,7 +129,7 @@ interface Row {
   readonly unpackedBytes: number;
 }
 
-/** Each row against cowboot's (on a disk, in the same mode; on the CD, its one row): cowboot / tool. */
+/** Each row against cowboot's (on a disk or the network, in the same mode; on the CD, its one row): cowboot / tool. */
 function ratio(rows: readonly Row[], row: Row, get: (r: Row) => number | null): string {
   const ours = rows.find((r) => r.subject.tool === 'cowboot' && r.subject.group === row.subject.group && (r.subject.group === 'live CD' || r.subject.mode === row.subject.mode));
   const a = ours ? get(ours) : null;
@@ -140,6 +156,8 @@ function tables(rows: readonly Row[], runs: number, wallRuns: number): string {
       `| ${row.subject.group} | ${row.subject.mode} | ${row.subject.tool} | ${fmt(s.map((x) => x.total), 2)} | ${fmt(s.map((x) => x.toInit), 2)} | ${fmt(s.map((x) => x.handoff), 2)} | ${fmt(s.map((x) => x.memKiB / 1024), 0)} | ${row.ram ?? '> 512'} | ${mib(row.imageBytes)} | ${mib(row.unpackedBytes)} | ${row.subject.buildSeconds?.toFixed(1) ?? '—'} | ${ratios} |`,
     );
   }
+  // The wall clock is timed on the disk only: a run without that group has no such table.
+  if (!rows.some((r) => r.wall.length > 0)) return `${out.join('\n')}\n`;
   out.push('', `Wall clock under plain TCG (2 vCPUs, 1 GiB), host seconds from QEMU's start to the root's init, median of ${wallRuns} boots (spread). These charge for QEMU translating code, which a real CPU never pays, and move with the host's load.`, '');
   out.push('| mode | tool | QEMU start → root init (s) | handoff, guest clock (s) |', '|---|---|---|---|');
   for (const row of rows.filter((r) => r.wall.length > 0)) out.push(`| ${row.subject.mode} | ${row.subject.tool} | ${fmt(row.wall.map((x) => x.wall ?? 0), 2)} | ${fmt(row.wall.map((x) => x.handoff), 2)} |`);
@@ -176,24 +194,38 @@ function timedBuild(name: string, args: readonly string[] = []): { image: string
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, 'wall-runs': { type: 'string', default: '2' }, 'no-ram': { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, 'wall-runs': { type: 'string', default: '2' }, 'no-ram': { type: 'boolean', default: false }, only: { type: 'string' } } });
   const runs = Number(values.runs);
   const wallRuns = Number(values['wall-runs']);
+  const only = values.only === undefined ? null : values.only.split(',');
+  const unknown = only?.filter((g) => !(GROUPS as readonly string[]).includes(g)) ?? [];
+  if (unknown.length > 0) throw new Error(`--only ${values.only}: ${unknown.join(', ')} is not a group; the groups are ${GROUPS.join(', ')}`);
+  const groups = (only ?? GROUPS) as readonly Group[];
   const started = performance.now();
-  const { image: ours, seconds: ourBuild } = timedBuild('bench');
+  // Each image is built once, when a group in this run boots it.
+  const builds = new Map<string, { image: string; seconds: number }>();
+  const built = (name: string, args: readonly string[] = []) => builds.get(name) ?? builds.set(name, timedBuild(name, args)).get(name)!;
+  const ours = () => built('bench');
   // Today's layout before the runtime's image, for the same modes: Node among the files the kernel unpacks.
-  const { image: inCpio, seconds: cpioBuild } = timedBuild('bench-cpio', ['--pack-runtime', 'cpio']);
-  const { image: inLz4, seconds: lz4Build } = timedBuild('bench-lz4', ['--pack-runtime', 'squashfs-lz4']);
-  const peers: PeerImage[] = peerImages();
-  const media = { disk: benchDisk(), cd: benchCd() };
+  const inCpio = () => built('bench-cpio', ['--pack-runtime', 'cpio']);
+  const inLz4 = () => built('bench-lz4', ['--pack-runtime', 'squashfs-lz4']);
+  // The image with nbd-client, for both network rows alike.
+  const withNbd = () => built('bench-nbd', ['--volumes', 'nbd']);
+  const peers: PeerImage[] = peerImages(PEERS.filter((peer) => groups.includes(PEER_GROUPS[peer])));
+  const squashfs = benchSquashfs();
+  const media = { disk: groups.includes('disk') ? benchDisk() : '', cd: groups.includes('live CD') ? benchCd(squashfs) : '' };
+  const servers: BenchServers | null = groups.includes('network') ? await serveBenchImage(squashfs) : null;
   const subjects: Subject[] = [];
-  for (const mode of DISK_MODES) {
-    subjects.push({ group: 'disk', mode, tool: 'cowboot', image: ours, on: 'disk', append: `root=/dev/vda ${OUR_PARAMS[mode]}`, buildSeconds: ourBuild });
-    if (mode === 'overlayfs') {
-      subjects.push({ group: 'disk', mode, tool: IN_CPIO, image: inCpio, on: 'disk', append: `root=/dev/vda ${OUR_PARAMS[mode]}`, buildSeconds: cpioBuild });
-      subjects.push({ group: 'disk', mode, tool: IN_LZ4, image: inLz4, on: 'disk', append: `root=/dev/vda ${OUR_PARAMS[mode]}`, buildSeconds: lz4Build });
+  const ourSubject = (group: Group, mode: string, tool: string, image: { image: string; seconds: number }, on: Subject['on'], append: string): Subject => ({ group, mode, tool, image: image.image, on, append, buildSeconds: image.seconds });
+  if (groups.includes('disk')) {
+    for (const mode of DISK_MODES) {
+      subjects.push(ourSubject('disk', mode, 'cowboot', ours(), 'disk', `root=/dev/vda ${OUR_PARAMS[mode]}`));
+      if (mode === 'overlayfs') {
+        subjects.push(ourSubject('disk', mode, IN_CPIO, inCpio(), 'disk', `root=/dev/vda ${OUR_PARAMS[mode]}`));
+        subjects.push(ourSubject('disk', mode, IN_LZ4, inLz4(), 'disk', `root=/dev/vda ${OUR_PARAMS[mode]}`));
+      }
+      subjects.push({ group: 'disk', mode, tool: 'seed script', image: referenceImage(ours().image, mode), on: 'disk', append: 'root=/dev/vda', buildSeconds: null });
     }
-    subjects.push({ group: 'disk', mode, tool: 'seed script', image: referenceImage(ours, mode), on: 'disk', append: 'root=/dev/vda', buildSeconds: null });
   }
   // dracut snapshots a squashfs root only through overlayfs. With systemd, its
   // sysroot.mount fails first ("overlayfs: failed to resolve
@@ -203,11 +235,21 @@ async function main(): Promise<void> {
     'dracut-shell': `root=live:CDLABEL=${CD_LABEL} rd.live.image rd.live.overlay.overlayfs`,
     'dracut-systemd': `root=live:CDLABEL=${CD_LABEL} rd.live.image rd.live.overlay.overlayfs`,
     'live-boot': 'boot=live',
+    'dracut-livenet': `root=live:${servers?.url} rd.live.image rd.live.overlay.overlayfs ip=dhcp rd.neednet=1`,
+    'live-boot-fetch': `boot=live fetch=${servers?.url}`,
   };
-  const cdParams = `root=LABEL=${CD_LABEL} loop=/live/filesystem.squashfs overlay=overlayfs`;
-  subjects.push({ group: 'live CD', mode: 'overlayfs', tool: 'cowboot', image: ours, on: 'cd', append: cdParams, buildSeconds: ourBuild });
-  subjects.push({ group: 'live CD', mode: 'overlayfs', tool: IN_CPIO, image: inCpio, on: 'cd', append: cdParams, buildSeconds: cpioBuild });
-  for (const peer of peers) subjects.push({ group: 'live CD', mode: 'overlayfs', tool: peer.peer, image: peer.image, on: 'cd', append: PEER_PARAMS[peer.peer], buildSeconds: peer.buildSeconds });
+  const peerSubject = (peer: PeerImage, group: Group, mode: string, on: Subject['on']): Subject => ({ group, mode, tool: peer.peer, image: peer.image, on, append: PEER_PARAMS[peer.peer], buildSeconds: peer.buildSeconds });
+  if (groups.includes('live CD')) {
+    const cdParams = `root=LABEL=${CD_LABEL} loop=/live/filesystem.squashfs overlay=overlayfs`;
+    subjects.push(ourSubject('live CD', 'overlayfs', 'cowboot', ours(), 'cd', cdParams));
+    subjects.push(ourSubject('live CD', 'overlayfs', IN_CPIO, inCpio(), 'cd', cdParams));
+    for (const peer of peers.filter((p) => PEER_GROUPS[p.peer] === 'live CD')) subjects.push(peerSubject(peer, 'live CD', 'overlayfs', 'cd'));
+  }
+  if (servers) {
+    subjects.push(ourSubject('network', 'HTTP', 'cowboot', withNbd(), 'network', `root=live:${servers.url} overlay=overlayfs`));
+    for (const peer of peers.filter((p) => PEER_GROUPS[p.peer] === 'network')) subjects.push(peerSubject(peer, 'network', 'HTTP', 'network'));
+    subjects.push(ourSubject('network', 'NBD', 'cowboot', withNbd(), 'network', `root=${servers.nbdRoot} overlay=overlayfs`));
+  }
 
   const rows: Row[] = subjects.map((subject) => ({ subject, samples: [], wall: [], ram: null, imageBytes: statSync(subject.image).size, unpackedBytes: unpackedSize(subject.image) }));
   // Rounds over every subject, so a slow stretch of the host falls on all of them.
@@ -233,18 +275,22 @@ async function main(): Promise<void> {
       process.stderr.write(`${row.subject.group} ${row.subject.mode} ${row.subject.tool}: least RAM ${row.ram ?? '> 512'} MiB\n`);
     }
   }
+  await servers?.stop();
   const minutes = (performance.now() - started) / 60000;
   const table = `${tables(rows, runs, wallRuns)}\nPeers: ${[...new Set(peers.map((p) => p.versions))].join('; ')}. The whole run took ${minutes.toFixed(0)} minutes.\n`;
   const out = join(PROJECT_DIR, 'bench', 'results');
   mkdirSync(out, { recursive: true });
+  // A run of some groups only writes its own files and its own section of docs/benchmarks.md, leaving the whole run's.
+  const name = only === null ? 'bench' : `bench-${groups.join('-').replaceAll(' ', '-')}`;
   const json = rows.map((r) => ({ ...r.subject, ram: r.ram, imageBytes: r.imageBytes, unpackedBytes: r.unpackedBytes, samples: r.samples, wall: r.wall }));
-  writeFileSync(join(out, 'bench.json'), `${JSON.stringify({ runs, wallRuns, peers, rows: json }, null, 2)}\n`);
-  writeFileSync(join(out, 'bench.md'), table);
-  writeFileSync(join(out, 'time.svg'), svgChart(rows));
+  writeFileSync(join(out, `${name}.json`), `${JSON.stringify({ runs, wallRuns, peers, rows: json }, null, 2)}\n`);
+  writeFileSync(join(out, `${name}.md`), table);
+  writeFileSync(join(out, `${name === 'bench' ? 'time' : name}.svg`), svgChart(rows));
   const readmePath = join(PROJECT_DIR, 'docs', 'benchmarks.md');
   const readme = readFileSync(readmePath, 'utf8');
-  const marked = /<!-- bench:start -->\n[\s\S]*?<!-- bench:end -->/;
-  if (marked.test(readme)) writeFileSync(readmePath, readme.replace(marked, `<!-- bench:start -->\n${table}\n![where each tool spends its time](../bench/results/time.svg)\n<!-- bench:end -->`));
+  const marked = new RegExp(`<!-- ${name}:start -->\\n[\\s\\S]*?<!-- ${name}:end -->`);
+  const chart = `../bench/results/${name === 'bench' ? 'time' : name}.svg`;
+  if (marked.test(readme)) writeFileSync(readmePath, readme.replace(marked, `<!-- ${name}:start -->\n${table}\n![where each tool spends its time](${chart})\n<!-- ${name}:end -->`));
   process.stdout.write(table);
 }
 

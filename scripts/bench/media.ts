@@ -1,7 +1,8 @@
 // What every tool boots in the benchmark: one busybox root whose init
 // reports when it started, from when the kernel ran /init, and the RAM
-// left, then powers off. As a disk (ext4, for the seed scripts' modes) and
-// as a live CD that holds the same squashfs where each tool looks for it.
+// left, then powers off. As a disk (ext4, for the seed scripts' modes), as
+// a live CD that holds the same squashfs where each tool looks for it, and
+// as that squashfs served over the network (network.ts).
 
 import { eventsIn } from '../../src/core/events';
 import { makeGuestDisk, makeIso, makeSquashfs } from '../vm/guest';
@@ -23,9 +24,13 @@ export function benchDisk(): string {
   return makeGuestDisk('bench-root', { init: ROOT_INIT, files: { '/etc/os-release': OS_RELEASE } });
 }
 
+/** The live root as a squashfs: on the CD, and served over the network. */
+export function benchSquashfs(): string {
+  return makeSquashfs('bench-live', { init: ROOT_INIT, files: { '/etc/hostname': 'bench\n', '/etc/os-release': OS_RELEASE } });
+}
+
 /** The CD: the squashfs at /live/filesystem.squashfs (cowboot, live-boot) and /LiveOS/squashfs.img (dracut). */
-export function benchCd(): string {
-  const squashfs = makeSquashfs('bench-live', { init: ROOT_INIT, files: { '/etc/hostname': 'bench\n', '/etc/os-release': OS_RELEASE } });
+export function benchCd(squashfs: string): string {
   return makeIso('bench-live', CD_LABEL, { '/live/filesystem.squashfs': squashfs, '/LiveOS/squashfs.img': squashfs });
 }
 

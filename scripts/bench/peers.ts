@@ -1,6 +1,7 @@
 // The peers' initramfs images, for the benchmark: Debian's dracut with its
 // dmsquash-live module (with systemd in the initrd, and without), and
-// Debian's live-boot on initramfs-tools. Each is built inside an mmdebstrap
+// Debian's live-boot on initramfs-tools; for the network boot, dracut with
+// livenet and live-boot with what fetch= needs. Each is built inside an mmdebstrap
 // chroot from Debian's packages, never on the host, for the test kernel's
 // version, and cached under .cache/bench/peers with how long its own build
 // command took.
@@ -11,8 +12,16 @@ import { join } from 'node:path';
 import { type DebianRelease, testKernel } from '../vm/kernel';
 import { PROJECT_DIR } from '../vm/project';
 
-export type Peer = 'dracut-shell' | 'dracut-systemd' | 'live-boot';
-export const PEERS: readonly Peer[] = ['dracut-shell', 'dracut-systemd', 'live-boot'];
+export type Peer = 'dracut-shell' | 'dracut-systemd' | 'live-boot' | 'dracut-livenet' | 'live-boot-fetch';
+/** What each peer boots in the benchmark: the live CD, or the image over the network. */
+export const PEER_GROUPS: Readonly<Record<Peer, 'live CD' | 'network'>> = {
+  'dracut-shell': 'live CD',
+  'dracut-systemd': 'live CD',
+  'live-boot': 'live CD',
+  'dracut-livenet': 'network',
+  'live-boot-fetch': 'network',
+};
+export const PEERS = Object.keys(PEER_GROUPS) as Peer[];
 
 export interface PeerImage {
   readonly peer: Peer;
@@ -65,6 +74,23 @@ const RECIPES: readonly Recipe[] = [
     builds: { 'live-boot': 'update-initramfs -c -k "$(ls /lib/modules)" -b /tmp && mv /tmp/initrd.img-* /tmp/live-boot.img' },
     versionsOf: ['live-boot', 'initramfs-tools'],
   },
+  // root=live:http:// (livenet): the network by dracut's network-legacy
+  // module, which runs dhclient, and the download by curl; without systemd,
+  // as dracut-shell. dbus: with dracut-network, the kernel package's own
+  // initrd picks systemd-networkd, which needs it. ifcfg: Debian's
+  // dracut-network adds it, and it cannot be installed without
+  // systemd-networkd. procps: network-legacy's scripts run pgrep.
+  {
+    packages: ['linux-image-amd64', 'dracut', 'dracut-live', 'dracut-network', 'isc-dhcp-client', 'curl', 'dbus', 'procps', 'systemd-sysv', 'udev', 'bc', 'zstd'],
+    builds: { 'dracut-livenet': `dracut --no-hostonly --force --kver "$(ls /lib/modules)" -a "dmsquash-live livenet network-legacy" -o "${NO_SYSTEMD} systemd-networkd ifcfg" /tmp/dracut-livenet.img` },
+    versionsOf: ['dracut', 'dracut-live', 'dracut-network'],
+  },
+  // fetch=: live-boot brings the network up with klibc's ipconfig and downloads with wget, which its hook copies in.
+  {
+    packages: ['linux-image-amd64', 'initramfs-tools', 'live-boot', 'busybox', 'wget', 'bc', 'zstd'],
+    builds: { 'live-boot-fetch': 'update-initramfs -c -k "$(ls /lib/modules)" -b /tmp && mv /tmp/initrd.img-* /tmp/live-boot-fetch.img' },
+    versionsOf: ['live-boot', 'initramfs-tools', 'busybox', 'wget'],
+  },
 ];
 
 function imagePath(peer: Peer): string {
@@ -102,13 +128,13 @@ function current(peer: Peer): boolean {
   }
 }
 
-/** The peers' images, built once and then taken from the cache (for this kernel). */
-export function peerImages(): PeerImage[] {
+/** The peers' images (those `wanted`), built once and then taken from the cache (for this kernel). */
+export function peerImages(wanted: readonly Peer[] = PEERS): PeerImage[] {
   mkdirSync(DIR, { recursive: true });
   for (const recipe of RECIPES) {
-    if ((Object.keys(recipe.builds) as Peer[]).some((p) => !current(p))) build(recipe);
+    if ((Object.keys(recipe.builds) as Peer[]).some((p) => wanted.includes(p) && !current(p))) build(recipe);
   }
-  return PEERS.map((peer) => {
+  return wanted.map((peer) => {
     const info = JSON.parse(readFileSync(join(DIR, `${peer}.json`), 'utf8')) as Omit<PeerImage, 'image'>;
     if (statSync(imagePath(peer)).size === 0) throw new Error(`${imagePath(peer)} is empty`);
     return { ...info, image: imagePath(peer) };
