@@ -47,16 +47,16 @@ const OUR_PARAMS: Record<DiskMode, string> = { unionfs: 'overlay=unionfs', dm: '
 const IN_CPIO = 'cowboot, runtime in the cpio';
 const IN_LZ4 = 'cowboot, runtime in lz4';
 
-/** One thing to boot: a tool's image with its command line, on the disk or the CD. */
+/** What a subject boots from: the disk, the live CD, or the image over the network. */
 const GROUPS = ['disk', 'live CD', 'network'] as const;
 type Group = (typeof GROUPS)[number];
 
+/** One thing to boot: a tool's image with its command line, in its group. */
 interface Subject {
   readonly group: Group;
   readonly mode: string;
   readonly tool: string;
   readonly image: string;
-  readonly on: 'disk' | 'cd' | 'network';
   readonly append: string;
   readonly buildSeconds: number | null;
 }
@@ -88,10 +88,10 @@ function referenceImage(ours: string, mode: DiskMode): string {
 }
 
 function machine(subject: Subject, disk: string, cd: string): { drives: string[]; devices: string[]; network?: readonly string[] } {
-  switch (subject.on) {
+  switch (subject.group) {
     case 'disk':
       return { drives: [`file=${disk},if=virtio,format=raw`], devices: [] };
-    case 'cd':
+    case 'live CD':
       return { drives: [], devices: cdrom(cd) };
     case 'network':
       return { drives: [], devices: [], network: USER_NET };
@@ -216,15 +216,15 @@ async function main(): Promise<void> {
   const media = { disk: groups.includes('disk') ? benchDisk() : '', cd: groups.includes('live CD') ? benchCd(squashfs) : '' };
   const servers: BenchServers | null = groups.includes('network') ? await serveBenchImage(squashfs) : null;
   const subjects: Subject[] = [];
-  const ourSubject = (group: Group, mode: string, tool: string, image: { image: string; seconds: number }, on: Subject['on'], append: string): Subject => ({ group, mode, tool, image: image.image, on, append, buildSeconds: image.seconds });
+  const ourSubject = (group: Group, mode: string, tool: string, image: { image: string; seconds: number }, append: string): Subject => ({ group, mode, tool, image: image.image, append, buildSeconds: image.seconds });
   if (groups.includes('disk')) {
     for (const mode of DISK_MODES) {
-      subjects.push(ourSubject('disk', mode, 'cowboot', ours(), 'disk', `root=/dev/vda ${OUR_PARAMS[mode]}`));
+      subjects.push(ourSubject('disk', mode, 'cowboot', ours(), `root=/dev/vda ${OUR_PARAMS[mode]}`));
       if (mode === 'overlayfs') {
-        subjects.push(ourSubject('disk', mode, IN_CPIO, inCpio(), 'disk', `root=/dev/vda ${OUR_PARAMS[mode]}`));
-        subjects.push(ourSubject('disk', mode, IN_LZ4, inLz4(), 'disk', `root=/dev/vda ${OUR_PARAMS[mode]}`));
+        subjects.push(ourSubject('disk', mode, IN_CPIO, inCpio(), `root=/dev/vda ${OUR_PARAMS[mode]}`));
+        subjects.push(ourSubject('disk', mode, IN_LZ4, inLz4(), `root=/dev/vda ${OUR_PARAMS[mode]}`));
       }
-      subjects.push({ group: 'disk', mode, tool: 'seed script', image: referenceImage(ours().image, mode), on: 'disk', append: 'root=/dev/vda', buildSeconds: null });
+      subjects.push({ group: 'disk', mode, tool: 'seed script', image: referenceImage(ours().image, mode), append: 'root=/dev/vda', buildSeconds: null });
     }
   }
   // dracut snapshots a squashfs root only through overlayfs. With systemd, its
@@ -238,17 +238,17 @@ async function main(): Promise<void> {
     'dracut-livenet': `root=live:${servers?.url} rd.live.image rd.live.overlay.overlayfs ip=dhcp rd.neednet=1`,
     'live-boot-fetch': `boot=live fetch=${servers?.url}`,
   };
-  const peerSubject = (peer: PeerImage, group: Group, mode: string, on: Subject['on']): Subject => ({ group, mode, tool: peer.peer, image: peer.image, on, append: PEER_PARAMS[peer.peer], buildSeconds: peer.buildSeconds });
+  const peerSubject = (peer: PeerImage, group: Group, mode: string): Subject => ({ group, mode, tool: peer.peer, image: peer.image, append: PEER_PARAMS[peer.peer], buildSeconds: peer.buildSeconds });
   if (groups.includes('live CD')) {
     const cdParams = `root=LABEL=${CD_LABEL} loop=/live/filesystem.squashfs overlay=overlayfs`;
-    subjects.push(ourSubject('live CD', 'overlayfs', 'cowboot', ours(), 'cd', cdParams));
-    subjects.push(ourSubject('live CD', 'overlayfs', IN_CPIO, inCpio(), 'cd', cdParams));
-    for (const peer of peers.filter((p) => PEER_GROUPS[p.peer] === 'live CD')) subjects.push(peerSubject(peer, 'live CD', 'overlayfs', 'cd'));
+    subjects.push(ourSubject('live CD', 'overlayfs', 'cowboot', ours(), cdParams));
+    subjects.push(ourSubject('live CD', 'overlayfs', IN_CPIO, inCpio(), cdParams));
+    for (const peer of peers.filter((p) => PEER_GROUPS[p.peer] === 'live CD')) subjects.push(peerSubject(peer, 'live CD', 'overlayfs'));
   }
   if (servers) {
-    subjects.push(ourSubject('network', 'HTTP', 'cowboot', withNbd(), 'network', `root=live:${servers.url} overlay=overlayfs`));
-    for (const peer of peers.filter((p) => PEER_GROUPS[p.peer] === 'network')) subjects.push(peerSubject(peer, 'network', 'HTTP', 'network'));
-    subjects.push(ourSubject('network', 'NBD', 'cowboot', withNbd(), 'network', `root=${servers.nbdRoot} overlay=overlayfs`));
+    subjects.push(ourSubject('network', 'HTTP', 'cowboot', withNbd(), `root=live:${servers.url} overlay=overlayfs`));
+    for (const peer of peers.filter((p) => PEER_GROUPS[p.peer] === 'network')) subjects.push(peerSubject(peer, 'network', 'HTTP'));
+    subjects.push(ourSubject('network', 'NBD', 'cowboot', withNbd(), `root=${servers.nbdRoot} overlay=overlayfs`));
   }
 
   const rows: Row[] = subjects.map((subject) => ({ subject, samples: [], wall: [], ram: null, imageBytes: statSync(subject.image).size, unpackedBytes: unpackedSize(subject.image) }));

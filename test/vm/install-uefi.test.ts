@@ -5,8 +5,9 @@
 // grub-install), booted with Secure Boot on, or systemd-boot, installed as
 // apt would (its postinst runs bootctl install and kernel-install). Then
 // `cowboot install --default`, and a cold boot through Debian's OVMF
-// firmware: the boot loader's menu, the frozen entry, systemd running. No -kernel, no -initrd. The ESP is the user's too: it must come
-// up under its RAM snapshot, and no byte of the disk may change.
+// firmware: the boot loader's menu, the frozen entry, systemd running. No
+// -kernel, no -initrd. The ESP is the user's too: it must come up under its
+// RAM snapshot, and no byte of the disk may change.
 
 import { existsSync } from 'node:fs';
 import { test } from 'uvu';

@@ -45,7 +45,7 @@ test('overlay=unionfs, tmpfs full, then a memory hog: the hog is killed, the roo
 mkdir -p /dev/shm && mount -t tmpfs -o size=100% shm /dev/shm
 dd if=/dev/zero of=/dev/shm/fill bs=1M count=300 2>/dev/null
 dd if=/dev/zero of=/in-the-union bs=1M count=200 2>/dev/null
-for p in /proc/[0-9]*; do case "$(tr '\\0' ' ' < $p/cmdline 2>/dev/null)" in @unionfs*) echo "GUEST daemon-oom=$(cat $p/oom_score_adj)";; esac; done
+for c in $(grep -ls '^@unionfs' /proc/[0-9]*/cmdline); do echo "GUEST daemon-oom=$(cat "\${c%/cmdline}/oom_score_adj")"; done
 awk 'BEGIN { s = "x"; for (;;) s = s s }'
 echo "GUEST hog-status=$?"
 echo "GUEST after=$(cat /etc/motd) $(echo still > /after && cat /after)"
