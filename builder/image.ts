@@ -9,7 +9,7 @@ import { type CpioEntry, normalizePath } from './cpio';
 import { BuildError, findTool, requireStaticBusybox, sharedLibraries, TOOLS } from './host';
 import { configFromText, mergeConfig } from '../src/config';
 import { DHCP_SCRIPT_TEXT } from '../src/net/dhcp';
-import { API_MOUNTS, CA_BUNDLE, DHCP_SCRIPT, IMAGE_CONFIG, KEYS_DIR, IMAGE_UNIONS, INIT, INIT_BUNDLE, KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUN_BY_PATH, RUNTIME_DIR, RUNTIME_IMAGE, SHUTDOWN_TOOLS, type ShutdownTools, TOOL_DIRS, VOLUME_TOOLS } from '../src/layout/image-paths';
+import { API_MOUNTS, CA_BUNDLE, DHCP_SCRIPT, IMAGE_CONFIG, KEYS_DIR, IMAGE_UNIONS, INIT, INIT_BUNDLE, KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUN_BY_PATH, RUNTIME_DIR, RUNTIME_IMAGE, RUNTIME_RECORD, SHUTDOWN_TOOLS, type ShutdownTools, TOOL_DIRS, VOLUME_TOOLS } from '../src/layout/image-paths';
 import { LUKS_MODULES } from '../src/storage/luks';
 import { MD_MODULES } from '../src/storage/md';
 import { openVolumes, type VolumeKind, type VolumesOption } from './volume-tools';
@@ -20,6 +20,7 @@ import type { UnionName } from '../src/config/union-names';
 import { UNION_KINDS, UNION_MODULES } from '../src/union';
 import { carriedText } from '../src/union/carried';
 import { filterMetadata, plainModule, plainModuleDep, plainModulePath, selectModules } from './kmod';
+import type { IcuTrim } from './icu';
 import { type PreInitFacts, preInitScript } from './pre-init';
 import { SQUASHFS_COMPRESSIONS, type SquashfsCompression } from './runtime-image';
 import { hostCarriedKinds, imageUnions, programOnHost } from './unions';
@@ -55,6 +56,8 @@ interface ImageInputs {
   readonly bundlePath: string;
   /** The runtime's binary on this machine, as it goes into the image. */
   readonly runtimeBinary: string;
+  /** What --icu trimmed of it; null: none of it (recorded in RUNTIME_RECORD). */
+  readonly runtimeIcu: IcuTrim | null;
   readonly kernelVersion: string;
   readonly kmoddir: string;
   readonly configJson: string;
@@ -252,14 +255,26 @@ function dhcpScript(): PartEntry {
   return { part: 'init', entry: { kind: 'file', path: DHCP_SCRIPT, mode: 0o755, data: Buffer.from(DHCP_SCRIPT_TEXT) } };
 }
 
+/** RUNTIME_RECORD: for a person reading the image (cowboot cat IMAGE /etc/cowboot-runtime.json). */
+interface RuntimeRecord {
+  readonly runtime: Runtime;
+  readonly icu: IcuTrim | null;
+}
+
+/** What the image's runtime is, and what was changed in the official binary. */
+function runtimeRecord(inputs: ImageInputs): PartEntry {
+  const record: RuntimeRecord = { runtime: inputs.runtime, icu: inputs.runtimeIcu };
+  return { part: 'runtime', entry: { kind: 'file', path: RUNTIME_RECORD, mode: 0o644, data: Buffer.from(`${JSON.stringify(record)}\n`) } };
+}
+
 function runtimeEntries(inputs: ImageInputs, db: ModuleDb, seen: Set<string>): PartEntry[] {
   const runtime = runtimePath(inputs.runtime);
   const bundle = (path: string, mode: number): PartEntry => ({ part: 'init', entry: file(path, inputs.bundlePath, mode) });
   const packing: RuntimePacking = RUNTIME_PACKS[inputs.pack];
   if (packing.kind === 'cpio') {
     const binary = withLibraries('runtime', [{ path: runtime, source: inputs.runtimeBinary }], seen);
-    if (inputs.runtime === 'node') return [bundle(INIT, 0o755), dhcpScript(), ...binary];
-    return [bundle(INIT_BUNDLE, 0o644), dhcpScript(), ...binary, preInit(inputs, runtime, null)];
+    if (inputs.runtime === 'node') return [bundle(INIT, 0o755), dhcpScript(), runtimeRecord(inputs), ...binary];
+    return [bundle(INIT_BUNDLE, 0o644), dhcpScript(), runtimeRecord(inputs), ...binary, preInit(inputs, runtime, null)];
   }
   requireSquashfsReader(inputs, packing.compression);
   const inImage = `${RUNTIME_DIR}/${inputs.runtime}`;
@@ -268,6 +283,7 @@ function runtimeEntries(inputs: ImageInputs, db: ModuleDb, seen: Set<string>): P
     bundle(INIT_BUNDLE, 0o644),
     dhcpScript(),
     preInit(inputs, runtime, { modules }),
+    runtimeRecord(inputs),
     { part: 'runtime', entry: file(RUNTIME_IMAGE, inputs.runtimeImage(packing.compression), 0o644), stored: true },
     { part: 'runtime', entry: { kind: 'dir', path: RUNTIME_DIR, mode: 0o755 } },
     { part: 'runtime', entry: { kind: 'symlink', path: runtime, target: inImage } },

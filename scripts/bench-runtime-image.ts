@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { currentAssets } from '../cli/assets';
+import { DEFAULT_ICU } from '../builder/icu';
 import { SQUASHFS_COMPRESSIONS, squashRuntime } from '../builder/runtime-image';
 import { benchDisk, bootToRootInit, type Sample } from './bench/media';
 import { median, spread } from './stats';
@@ -26,7 +27,7 @@ const IN_CPIO = 'Node in the cpio (--pack-runtime cpio)';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
 const ours = buildImage('bench-runtime');
-const node = currentAssets().runtimeBinary('node', (line) => process.stderr.write(`${line}\n`));
+const node = currentAssets().runtimeBinary('node', DEFAULT_ICU, (line) => process.stderr.write(`${line}\n`)).path;
 const images: Record<string, { image: string; packSeconds: number | null }> = { [IN_CPIO]: { image: buildImage('bench-runtime-cpio', ['--pack-runtime', 'cpio']), packSeconds: null } };
 for (const [name, compression] of Object.entries(VARIANTS)) {
   const squashfs = join(VM_CACHE, 'bench-runtime.squashfs');

@@ -34,6 +34,8 @@ const PACKAGES = {
   'btrfs-progs': '/usr/sbin/mkfs.btrfs',
   kmod: '/usr/sbin/depmod',
   'squashfs-tools': '/usr/bin/mksquashfs',
+  // icupkg trims the ICU data Node embeds (cowboot build --icu).
+  'icu-devtools': '/usr/sbin/icupkg',
   xorriso: '/usr/bin/xorriso',
   dosfstools: '/usr/sbin/mkfs.vfat',
   mtools: '/usr/bin/mcopy',

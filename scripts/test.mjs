@@ -22,7 +22,9 @@ function step(title, cmd, args) {
     });
     child.on('close', (status) => {
       const count = (label) => Number(new RegExp(`${label}:\\s+(?:\\x1b\\[\\d+m)*(\\d+)`).exec(output)?.[1] ?? 0);
-      resolve({ ok: status === 0, total: count('Total'), passed: count('Passed') });
+      // uvu reports a file's failures after its dots and before its totals; a file that crashed has no report, so its last lines stand in.
+      const failures = output.includes('FAIL') ? output.slice(output.indexOf('FAIL'), output.lastIndexOf('Total:')) : output.split('\n').slice(-40).join('\n');
+      resolve({ title, ok: status === 0, total: count('Total'), passed: count('Passed'), failures });
     });
   });
 }
@@ -44,5 +46,7 @@ const passed = suites.reduce((n, s) => n + s.passed, 0);
 const total = suites.reduce((n, s) => n + s.total, 0);
 // A suite that crashed before counting, or a failed type check, still fails the run.
 const failed = total - passed + suites.filter((s) => !s.ok && s.total === s.passed).length + (typecheck.ok ? 0 : 1);
+// Repeated last, where a long run's tail (all CI keeps) still shows them.
+for (const suite of [typecheck, ...suites].filter((s) => !s.ok)) process.stdout.write(`\n== failed: ${suite.title}\n${suite.failures.trim()}\n`);
 process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
 process.exitCode = failed === 0 ? 0 : 1;

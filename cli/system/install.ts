@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { COMPRESSIONS } from '../../builder/formats';
+import { DEFAULT_ICU } from '../../builder/icu';
 import { modulesDir } from '../../src/layout/image-paths';
 import { type Assets, INSTALLED_MARKER, installedAssets } from '../assets';
 import { buildImage, progress } from '../build';
@@ -52,6 +53,7 @@ function imageChange(kernel: string, configPath: string): Change {
         configJson: readFileSync(configPath, 'utf8'),
         runtime: 'node',
         pack: 'squashfs',
+        icu: DEFAULT_ICU,
         hostOnly: false,
         extraModules: [],
         extraFiles: [],

@@ -44,6 +44,8 @@ export const KEYS_DIR = '/etc/cowboot/keys';
 export const INIT_BUNDLE = '/lib/cowboot/init.js';
 /** The runtime's read-only image (--pack-runtime squashfs), in the image's first, uncompressed segment. */
 export const RUNTIME_IMAGE = '/lib/cowboot/runtime.squashfs';
+/** What was changed in the runtime's official binary (cowboot build --icu), as JSON; nothing at boot reads it. */
+export const RUNTIME_RECORD = '/etc/cowboot-runtime.json';
 /** Where the first step mounts RUNTIME_IMAGE; the handoff lets it go before switch_root. */
 export const RUNTIME_DIR = '/usr/lib/cowboot/runtime';
 

@@ -188,15 +188,19 @@ test('frozen now, and how full the RAM layer is', () => {
   assert.is(frozenLine({ kind: 'frozen', union: 'dm', medium: ENCRYPTED_LVM }, []), `frozen now (overlay=dm, over LV debian-vg/root on LUKS UUID=${LUKS_UUID} on /dev/vda3), changes in RAM`);
 });
 
-test('the installed copy gives its zstd runtime image, and names the clone for lz4', () => {
+test('the installed copy gives its zstd runtime image with minimal ICU, and names the clone for lz4 and for other ICU data', () => {
   const home = mkdtempSync(join(tmpdir(), 'cowboot-installed-'));
   try {
     writeFileSync(join(home, INSTALLED_MARKER), JSON.stringify({ version: '1.0.0' }));
     const assets = installedAssets(home);
-    assert.is(assets.runtimeImage('node', SQUASHFS_COMPRESSIONS.zstd, () => {}), join(home, RUNTIME_IMAGE_FILE));
+    assert.is(assets.runtimeImage('node', 'minimal', SQUASHFS_COMPRESSIONS.zstd, () => {}), join(home, RUNTIME_IMAGE_FILE));
     assert.throws(
-      () => assets.runtimeImage('node', SQUASHFS_COMPRESSIONS.lz4, () => {}),
+      () => assets.runtimeImage('node', 'minimal', SQUASHFS_COMPRESSIONS.lz4, () => {}),
       (error: Error) => error.message === `--pack-runtime squashfs-lz4: the installed copy in ${home} carries the runtime's image in zstd only; build from a clone of the repository for lz4`,
+    );
+    assert.throws(
+      () => assets.runtimeImage('node', 'full', SQUASHFS_COMPRESSIONS.zstd, () => {}),
+      (error: Error) => error.message === `--icu full: the installed copy in ${home} carries Node with --icu minimal only; build from a clone of the repository for full`,
     );
   } finally {
     rmSync(home, { recursive: true, force: true });

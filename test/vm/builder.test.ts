@@ -47,6 +47,13 @@ test('--add-file, --add-module, --config; list and cat show them; the summary na
   // The first step, which has no Node to read the config, carries its defaults for a failure.
   assert.match(cowboot('cat', image, '/init').stdout, '\nshell=0 emergency=reboot panic= password=0 why=\n');
   assert.match(cowboot('cat', image, '/nope').stderr, '/nope: not in the image');
+  // --icu minimal, the default: the record says what was trimmed of the official binary.
+  const record = JSON.parse(cowboot('cat', image, '/etc/cowboot-runtime.json').stdout) as { runtime: string; icu: { mode: string; data: string; items: number; removed: number; bytesBefore: number; bytesAfter: number } };
+  assert.is(record.runtime, 'node');
+  assert.is(record.icu.mode, 'minimal');
+  assert.match(record.icu.data, /^icudt\d+l$/);
+  assert.ok(record.icu.removed > 1000 && record.icu.removed < record.icu.items, JSON.stringify(record));
+  assert.ok(record.icu.bytesAfter < record.icu.bytesBefore / 3, JSON.stringify(record));
 });
 
 test('two builds from the same inputs are byte-identical', () => {
@@ -60,6 +67,8 @@ test('bad options name the option, the value and what is valid; a missing tool n
   assert.match(cowboot('build', '-o', out('x.img'), '--compress', 'lz5').stderr, '--compress lz5 is not valid: expected one of zstd, gzip, xz, lz4, none');
   assert.match(cowboot('build', '-o', out('x.img'), '--runtime', 'deno').stderr, '--runtime deno is not valid: expected one of node, bun');
   assert.match(cowboot('build', '-o', out('x.img'), '--pack-runtime', 'zip').stderr, '--pack-runtime zip is not valid: expected one of squashfs, squashfs-lz4, cpio');
+  assert.match(cowboot('build', '-o', out('x.img'), '--icu', 'french').stderr, '--icu french is not valid: expected one of full, english, minimal');
+  assert.match(cowboot('build', '-o', out('x.img'), '--kmoddir', testKernel().kmoddir, '--runtime', 'bun', '--icu', 'minimal').stderr, "--icu minimal: Bun's binary goes into the image as npm ships it, ICU and all; with --runtime bun, --icu full is the only choice");
   assert.match(cowboot('build', '-o', out('x.img'), '--add-file', 'nocolon').stderr, '--add-file nocolon is not valid: expected SRC:DEST');
   assert.match(cowboot('build').stderr, '-o FILE is required');
   assert.match(cowboot('build', '-o', out('x.img'), '--compress', 'gzip', '--compress-level', '12').stderr, '--compress-level 12 is not valid for gzip: expected 1 to 9');
@@ -107,7 +116,7 @@ test('build.mjs stays an alias (initramfs is build); help lists every command an
   const help = cowboot('--help');
   assert.is(help.status, 0);
   for (const word of ['build', 'list', 'cat', 'plan', 'verity', 'hash-password', 'install', 'uninstall', 'status', 'update', 'forget']) assert.match(help.stdout, `\n  cowboot ${word}`);
-  for (const option of ['--kernel-version', '--kmoddir', '--compress-level', '--config', '--host-only', '--add-module', '--add-file', '--runtime', '--overlay', '--cowsize', '--mounts', '--default', '--no-bootloader', '--dry-run']) {
+  for (const option of ['--kernel-version', '--kmoddir', '--compress-level', '--config', '--host-only', '--add-module', '--add-file', '--runtime', '--icu', '--overlay', '--cowsize', '--mounts', '--default', '--no-bootloader', '--dry-run']) {
     assert.match(help.stdout, option);
   }
   const unknown = cowboot('frobnicate');

@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 import { makeGuestDisk, REPORTING_INIT } from '../../scripts/vm/guest';
 import { SQUASHFS_COMPRESSIONS, squashRuntime } from '../../builder/runtime-image';
 import { currentAssets } from '../../cli/assets';
+import { DEFAULT_ICU } from '../../builder/icu';
 import { buildImage, withRuntimeImage } from '../../scripts/vm/image';
 import { VM_CACHE } from '../../scripts/vm/project';
 import { type Booted, bootMedium } from './harness';
@@ -147,7 +148,7 @@ test('damaged runtime image with rd.shell=0: no shell; the VM reboots by itself'
 // A runtime image that mounts, holding a Node cut short as an interrupted
 // copy leaves it: the exec would take PID 1 down with a panic.
 function truncatedRuntimeImage(): string {
-  const node = currentAssets().runtimeBinary('node', () => {});
+  const node = currentAssets().runtimeBinary('node', DEFAULT_ICU, () => {}).path;
   const truncated = join(VM_CACHE, 'truncated-node');
   writeFileSync(truncated, readFileSync(node).subarray(0, 8 << 20), { mode: 0o755 });
   const squashfs = join(VM_CACHE, 'truncated-node.squashfs');
