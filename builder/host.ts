@@ -20,6 +20,8 @@ export const TOOLS = {
   xz: { name: 'xz', candidates: ['/usr/bin/xz', '/bin/xz'], debianPackage: 'xz-utils' },
   lz4: { name: 'lz4', candidates: ['/usr/bin/lz4'], debianPackage: 'lz4' },
   mksquashfs: { name: 'mksquashfs', candidates: ['/usr/bin/mksquashfs', '/usr/sbin/mksquashfs'], debianPackage: 'squashfs-tools' },
+  // Compiles the runtime's hot-pages module, and the recorder that finds its pages (--hot-pages).
+  cc: { name: 'cc', candidates: ['/usr/bin/cc', '/usr/bin/gcc'], debianPackage: 'gcc' },
   icupkg: { name: 'icupkg', candidates: ['/usr/sbin/icupkg', '/usr/bin/icupkg'], debianPackage: 'icu-devtools' },
   // Not a tool: a library Node's official binary needs, and minimal Debian systems lack.
   libatomic: { name: 'libatomic.so.1', candidates: ['/usr/lib/x86_64-linux-gnu/libatomic.so.1', '/lib/x86_64-linux-gnu/libatomic.so.1'], debianPackage: 'libatomic1' },

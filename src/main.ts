@@ -17,7 +17,8 @@ if (process.pid === 1) {
   // Experimental-feature warnings (execve, ffi) are noise on the console.
   process.removeAllListeners('warning');
   const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+  // LD_AUDIT is the first step's, for Node's own start (hot pages); the root's init must not load it.
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined && key !== 'LD_AUDIT') env[key] = value;
   const sys = realSystem();
   const ctx = createContext(sys, process.argv.slice(2), env);
   process.on('uncaughtException', onEscapedError(ctx));

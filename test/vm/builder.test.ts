@@ -45,7 +45,7 @@ test('--add-file, --add-module, --config; list and cat show them; the summary na
   assert.is(cowboot('cat', image, '/etc/motd').stdout, 'hello from the builder\n');
   assert.is(cowboot('cat', image, '/etc/cowboot.json').stdout, '{\n  "overlay": "overlayfs",\n  "rd.shell": false\n}\n');
   // The first step, which has no Node to read the config, carries its defaults for a failure.
-  assert.match(cowboot('cat', image, '/init').stdout, '\nshell=0 emergency=reboot panic= password=0 why=\n');
+  assert.match(cowboot('cat', image, '/init').stdout, '\nshell=0 emergency=reboot panic= password=0 why= hot=\n');
   assert.match(cowboot('cat', image, '/nope').stderr, '/nope: not in the image');
   // --icu minimal, the default: the record says what was trimmed of the official binary.
   const record = JSON.parse(cowboot('cat', image, '/etc/cowboot-runtime.json').stdout) as { runtime: string; icu: { mode: string; data: string; items: number; removed: number; bytesBefore: number; bytesAfter: number } };
