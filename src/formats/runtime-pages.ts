@@ -1,8 +1,8 @@
 // Where Node's own pages came from, read from /proc/self/smaps: the runs
 // the hot-pages module mapped from node.hot, and the pages Node read from
 // its squashfs image instead (each of those cost the decompression of a
-// whole block). Logged as Node starts and again at the handoff, so a boot
-// shows what the hot set missed.
+// whole block). Logged at the handoff with rd.debug, so a boot shows what
+// the hot set missed.
 
 /** Where the image puts them: the hot pages' file, and the folder its squashfs image is mounted on. */
 export interface RuntimePaths {

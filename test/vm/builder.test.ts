@@ -69,6 +69,8 @@ test('bad options name the option, the value and what is valid; a missing tool n
   assert.match(cowboot('build', '-o', out('x.img'), '--pack-runtime', 'zip').stderr, '--pack-runtime zip is not valid: expected one of squashfs, squashfs-lz4, cpio');
   assert.match(cowboot('build', '-o', out('x.img'), '--icu', 'french').stderr, '--icu french is not valid: expected one of full, english, minimal');
   assert.match(cowboot('build', '-o', out('x.img'), '--kmoddir', testKernel().kmoddir, '--runtime', 'bun', '--icu', 'minimal').stderr, "--icu minimal: Bun's binary goes into the image as npm ships it, ICU and all; with --runtime bun, --icu full is the only choice");
+  assert.match(cowboot('build', '-o', out('x.img'), '--hot-pages', 'maybe').stderr, '--hot-pages maybe is not valid: expected yes or no');
+  assert.match(cowboot('build', '-o', out('x.img'), '--runtime', 'bun', '--icu', 'full', '--hot-pages', 'yes').stderr, '--hot-pages yes: hot pages are for Node in a squashfs image (--runtime node, --pack-runtime squashfs or squashfs-lz4), not --runtime bun --pack-runtime squashfs');
   assert.match(cowboot('build', '-o', out('x.img'), '--add-file', 'nocolon').stderr, '--add-file nocolon is not valid: expected SRC:DEST');
   assert.match(cowboot('build').stderr, '-o FILE is required');
   assert.match(cowboot('build', '-o', out('x.img'), '--compress', 'gzip', '--compress-level', '12').stderr, '--compress-level 12 is not valid for gzip: expected 1 to 9');
@@ -116,7 +118,7 @@ test('build.mjs stays an alias (initramfs is build); help lists every command an
   const help = cowboot('--help');
   assert.is(help.status, 0);
   for (const word of ['build', 'list', 'cat', 'plan', 'verity', 'hash-password', 'install', 'uninstall', 'status', 'update', 'forget']) assert.match(help.stdout, `\n  cowboot ${word}`);
-  for (const option of ['--kernel-version', '--kmoddir', '--compress-level', '--config', '--host-only', '--add-module', '--add-file', '--runtime', '--icu', '--overlay', '--cowsize', '--mounts', '--default', '--no-bootloader', '--dry-run']) {
+  for (const option of ['--kernel-version', '--kmoddir', '--compress-level', '--config', '--host-only', '--add-module', '--add-file', '--runtime', '--icu', '--hot-pages', '--overlay', '--cowsize', '--mounts', '--default', '--no-bootloader', '--dry-run']) {
     assert.match(help.stdout, option);
   }
   const unknown = cowboot('frobnicate');
