@@ -212,7 +212,7 @@ const DEBIAN_ROOTS = {
   // Trixie has no unionfs-fuse: the images made there carry no unionfs.
   bootable: [
     'systemd-sysv', 'udev', 'dbus', 'e2fsprogs', 'dosfstools', 'linux-image-amd64', 'grub-pc-bin', 'grub-efi-amd64-bin', 'grub2-common',
-    'busybox-static', 'dmsetup', 'zstd', 'xz-utils', 'libatomic1', 'binutils', 'squashfs-tools', 'nodejs',
+    'busybox-static', 'dmsetup', 'zstd', 'xz-utils', 'libatomic1', 'binutils', 'squashfs-tools', 'icu-devtools', 'nodejs',
   ],
   // The installer's other layouts, on trixie only: what it adds for LVM,
   // LUKS, RAID, btrfs and xfs, whose units (lvm2's, systemd-cryptsetup's for
@@ -230,6 +230,8 @@ function buildDebianRoots() {
       if (existsSync(tarball)) continue;
       run('mmdebstrap', ['--quiet', '--variant=minbase', '--format=tar', `--include=${packages.join(',')}`, release, `${tarball}.tmp`, debianMirror()]);
       renameSync(`${tarball}.tmp`, tarball);
+      // The tests take a root by its release and name: an older one's packages must not linger beside it.
+      for (const old of readdirSync(debianDir).filter((f) => f.startsWith(`${release}-${name}-`) && f.endsWith('.tar') && join(debianDir, f) !== tarball)) rmSync(join(debianDir, old));
       say(`Debian ${release} root (${name}) in ${tarball}`);
     }
   }
