@@ -199,8 +199,8 @@ child.stdin.end('input');
 child.on('exit', () => setTimeout(() => { fs.rmSync(dir, { recursive: true, force: true }); JSON.stringify({ out }); }, 10));
 `;
 
-/** The runs the pages are recorded from; what they are goes into the cache's key. */
-export function recordingRuns(bundle: string): string[][] {
+/** The runs the pages are recorded from. */
+function recordingRuns(bundle: string): string[][] {
   return [['--version'], ['-e', '0'], [bundle, 'plan', '--cmdline', 'root=/dev/vda overlay=overlayfs'], ['-e', WARM_UP]];
 }
 

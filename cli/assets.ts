@@ -11,7 +11,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleInit, type Runtime } from '../builder/bundle';
 import { BuildError, findTool, TOOLS } from '../builder/host';
-import { compileHotPages, makeHotFile, recordingRuns } from '../builder/hot-pages';
+import { compileHotPages, makeHotFile } from '../builder/hot-pages';
 import { DEFAULT_ICU, type IcuMode, type IcuTrim, trimIcu } from '../builder/icu';
 import { RUNTIME_PACKS } from '../builder/image';
 import { cachedRuntimeImage, type SquashfsCompression } from '../builder/runtime-image';
@@ -85,6 +85,11 @@ function sourceAssets(projectDir: string): Assets {
   const { version } = JSON.parse(readFileSync(join(projectDir, 'package.json'), 'utf8')) as { version: string };
   const skelDir = join(projectDir, SKEL);
   const cacheDir = join(projectDir, '.cache', 'build');
+  const sourceDigest = (...files: string[]) => createHash('sha256').update(Buffer.concat(files.map((f) => readFileSync(f)))).digest('hex').slice(0, 8);
+  // What names a Node made with `icu`, and all that is made from it: the mode and the code that trims, so a change to either makes them again.
+  const icuVariant = (icu: IcuMode) => (icu === 'full' ? '' : `-icu-${icu}-${sourceDigest(join(projectDir, 'builder', 'icu.ts'))}`);
+  /** The trim's record, beside the trimmed binary, so a later build reuses both. */
+  const icuRecord = (trimmed: string) => `${trimmed}.json`;
   const assets: Assets = {
     kind: 'source',
     home: projectDir,
@@ -107,9 +112,8 @@ function sourceAssets(projectDir: string): Assets {
         renameSync(tmp, stripped);
       }
       if (icu === 'full') return { path: stripped, icu: null };
-      // The trim's record beside the trimmed binary, so a later build reuses both.
-      const trimmed = `${stripped}-icu-${icu}`;
-      const record = `${trimmed}.json`;
+      const trimmed = `${stripped}${icuVariant(icu)}`;
+      const record = icuRecord(trimmed);
       if (!existsSync(trimmed) || !existsSync(record)) {
         progress(`trimming node ${pkg.version}'s ICU data to ${icu} (icupkg)`);
         writeFileSync(record, JSON.stringify(trimIcu(stripped, icu, trimmed)));
@@ -118,8 +122,7 @@ function sourceAssets(projectDir: string): Assets {
     },
     runtimeImage(runtime, icu, compression, progress) {
       const binary = assets.runtimeBinary(runtime, icu, progress).path;
-      const variant = icu === 'full' ? '' : `-icu-${icu}`;
-      return cachedRuntimeImage(binary, runtime, `${runtime}-${runtimePackage(runtime).version}${variant}`, cacheDir, compression, progress);
+      return cachedRuntimeImage(binary, runtime, `${runtime}-${runtimePackage(runtime).version}${icuVariant(icu)}`, cacheDir, compression, progress);
     },
     async runtimeHot(icu, compression, progress) {
       const pkg = runtimePackage('node');
@@ -127,16 +130,15 @@ function sourceAssets(projectDir: string): Assets {
       const image = assets.runtimeImage('node', icu, compression, progress);
       const bundle = await assets.initBundle('node');
       const sources = join(projectDir, 'builder', 'hot');
-      const digest = (...files: string[]) => createHash('sha256').update(Buffer.concat(files.map((f) => readFileSync(f)))).update(JSON.stringify(recordingRuns(''))).digest('hex').slice(0, 8);
-      const module = join(cacheDir, `hot-pages-${digest(join(sources, 'hot-pages.c'))}.so`);
+      const module = join(cacheDir, `hot-pages-${sourceDigest(join(sources, 'hot-pages.c'))}.so`);
       if (!existsSync(module)) {
         mkdirSync(cacheDir, { recursive: true });
         compileHotPages(sources, `${module}.tmp-${process.pid}`);
         renameSync(`${module}.tmp-${process.pid}`, module);
       }
-      // Recorded again whenever the bundle or the recorder changes: the pages are those they run.
-      const variant = icu === 'full' ? '' : `-icu-${icu}`;
-      const packed = join(cacheDir, `node-${pkg.version}${variant}-${compression.name}-${digest(bundle, join(sources, 'record-pages.c'))}.hot.lz4`);
+      // Recorded again whenever the bundle, the recorder and its runs, or the file's format (the module's) change.
+      const recording = sourceDigest(bundle, join(sources, 'record-pages.c'), join(projectDir, 'builder', 'hot-pages.ts'), join(sources, 'hot-pages.c'));
+      const packed = join(cacheDir, `node-${pkg.version}${icuVariant(icu)}-${compression.name}-${recording}.hot.lz4`);
       if (!existsSync(packed)) {
         progress(`recording the pages that start node ${pkg.version}`);
         makeHotFile(sources, binary, join(pkg.dir, 'bin', 'node'), image, bundle, packed, progress);
@@ -144,9 +146,10 @@ function sourceAssets(projectDir: string): Assets {
       return { module, packed };
     },
     async copyFiles(progress) {
+      const node = assets.runtimeBinary('node', INSTALLED_ICU, progress).path;
       return [
-        { name: 'node', source: assets.runtimeBinary('node', INSTALLED_ICU, progress).path, mode: 0o755 },
-        { name: INSTALLED_ICU_FILE, source: `${assets.runtimeBinary('node', INSTALLED_ICU, progress).path}.json`, mode: 0o644 },
+        { name: 'node', source: node, mode: 0o755 },
+        { name: INSTALLED_ICU_FILE, source: icuRecord(node), mode: 0o644 },
         { name: RUNTIME_IMAGE_FILE, source: assets.runtimeImage('node', INSTALLED_ICU, INSTALLED_COMPRESSION, progress), mode: 0o644 },
         { name: 'init.js', source: await bundleInit(projectDir, 'node'), mode: 0o644 },
         // This command's own bundle (bin/cowboot.mjs makes it): a copy runs as the clone's command does.
