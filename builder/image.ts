@@ -9,7 +9,7 @@ import { type CpioEntry, normalizePath } from './cpio';
 import { BuildError, findTool, requireStaticBusybox, sharedLibraries, TOOLS } from './host';
 import { configFromText, mergeConfig } from '../src/config';
 import { DHCP_SCRIPT_TEXT } from '../src/net/dhcp';
-import { API_MOUNTS, CA_BUNDLE, DHCP_SCRIPT, IMAGE_CONFIG, KEYS_DIR, IMAGE_UNIONS, INIT, INIT_BUNDLE, KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, modulesDir, NEW_ROOT, RUN_BY_PATH, HOT_MODULE, HOT_PAGES_PACKED, RUNTIME_DIR, RUNTIME_IMAGE, RUNTIME_RECORD, SHUTDOWN_TOOLS, type ShutdownTools, TOOL_DIRS, VOLUME_TOOLS } from '../src/layout/image-paths';
+import { API_MOUNTS, CA_BUNDLE, DHCP_SCRIPT, IMAGE_CONFIG, KEYS_DIR, IMAGE_UNIONS, INIT, INIT_BUNDLE, KERNEL_STAMP, MODULES_ALIAS, MODULES_BUILTIN, MODULES_DEP, MODULES_SYMBOLS, modulesDir, NEW_ROOT, RUN_BY_PATH, HOT_MODULE, HOT_PAGES_PACKED, RUNTIME_DIR, RUNTIME_IMAGE, RUNTIME_RECORD, SHUTDOWN_TOOLS, type ShutdownTools, TOOL_DIRS, VOLUME_TOOLS } from '../src/layout/image-paths';
 import { LUKS_MODULES } from '../src/storage/luks';
 import { MD_MODULES } from '../src/storage/md';
 import { openVolumes, type VolumeKind, type VolumesOption } from './volume-tools';
@@ -19,7 +19,7 @@ import { readModaliases, type SysfsReader } from '../src/kmod/modaliases';
 import type { UnionName } from '../src/config/union-names';
 import { UNION_KINDS, UNION_MODULES } from '../src/union';
 import { carriedText } from '../src/union/carried';
-import { filterMetadata, plainModule, plainModuleDep, plainModulePath, selectModules } from './kmod';
+import { aliasModule, filterMetadata, plainModule, plainModuleDep, plainModulePath, selectModules } from './kmod';
 import type { IcuTrim } from './icu';
 import { type PreInitFacts, preInitScript } from './pre-init';
 import { SQUASHFS_COMPRESSIONS, type SquashfsCompression } from './runtime-image';
@@ -102,7 +102,9 @@ const BOOT_MODULES: readonly string[] = [
   ...new Set(['ext4', 'xfs', 'btrfs', 'squashfs', 'isofs', 'erofs', 'vfat', 'nls_cp437', 'nls_ascii', 'nls_utf8', 'nls_iso8859_1', 'exfat', 'crc32c', 'dm_snapshot', 'dm_verity', 'nbd', 'nfsv4', ...LUKS_MODULES, ...MD_MODULES, 'loop', 'overlay', ...UNION_MODULES]),
 ];
 
-const MODULE_METADATA = ['modules.symbols', MODULES_BUILTIN, 'modules.softdep'];
+// modules.symbols (symbol_request()'s aliases) is cut down as modules.alias
+// is: the whole kernel's is 0.6 MiB, and it can only name modules in the image.
+const MODULE_METADATA = [MODULES_BUILTIN, 'modules.softdep'];
 
 // This machine's /sys, read as /init reads it at boot.
 const hostSysfs: SysfsReader = {
@@ -210,7 +212,8 @@ function modules(inputs: ImageInputs, { depText, db }: ReturnType<typeof moduleD
   });
   const metadata = (name: string, text: string): PartEntry => ({ part: 'modules', entry: { kind: 'file', path: `${dest}/${name}`, mode: 0o644, data: Buffer.from(text) } });
   entries.push(metadata(MODULES_DEP, plainModuleDep(filterMetadata(depText, keep, (line) => (line.includes(':') ? moduleName(line.slice(0, line.indexOf(':'))) : null)))));
-  entries.push(metadata(MODULES_ALIAS, filterMetadata(aliasText, keep, (line) => line.trim().split(/\s+/)[2]?.replaceAll('-', '_') ?? null)));
+  entries.push(metadata(MODULES_ALIAS, filterMetadata(aliasText, keep, aliasModule)));
+  entries.push(metadata(MODULES_SYMBOLS, filterMetadata(read(MODULES_SYMBOLS), keep, aliasModule)));
   for (const name of MODULE_METADATA) {
     if (existsSync(join(kmoddir, name))) entries.push({ part: 'modules', entry: file(`${dest}/${name}`, join(kmoddir, name), 0o644) });
   }

@@ -28,6 +28,8 @@ export function modulesDir(kernel: string): string {
 export const MODULES_DEP = 'modules.dep';
 export const MODULES_ALIAS = 'modules.alias';
 export const MODULES_BUILTIN = 'modules.builtin';
+/** symbol_request()'s aliases, for modprobe: the builder's to write, /init does not read it. */
+export const MODULES_SYMBOLS = 'modules.symbols';
 /** What the shutdown return copies out of the image (persist=): JSON, { "busybox": path, "dmsetup": [path and its libraries] }. */
 export const SHUTDOWN_TOOLS = '/etc/cowboot-shutdown-tools.json';
 export interface ShutdownTools {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { filterMetadata, plainModule, plainModuleDep, plainModulePath, selectModules } from '../../builder/kmod';
+import { aliasModule, filterMetadata, plainModule, plainModuleDep, plainModulePath, selectModules } from '../../builder/kmod';
 import { globMatch, matchModaliases, parseAliasRules } from '../../src/kmod/alias';
 import { type LoadOne, ModuleLoader, moduleName, parseModuleDb } from '../../src/kmod/loader';
 
@@ -82,7 +82,9 @@ test('selection: dependencies come along, aliases bring every provider, built-in
 
 test('metadata is cut down to the modules in the image', () => {
   const keep = new Set(['ext4', 'crc32c_generic']);
-  assert.is(filterMetadata(ALIASES, keep, (l) => l.split(' ')[2] ?? null), 'alias crc32c crc32c_generic\nalias fs-ext2 ext4\n');
+  assert.is(filterMetadata(ALIASES, keep, aliasModule), 'alias crc32c crc32c_generic\nalias fs-ext2 ext4\n');
+  const symbols = '# Aliases for symbols, used by symbol_request().\nalias symbol:jbd2_journal_load jbd2\nalias symbol:ext4_get_acl ext4\nalias symbol:drm_need_swiotlb drm\n';
+  assert.is(filterMetadata(symbols, keep, aliasModule), 'alias symbol:ext4_get_acl ext4\n');
 });
 
 function recordingLoader(limit: number, failing: string[] = []) {
