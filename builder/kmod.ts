@@ -62,7 +62,7 @@ export function selectModules(wanted: readonly string[], db: ModuleDb, aliases: 
 /** The module an alias line names: modules.alias's and modules.symbols's "alias WHAT MODULE". */
 export const aliasModule = (line: string): string | null => line.trim().split(/\s+/)[2]?.replaceAll('-', '_') ?? null;
 
-/** modules.alias and modules.dep cut down to the modules in the image: less to read and match at boot. */
+/** modules.dep, modules.alias or modules.symbols cut down to the modules in the image: less to unpack, read and match at boot. */
 export function filterMetadata(text: string, keep: ReadonlySet<string>, nameOf: (line: string) => string | null): string {
   return text
     .split('\n')
