@@ -12,6 +12,7 @@ import { IMAGE_CONFIG, IMAGE_UNIONS, INIT_BUNDLE, KERNEL_STAMP, MODULES_DEP, mod
 import { parseCarried } from '../../src/union/carried';
 import { COW_DIR, DM_NAME, MOUNTS_DIR } from '../../src/layout/boot-paths';
 import { formatMiB as mib } from '../../src/formats/size';
+import { FILL_STEPS, fillPercent, RAM_LAYERS } from '../../src/union/fill';
 import { INSTALLED_MARKER, RUNTIME_IMAGE_FILE } from '../assets';
 import { bootLoaderOf, type HostFacts, type RootFacts } from './facts';
 import { parseEntry, systemdBootDefault } from './systemd-boot';
@@ -80,7 +81,11 @@ export interface RamUse {
 
 export function frozenLine(root: RootFacts, ram: readonly RamUse[]): string {
   if (root.kind !== 'frozen') return `not frozen: / is ${root.fsType} ${root.kind === 'block' ? `on ${describeStack(root.stack)}` : `from ${root.source}`}`;
-  const uses = ram.map((r) => `${r.what}: ${mib(r.used)} of ${mib(r.total)} (${Math.round((100 * r.used) / r.total)}%)`);
+  const uses = ram.map((r) => {
+    const percent = fillPercent(r.used, r.total);
+    const mark = percent >= 100 ? ', full' : percent >= FILL_STEPS[0].percent ? ', nearly full' : '';
+    return `${r.what}: ${mib(r.used)} of ${mib(r.total)} (${percent}%${mark})`;
+  });
   const over = root.medium.length > 0 ? `, over ${describeStack(root.medium)}` : '';
   return `frozen now (overlay=${root.union}${over}), changes in RAM${uses.length ? `; ${uses.join('; ')}` : ''}`;
 }
@@ -127,9 +132,9 @@ function ramUse(root: RootFacts): RamUse[] {
     // "0 LEN snapshot USED/TOTAL METADATA", in sectors.
     const status = spawnSync('dmsetup', ['status', DM_NAME], { encoding: 'utf8' }).stdout ?? '';
     const m = / snapshot (\d+)\/(\d+) /.exec(status);
-    if (m) uses.push({ what: 'the root\'s snapshot', used: Number(m[1]) * 512, total: Number(m[2]) * 512 });
-  } else tmpfs('the root\'s changes', COW_DIR);
-  tmpfs('the other filesystems\' changes', MOUNTS_DIR);
+    if (m) uses.push({ what: RAM_LAYERS.snapshot, used: Number(m[1]) * 512, total: Number(m[2]) * 512 });
+  } else tmpfs(RAM_LAYERS.root, COW_DIR);
+  tmpfs(RAM_LAYERS.mounts, MOUNTS_DIR);
   return uses;
 }
 

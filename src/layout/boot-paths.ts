@@ -41,3 +41,5 @@ export const LAYER_RECORD = 'layer.json';
 export const DM_STORE_NAME = 'cowboot-persist';
 /** systemd-shutdown runs this after pivoting back into HANDOVER_DIR (its INITRD_INTERFACE). */
 export const SHUTDOWN_SCRIPT = `${HANDOVER_DIR}/shutdown`;
+/** The fill watcher's script (union/fill-watch.ts), run from the handoff to shutdown. */
+export const FILL_WATCH = `${HANDOVER_DIR}/fill-watch`;

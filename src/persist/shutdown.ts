@@ -5,10 +5,10 @@
 // once the union is gone can its filesystem be unmounted and end clean. What
 // it needs stays in RAM (on /run) from boot to shutdown, so it is kept small:
 // the static busybox, and dmsetup with its libraries where device-mapper
-// devices must be removed.
+// devices must be removed (core/handover-tools.ts).
 
 import type { Context } from '../core/context';
-import { SHUTDOWN_TOOLS, type ShutdownTools } from '../layout/image-paths';
+import { copyHandoverTools } from '../core/handover-tools';
 import { HANDOVER_DIR, SHUTDOWN_SCRIPT } from '../layout/boot-paths';
 import { formatMiB } from '../formats/size';
 import type { KeptLayer } from './open';
@@ -104,21 +104,9 @@ while :; do sleep 3600; done
 `;
 }
 
-function readTools(ctx: Context): ShutdownTools {
-  return JSON.parse(ctx.sys.readText(SHUTDOWN_TOOLS)) as ShutdownTools;
-}
-
 /** Puts the script and its tools in HANDOVER_DIR (on /run, which the booted system keeps); logs the RAM they take. */
 export async function prepareShutdownReturn(ctx: Context, kept: KeptLayer, withDmsetup: boolean): Promise<void> {
-  const tools = readTools(ctx);
-  const copies = [tools.busybox, ...(withDmsetup ? tools.dmsetup : [])];
-  let bytes = 0;
-  for (const path of copies) {
-    const to = path === tools.busybox ? `${HANDOVER_DIR}/bin/busybox` : path === tools.dmsetup[0] ? `${HANDOVER_DIR}/sbin/dmsetup` : `${HANDOVER_DIR}${path}`;
-    ctx.sys.mkdirp(to.slice(0, to.lastIndexOf('/')));
-    await ctx.sys.copyFile(path, to);
-    bytes += ctx.sys.lstat(to)?.size ?? 0;
-  }
+  let { bytes } = await copyHandoverTools(ctx, '', withDmsetup);
   for (const applet of APPLETS) ctx.sys.symlink('busybox', `${HANDOVER_DIR}/bin/${applet}`);
   const script = shutdownScript(kept.filesystems);
   ctx.sys.writeText(SHUTDOWN_SCRIPT, script, 0o755);

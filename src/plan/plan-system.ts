@@ -10,7 +10,7 @@ import { IMAGE_CONFIG, IMAGE_UNIONS, SHUTDOWN_TOOLS, VOLUME_TOOLS, MODULES_ALIAS
 import { commandOf } from '../sys/mount-op';
 import { UNION_NAMES, type UnionName } from '../config/union-names';
 import { carriedText } from '../union/carried';
-import { ISO_SCAN_DIR, MEDIUM_DIR, PERSIST_HOST_DIR } from '../layout/boot-paths';
+import { HANDOVER_DIR, ISO_SCAN_DIR, MEDIUM_DIR, PERSIST_HOST_DIR } from '../layout/boot-paths';
 import { parsePersistSpec } from '../formats/persist-spec';
 import { writeSuperblock } from '../formats/verity-superblock';
 import { SUMS_FILE } from '../storage/medium-checksums';
@@ -179,9 +179,6 @@ function imaginePersistence(text: string | null, store: boolean, initial: Record
   initial[`/sys/class/block/${name}/size`] = '4194304\n';
   initial[`/dev/${name}`] = spec.file === null ? (store ? layer : superblock('ext4', tag, null)) : superblock('vfat', tag, null);
   if (spec.file !== null) initial[`${PERSIST_HOST_DIR}${spec.file}`] = Buffer.concat([layer, Buffer.alloc(2 * 1024 * 1024)]);
-  initial[SHUTDOWN_TOOLS] = JSON.stringify({ busybox: '/bin/busybox', dmsetup: ['/usr/sbin/dmsetup'] });
-  initial['/bin/busybox'] = { kind: 'file', mode: 0o755, text: '', size: 2_000_000 };
-  initial['/usr/sbin/dmsetup'] = { kind: 'file', mode: 0o755, text: '', size: 170_000 };
   const holds = store ? 'nothing yet' : 'ext4 with no layer yet';
   assumptions.push(spec.file === null ? `${text} is /dev/${name}, holding ${holds}` : `${text}: /dev/${name} holds vfat with ${spec.file} on it, which holds ${holds}`);
 }
@@ -207,6 +204,10 @@ export function planSystem(cmdline: string, imageConfig: string | null, unions: 
     [`${modulesDir(PLAN_KERNEL)}/${MODULES_DEP}`]: Object.entries(MODULES).map(([path, deps]) => `${path}: ${deps.join(' ')}\n`).join(''),
     [`${modulesDir(PLAN_KERNEL)}/${MODULES_BUILTIN}`]: '',
     [`${modulesDir(PLAN_KERNEL)}/${MODULES_ALIAS}`]: '',
+    // What the shutdown return and the fill watcher copy.
+    [SHUTDOWN_TOOLS]: JSON.stringify({ busybox: '/bin/busybox', dmsetup: ['/usr/sbin/dmsetup'] }),
+    '/bin/busybox': { kind: 'file', mode: 0o755, text: '', size: 2_000_000 },
+    '/usr/sbin/dmsetup': { kind: 'file', mode: 0o755, text: '', size: 170_000 },
   };
 
   // The root device: found as root= names it, holding what rootfstype= (or
@@ -304,9 +305,9 @@ export function planSystem(cmdline: string, imageConfig: string | null, unions: 
     },
     mkdirp: (path) => machine.mkdirp(path),
     lstat(path): PathInfo | null {
-      // The new root is imagined whole: every folder is there, and init= is an executable file.
+      // The new root is imagined whole: every folder is there, and init= is an executable file. What /init puts in it is not imagined.
       if (path === `${NEW_ROOT}${paramOf('init') ?? '/sbin/init'}`) return { kind: 'file', mode: 0o755, size: 0 };
-      if (path.startsWith(`${NEW_ROOT}/`)) return { kind: 'dir', mode: 0o755, size: 0 };
+      if (path.startsWith(`${NEW_ROOT}/`) && !path.startsWith(`${NEW_ROOT}${HANDOVER_DIR}/`)) return { kind: 'dir', mode: 0o755, size: 0 };
       return machine.lstat(path);
     },
     readlink: (path) => machine.readlink(path),

@@ -8,6 +8,7 @@ import { UNION_KINDS } from '../union';
 import { resolveInRoot } from '../sys/resolve-in-root';
 import { DEVKMSG_SYSCTL } from './config';
 import { runtimePagesLine } from '../core/runtime-pages';
+import { startFillWatch } from '../union/fill-watch';
 
 function checkInit(ctx: Context): void {
   const { init } = ctx.config;
@@ -53,6 +54,7 @@ export const handoff: Stage<'handoff'> = {
     checkInit(ctx);
     // No insmod may be running when switch_root deletes the initramfs.
     await Promise.allSettled(before.drivers.background);
+    await startFillWatch(ctx);
     const argv = ['switch_root', NEW_ROOT, ctx.config.init, ...before.config.initArgs];
     // Reading smaps walks Node's page tables, 0.3 s of a boot under
     // instruction counting, so only with rd.debug. /proc is in the new root

@@ -54,5 +54,6 @@ export const dm: UnionKind = {
   // The snapshot has the medium's UUID too: name it by its own node.
   fstabRoot: (root, entry) => fstabLine(`/dev/mapper/${DM_NAME}`, '/', root.fsType, entry.options),
   sharedDevice: `/dev/mapper/${DM_NAME}`,
+  ramLayer: { holds: 'snapshot', whenFull: 'every write to the root fails with an I/O error; with ext4 on Linux 6.5 and later, reads fail too (docs/unions.md)' },
   initEnv: {},
 };

@@ -55,6 +55,12 @@ export interface UnionKind {
    * are mounted read-only from the root's device, like any other.
    */
   readonly sharedDevice: string | null;
+  /**
+   * Where the kind's changes fill RAM, for the fill warnings and cowboot
+   * status: files on the COW tmpfs, or blocks on the snapshot's COW device;
+   * and what the system meets once it is full. null: it keeps no changes.
+   */
+  readonly ramLayer: { readonly holds: 'cow tmpfs' | 'snapshot'; readonly whenFull: string } | null;
   /** What the new init's environment gains. */
   readonly initEnv: Readonly<Record<string, string>>;
 }

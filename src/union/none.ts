@@ -30,5 +30,6 @@ export const none: UnionKind = {
   // Read-only, the root takes no new fstab; with rw the user asked for the medium's own.
   fstabRoot: null,
   sharedDevice: null,
+  ramLayer: null,
   initEnv: {},
 };

@@ -4,6 +4,7 @@ import { NEW_ROOT } from '../layout/image-paths';
 import { RO_DIR, UPPER_DIR, WORK_DIR } from '../layout/boot-paths';
 import { cowFolders } from './cow-space';
 import type { UnionKind } from './kind';
+import { tmpfsFull } from './fill';
 import { perform } from '../core/mount';
 import type { MountOp } from '../sys/mount-op';
 
@@ -35,5 +36,6 @@ export const overlayfs: UnionKind = {
   },
   fstabRoot: () => fstabLine('overlay', '/', 'overlay', ['rw']),
   sharedDevice: null,
+  ramLayer: { holds: 'cow tmpfs', whenFull: tmpfsFull('the root') },
   initEnv: {},
 };

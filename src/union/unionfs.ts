@@ -2,6 +2,7 @@ import type { Context } from '../core/context';
 import { fstabLine } from '../formats/fstab';
 import { cowFolders } from './cow-space';
 import type { UnionKind } from './kind';
+import { tmpfsFull } from './fill';
 import { exec } from '../core/exec';
 import { NEW_ROOT } from '../layout/image-paths';
 import { HANDOVER_DIR, RO_DIR, UPPER_DIR } from '../layout/boot-paths';
@@ -89,6 +90,7 @@ export const unionfs: UnionKind = {
   mount: mountUnionfs,
   fstabRoot: () => fstabLine('unionfs', '/', 'fuse.unionfs', ['rw']),
   sharedDevice: null,
+  ramLayer: { holds: 'cow tmpfs', whenFull: tmpfsFull('the root') },
   // systemd-shutdown then need not look for /etc/initrd-release on the union while the daemon is stopped.
   initEnv: { SYSTEMD_IN_INITRD: '0' },
 };

@@ -179,11 +179,15 @@ test('the default boot entry, as GRUB_DEFAULT and grubenv name it', () => {
   assert.is(grubDefault(GRUB_CFG, '7', null), "GRUB's default (GRUB_DEFAULT=7) names no entry of /boot/grub/grub.cfg");
 });
 
-test('frozen now, and how full the RAM layer is', () => {
+test('frozen now, and how full the RAM layer is, marked from the fill warnings\' first step', () => {
   assert.is(frozenLine(GOOD.root, []), 'not frozen: / is ext4 on /dev/vda1');
   assert.is(
     frozenLine({ kind: 'frozen', union: 'overlayfs', medium: [] }, [{ what: "the root's changes", used: 1048576, total: 4194304 }]),
     "frozen now (overlay=overlayfs), changes in RAM; the root's changes: 1.0 MiB of 4.0 MiB (25%)",
+  );
+  assert.is(
+    frozenLine({ kind: 'frozen', union: 'dm', medium: [] }, [{ what: "the root's snapshot", used: 3460300, total: 4194304 }, { what: "the other filesystems' changes", used: 4194304, total: 4194304 }]),
+    "frozen now (overlay=dm), changes in RAM; the root's snapshot: 3.3 MiB of 4.0 MiB (82%, nearly full); the other filesystems' changes: 4.0 MiB of 4.0 MiB (100%, full)",
   );
   assert.is(frozenLine({ kind: 'frozen', union: 'dm', medium: ENCRYPTED_LVM }, []), `frozen now (overlay=dm, over LV debian-vg/root on LUKS UUID=${LUKS_UUID} on /dev/vda3), changes in RAM`);
 });

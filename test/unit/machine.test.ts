@@ -116,6 +116,7 @@ test('a unionfs boot runs exactly these commands, then execs switch_root with th
     'run mount --move /proc /newroot/proc',
     'run mount --move /sys /newroot/sys',
     'run mount --move /run /newroot/run',
+    'run chroot /newroot /run/initramfs/bin/busybox sh /run/initramfs/fill-watch',
     'execve /sbin/switch_root switch_root /newroot /sbin/init single',
   ]);
   assert.is(sys.shells, 0);
