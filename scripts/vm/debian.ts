@@ -97,6 +97,13 @@ case " $(cat /proc/cmdline) " in *" probe.fill "*)
   echo "GUEST fill-status=$?"
   echo "GUEST after-fill=$(cat /etc/hostname) $(timeout 20 sh -c 'echo more > /more-after-fill' 2>&1 && echo written || echo refused)"
 esac
+case " $(cat /proc/cmdline) " in *" probe.fillto="*)
+  # Fills the root's RAM layer past the fill warnings' first step, then waits out the watcher's next check.
+  dd if=/dev/zero of=/var/tmp/fill bs=1M count=$(sed -n 's/.*probe\\.fillto=\\([0-9]*\\).*/\\1/p' /proc/cmdline) 2>/dev/null
+  sync
+  sleep 15
+  journalctl -k -o cat --no-pager | grep 'cowboot: warning' | sed 's/^/GUEST fill-journal=/'
+esac
 # persist=: what earlier boots left, and this boot's mark for the next.
 echo "GUEST marks=$(tr '\\n' ' ' < /var/lib/cowboot-marks 2>/dev/null)"
 mark=$(sed -n 's/.*probe\\.mark=\\([^ ]*\\).*/\\1/p' /proc/cmdline)

@@ -71,6 +71,11 @@ export class Log {
     this.flush();
   }
 
+  /** Whether the kernel shows a kmsg record of this level on the console by itself: a writer of both would say it twice. */
+  kernelEchoes(level: Level): boolean {
+    return this.policy !== null && PRIORITY[level] < this.policy.kernelEchoBelow;
+  }
+
   /** The whole log as text, one record a line, for /run/initramfs/init.log. */
   text(): string {
     return this.records.map((r) => `${(r.at / 1000).toFixed(3).padStart(8)} ${r.level.padEnd(5)} ${r.text}\n`).join('');
@@ -104,7 +109,7 @@ export class Log {
     const policy = this.policy;
     if (!policy) return urgent ? 'print' : 'later';
     const wanted = urgent || (!policy.quiet && priority <= PRIORITY.info) || policy.debug;
-    const echoedByKernel = entry.inKmsg && priority < policy.kernelEchoBelow;
+    const echoedByKernel = entry.inKmsg && this.kernelEchoes(entry.record.level);
     return wanted && !echoedByKernel ? 'print' : 'skip';
   }
 }

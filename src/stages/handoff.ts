@@ -46,6 +46,22 @@ async function releaseRuntime(ctx: Context): Promise<void> {
   if (result.status !== 0) ctx.log.warn(`${argv.join(' ')} failed (${result.stderr.trim()}): the runtime's image keeps its RAM after the handoff`);
 }
 
+/**
+ * Where the kernel shows a warning written to /dev/kmsg on the console by
+ * itself (no quiet), the fill watcher writes only there, or the console
+ * would show it twice. Read once the handoff has put printk.devkmsg back as it was:
+ * with "off" the kernel drops what the watcher writes.
+ */
+function kernelEchoesWarnings(ctx: Context): boolean {
+  let devkmsg = '';
+  try {
+    devkmsg = ctx.sys.readText(`${NEW_ROOT}${DEVKMSG_SYSCTL}`).trim();
+  } catch {
+    // Unreadable: assume the kernel's default, ratelimit, which keeps a warning every 10 s.
+  }
+  return devkmsg !== 'off' && ctx.log.kernelEchoes('warn');
+}
+
 // switch_root deletes the initramfs, so everything that can fail is checked
 // first; after the execve there is no way back.
 export const handoff: Stage<'handoff'> = {
@@ -54,7 +70,6 @@ export const handoff: Stage<'handoff'> = {
     checkInit(ctx);
     // No insmod may be running when switch_root deletes the initramfs.
     await Promise.allSettled(before.drivers.background);
-    await startFillWatch(ctx);
     const argv = ['switch_root', NEW_ROOT, ctx.config.init, ...before.config.initArgs];
     // Reading smaps walks Node's page tables, 0.3 s of a boot under
     // instruction counting, so only with rd.debug. /proc is in the new root
@@ -63,6 +78,7 @@ export const handoff: Stage<'handoff'> = {
     if (pages !== null) ctx.log.info(pages);
     ctx.log.info(`handing over: ${argv.join(' ')}`);
     if (before.config.devkmsgBefore !== null) restoreDevkmsg(ctx, before.config.devkmsgBefore);
+    await startFillWatch(ctx, kernelEchoesWarnings(ctx));
     await releaseRuntime(ctx);
     // Written last so it holds the lines above; execve flushes nothing, and every write here is synchronous.
     ctx.sys.mkdirp(`${NEW_ROOT}${HANDOVER_DIR}`);

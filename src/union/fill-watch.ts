@@ -69,7 +69,7 @@ function dmsetupCommand(tools: HandoverTools): string {
 }
 
 /** The script; each layer is checked in turn, its step kept in level<N>. */
-export function fillWatchScript(layers: readonly WatchedLayer[], tools: HandoverTools): string {
+export function fillWatchScript(layers: readonly WatchedLayer[], tools: HandoverTools, kernelEchoes: boolean): string {
   const steps = FILL_STEPS.map((step, i) => ({ ...step, level: i + 1 }));
   const rearm = [...steps].reverse().map((s) => `  [ "$level" -ge ${s.level} ] && [ "$pct" -lt ${s.rearmBelow} ] && level=${s.level - 1}`);
   const reached = steps.map((s) => `  [ "$pct" -ge ${s.percent} ] && step=${s.level}`);
@@ -82,8 +82,8 @@ exec 3>/dev/console 4>/dev/kmsg </dev/null >/dev/null 2>&1
 cd ${HANDOVER_DIR} || exit 1
 bb=${local(HANDOVER_BUSYBOX)}
 say() {
-  echo "cowboot: warning: $1" >&3
-  echo "<4>cowboot: warning: $1" >&4
+  echo "<4>cowboot: warning: $1" >&4${kernelEchoes ? '' : `
+  echo "cowboot: warning: $1" >&3`}
 }
 mib() { echo "$(($1 / 1048576)).$(($1 * 10 / 1048576 % 10)) MiB"; }
 # Each prints "USED TOTAL" in bytes, or "full" for a snapshot that overflowed.
@@ -137,13 +137,17 @@ done &
 `;
 }
 
-/** Starts the watcher; a failure is a warning, as the boot goes on without it. After move-mounts: /run is in the new root. */
-export async function startFillWatch(ctx: Context): Promise<void> {
+/**
+ * Starts the watcher; a failure is a warning, as the boot goes on without
+ * it. After move-mounts: /run is in the new root. `kernelEchoes`: the kernel
+ * shows on the console what the watcher writes to /dev/kmsg.
+ */
+export async function startFillWatch(ctx: Context, kernelEchoes: boolean): Promise<void> {
   const targets = mountedTargets(ctx);
   const layers = watchedLayers(ctx.config, (path) => targets.has(`${NEW_ROOT}${path}`));
   if (layers.length === 0 || ctx.sys.lstat(`${NEW_ROOT}${FILL_WATCH}`) !== null) return;
   const tools = await copyHandoverTools(ctx, NEW_ROOT, layers.some((l) => l.source.kind === 'snapshot'));
-  const script = fillWatchScript(layers, tools);
+  const script = fillWatchScript(layers, tools, kernelEchoes);
   ctx.sys.writeText(`${NEW_ROOT}${FILL_WATCH}`, script, 0o755);
   const argv = ['chroot', NEW_ROOT, HANDOVER_BUSYBOX, 'sh', FILL_WATCH];
   const result = await ctx.sys.run(argv);

@@ -27,13 +27,15 @@ test('the union kind says where its changes fill RAM; persist= keeps them on a d
 
 test('the script: one check per layer, the steps and their re-arming from FILL_STEPS, dmsetup through its own loader', () => {
   const layers = watchedLayers(config('root=/dev/vda overlay=dm'), bothMounted);
-  const script = fillWatchScript(layers, { bytes: 0, dmsetupLoader: { loader: '/run/initramfs/lib64/ld-linux-x86-64.so.2', libraryPath: '/run/initramfs/lib/x86_64-linux-gnu:/run/initramfs/usr/lib' } });
+  const script = fillWatchScript(layers, { bytes: 0, dmsetupLoader: { loader: '/run/initramfs/lib64/ld-linux-x86-64.so.2', libraryPath: '/run/initramfs/lib/x86_64-linux-gnu:/run/initramfs/usr/lib' } }, false);
   assert.match(script, /^ {2}check 0 'the root'\\''s snapshot' 'every write .*' usage_snapshot 'cowboot-root'$/m);
   assert.match(script, /^ {2}check 1 'the other filesystems'\\''s? changes' .* usage_tmpfs 'mounts'$/m);
   assert.match(script, /\$\(lib64\/ld-linux-x86-64\.so\.2 --library-path lib\/x86_64-linux-gnu:usr\/lib sbin\/dmsetup status /);
   for (const line of ['[ "$pct" -ge 80 ] && step=1', '[ "$pct" -ge 95 ] && step=2', '[ "$level" -ge 1 ] && [ "$pct" -lt 75 ] && level=0', '[ "$level" -ge 2 ] && [ "$pct" -lt 90 ] && level=1']) {
     assert.ok(script.includes(line), line);
   }
+  assert.match(script, /^ {2}echo "cowboot: warning: \$1" >&3$/m, 'on the console by itself, where the kernel would not show it');
+  assert.not.match(fillWatchScript(layers, { bytes: 0, dmsetupLoader: null }, true), />&3$/m, 'only in the kernel\'s log, where the kernel shows it on the console');
   assert.not.match(script, /(^|[\s$(])\/(?!dev\/|run\/initramfs\b)[a-z]/m, 'no path outside /dev and /run/initramfs: nothing walks a unionfs root after the start');
 });
 

@@ -123,4 +123,12 @@ test('bookworm, systemd, overlay=dm with a full COW: the writer gets an error an
   assert.match(booted.report('after-fill')[0] ?? '', /^frozen-systemd .*Read-only file system/, 'reads go on; new writes are refused at once');
 });
 
+// The fill warnings' watcher in a real root, with systemd's journal: cowboot's RAM layer past 80%.
+test("trixie, systemd, overlayfs: the root's changes past 80% of cowsize=160M, the warning in the journal (journalctl -k)", async () => {
+  const { booted } = await frozenBoot('systemd', 'freeze-fill-warning', 'overlay=overlayfs cowsize=160M probe.fillto=128 quiet');
+  const journal = booted.report('fill-journal');
+  assert.is(journal.length, 1, `one warning, see ${booted.result.logFile}`);
+  assert.match(journal[0] ?? '', /^cowboot: warning: the root's changes: (8\d|9[0-4])% full \(1[3-5]\d\.\d MiB of 160\.0 MiB in RAM\); when full, writes to the root fail/);
+});
+
 test.run();
