@@ -110,7 +110,7 @@ export const PARAMETER_DOCS = {
     peers: { dracut: '`rd.live.check` (the ISO\'s implanted MD5)', liveBoot: '`verify-checksums`', casper: '— (`md5sum.txt`, checked after boot)', archiso: '`checksum` (`airootfs.sha512`)' },
   },
   cowsize: {
-    value: '=SIZE', meaning: 'size of the COW space: `512M`, `2G`, `25%`', unset: '50%',
+    value: '=SIZE', meaning: 'size of the COW space: `512M`, `2G`, `25%`; the console and the kernel\'s log are warned at 80%, 95% and 100% of it', unset: '50%',
     peers: { dracut: '`rd.live.overlay.size=` (MiB)', liveBoot: '`overlay-size=`', archiso: '`cow_spacesize=`' },
   },
   cow: {

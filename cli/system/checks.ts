@@ -124,6 +124,10 @@ function systemdBootProblems(boot: SystemdBootFacts, kernels: readonly string[],
   if (makeDefault && boot.loaderDefault !== null && !globMatch(boot.loaderDefault, id)) {
     problems.push(`--default: loader.conf says "default ${boot.loaderDefault}", which the frozen entries (${id}) do not match; remove that line, or make it match them`);
   }
+  const variable = boot.loaderVariables.default;
+  if (makeDefault && variable !== null && !globMatch(variable, id)) {
+    problems.push(`--default: the EFI variable LoaderEntryDefault (bootctl set-default) names ${variable}, which wins over loader.conf and is not the frozen entries (${id}); run: bootctl set-default ''`);
+  }
   return problems;
 }
 

@@ -30,6 +30,11 @@ export interface GrubFacts {
 }
 
 /** systemd-boot on the ESP, as bootctl finds it and kernel-install would lay out a kernel's entry. */
+export interface LoaderVariables {
+  readonly oneShot: string | null;
+  readonly default: string | null;
+}
+
 export interface SystemdBootFacts {
   /** $BOOT: where loader/entries and the kernels' folders are (the ESP, or XBOOTLDR). */
   readonly bootRoot: string;
@@ -41,6 +46,13 @@ export interface SystemdBootFacts {
   readonly kernelCmdline: string | null;
   /** loader.conf's default (a glob over entry file names); null where it sets none. */
   readonly loaderDefault: string | null;
+  /**
+   * The boot loader interface's EFI variables, which win over loader.conf:
+   * LoaderEntryDefault (bootctl set-default) and LoaderEntryOneShot (the
+   * next boot only: bootctl set-oneshot, systemctl reboot
+   * --boot-loader-entry=); null where unset.
+   */
+  readonly loaderVariables: LoaderVariables;
   /** os-release's ID and PRETTY_NAME, which Debian's entries take as their sort-key and title. */
   readonly osId: string;
   readonly osName: string;

@@ -14,6 +14,7 @@ import { HOST_SYSFS } from '../../builder/volume-tools';
 import { readHead } from '../../src/sys/read-head';
 import type { BootLoader, GrubFacts, HostFacts, RootFacts, SystemdBootFacts } from './facts';
 import { BOOT_DIR, vmlinuzPath } from './layout';
+import { efiString, LOADER_GUID } from './systemd-boot';
 
 function tryRead(path: string): string | null {
   try {
@@ -145,6 +146,14 @@ function bootedBy(): BootLoader | null {
  * for the newest kernel. In a frozen system the ESP is cowboot's snapshot of
  * its partition, which bootctl would not take for an ESP: it is told to relax.
  */
+function loaderVariable(name: string): string | null {
+  try {
+    return efiString(readFileSync(`/sys/firmware/efi/efivars/${name}-${LOADER_GUID}`));
+  } catch {
+    return null;
+  }
+}
+
 function readSystemdBoot(kernels: readonly string[], root: RootFacts): SystemdBootFacts | null {
   const newest = kernels.at(-1);
   const env = root.kind === 'frozen' ? { ...process.env, SYSTEMD_RELAX_ESP_CHECKS: '1' } : process.env;
@@ -160,6 +169,7 @@ function readSystemdBoot(kernels: readonly string[], root: RootFacts): SystemdBo
     layout: found.Layout,
     kernelCmdline: tryRead('/etc/kernel/cmdline')?.trim() ?? null,
     loaderDefault: /^\s*default\s+(\S+)/m.exec(loaderConf)?.[1] ?? null,
+    loaderVariables: { oneShot: loaderVariable('LoaderEntryOneShot'), default: loaderVariable('LoaderEntryDefault') },
     osId: id,
     osName: name,
     kernelsThere: kernels.filter((k) => existsSync(`${found.BootRoot}/${found.EntryToken}/${k}/linux`)),

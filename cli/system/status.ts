@@ -146,7 +146,7 @@ function bootLoaderLine(facts: HostFacts): string {
       const boot = facts.systemdBoot!;
       const dir = `${boot.bootRoot}/loader/entries`;
       const entries = readdirSync(dir).filter((name) => name.endsWith('.conf')).map((name) => parseEntry(name, readFileSync(join(dir, name), 'utf8')));
-      return systemdBootDefault(entries, boot.loaderDefault, `${boot.bootRoot}/loader/loader.conf`);
+      return systemdBootDefault(entries, boot.loaderDefault, `${boot.bootRoot}/loader/loader.conf`, boot.loaderVariables);
     }
     case 'grub':
       if (existsSync(grubCfg)) {

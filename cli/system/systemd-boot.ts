@@ -6,7 +6,7 @@
 
 import { globMatch } from '../../src/kmod/alias';
 import type { Change } from './changes';
-import type { SystemdBootFacts } from './facts';
+import type { LoaderVariables, SystemdBootFacts } from './facts';
 import { ENTRY_SUFFIX, imagePath } from './layout';
 
 /** Where kernel-install keeps a kernel's files on the ESP ($BOOT/TOKEN/VER), as its plugins are told. */
@@ -95,9 +95,34 @@ export function defaultEntry(entries: readonly LoaderEntry[], pattern: string | 
   return (pattern === null ? sorted[0] : sorted.find((e) => globMatch(pattern, e.id))) ?? null;
 }
 
-export function systemdBootDefault(entries: readonly LoaderEntry[], pattern: string | null, loaderConf: string): string {
-  const how = pattern === null ? `no default in ${loaderConf}: the first entry` : `${loaderConf}: default ${pattern}`;
-  const entry = defaultEntry(entries, pattern);
-  if (!entry) return `systemd-boot's default (${how}) names no entry`;
-  return `systemd-boot's default is "${entry.title}" (${how}): ${entry.id.endsWith('-cowboot.conf') ? 'frozen' : 'not frozen'}`;
+/** The boot loader interface's vendor GUID (systemd's BOOT_LOADER_INTERFACE.md), as efivarfs names its variables. */
+export const LOADER_GUID = '4a67b082-0a4c-41cf-b6c7-440b29bb8c4f';
+
+/** An efivarfs file as the string it holds: 4 bytes of attributes, then UTF-16LE up to a NUL; null where empty. */
+export function efiString(bytes: Uint8Array): string | null {
+  const text = Buffer.from(bytes.subarray(4)).toString('utf16le').replace(/\0[\s\S]*$/, '');
+  return text === '' ? null : text;
+}
+
+const frozenness = (entry: LoaderEntry) => (entry.id.endsWith('-cowboot.conf') ? 'frozen' : 'not frozen');
+
+/**
+ * What systemd-boot boots, in its own order (config_select_default_entry):
+ * the one-shot entry for the next boot, then LoaderEntryDefault, then
+ * loader.conf's default; each a glob, passed over where it matches nothing.
+ */
+export function systemdBootDefault(entries: readonly LoaderEntry[], pattern: string | null, loaderConf: string, variables: LoaderVariables): string {
+  const sorted = sortEntries(entries);
+  const match = (glob: string | null) => (glob === null ? null : (sorted.find((e) => globMatch(glob, e.id)) ?? null));
+  const byVariable = match(variables.default);
+  const confHow = pattern === null ? `no default in ${loaderConf}: the first entry` : `${loaderConf}: default ${pattern}`;
+  const how = byVariable
+    ? `LoaderEntryDefault=${variables.default}, which wins over ${loaderConf}`
+    : variables.default !== null
+      ? `LoaderEntryDefault=${variables.default} names no entry, so ${confHow}`
+      : confHow;
+  const entry = byVariable ?? defaultEntry(entries, pattern);
+  const line = entry ? `systemd-boot's default is "${entry.title}" (${how}): ${frozenness(entry)}` : `systemd-boot's default (${how}) names no entry`;
+  const once = match(variables.oneShot);
+  return once ? `${line}; the next boot only: "${once.title}" (LoaderEntryOneShot=${variables.oneShot}): ${frozenness(once)}` : line;
 }

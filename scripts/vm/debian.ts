@@ -89,6 +89,13 @@ echo frozen > /probe-root && [ "$(cat /probe-root)" = frozen ] && echo "GUEST ro
 echo frozen > /data/probe-data && [ "$(cat /data/probe-data)" = frozen ] && echo "GUEST data-write=ok"
 echo "GUEST data-file=$(cat /data/hello)"
 [ -x /usr/local/sbin/cowboot ] && /usr/local/sbin/cowboot status 2>&1 | sed 's/^/GUEST status=/'
+# Booted by systemd-boot (its LoaderInfo variable): the Debian entry as the next boot's one-shot, as status sees it, then unset.
+if [ -x /usr/local/sbin/cowboot ] && [ -e /sys/firmware/efi/efivars/LoaderInfo-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f ]; then
+  entry=$(ls /boot/efi/loader/entries | grep -v cowboot | head -n 1)
+  SYSTEMD_RELAX_ESP_CHECKS=1 bootctl set-oneshot "$entry" 2>&1 | sed 's/^/GUEST oneshot-error=/'
+  /usr/local/sbin/cowboot status 2>&1 | grep 'the next boot only' | sed 's/^/GUEST oneshot-status=/'
+  SYSTEMD_RELAX_ESP_CHECKS=1 bootctl set-oneshot '' 2>&1 | sed 's/^/GUEST oneshot-error=/'
+fi
 [ -e /etc/initrd-release ] && echo "GUEST initrd-release=present"
 [ -e /run/initramfs/fsck-root ] && echo "GUEST fsck-root=present"
 case " $(cat /proc/cmdline) " in *" probe.fill "*)
@@ -102,7 +109,8 @@ case " $(cat /proc/cmdline) " in *" probe.fillto="*)
   dd if=/dev/zero of=/var/tmp/fill bs=1M count=$(sed -n 's/.*probe\\.fillto=\\([0-9]*\\).*/\\1/p' /proc/cmdline) 2>/dev/null
   sync
   sleep 15
-  journalctl -k -o cat --no-pager | grep 'cowboot: warning' | sed 's/^/GUEST fill-journal=/'
+  # journald takes "cowboot:" as the record's identifier, out of the message.
+  journalctl -k -t cowboot -p warning -o cat --no-pager | grep '^warning: ' | sed 's/^/GUEST fill-journal=/'
 esac
 # persist=: what earlier boots left, and this boot's mark for the next.
 echo "GUEST marks=$(tr '\\n' ' ' < /var/lib/cowboot-marks 2>/dev/null)"

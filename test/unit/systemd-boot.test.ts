@@ -7,16 +7,18 @@ import * as assert from 'uvu/assert';
 import { type InstallOptions, installProblems } from '../../cli/system/checks';
 import { bootLoaderOf, type HostFacts, type SystemdBootFacts } from '../../cli/system/facts';
 import { kernelInstallPlugin } from '../../cli/system/layout';
-import { defaultEntry, entryChanges, entryOptions, entryText, parseEntry, sortEntries, sortKey, systemdBootDefault } from '../../cli/system/systemd-boot';
+import { defaultEntry, efiString, entryChanges, entryOptions, entryText, parseEntry, sortEntries, sortKey, systemdBootDefault } from '../../cli/system/systemd-boot';
 
 const UUID = '0d1e2b3a-4c5d-4e6f-8a9b-0c1d2e3f4a5b';
 const KERNEL = '6.12.117+deb13-amd64';
+const NO_VARIABLES = { oneShot: null, default: null };
 const BOOT: SystemdBootFacts = {
   bootRoot: '/boot/efi',
   token: 'debian',
   layout: 'bls',
   kernelCmdline: `root=UUID=${UUID} ro console=ttyS0 quiet`,
   loaderDefault: 'debian-*',
+  loaderVariables: { oneShot: null, default: null },
   osId: 'debian',
   osName: 'Debian GNU/Linux 13 (trixie)',
   kernelsThere: [KERNEL],
@@ -56,6 +58,10 @@ test('systemd-boot as Debian sets it up passes; a layout other than bls, a kerne
   assert.equal(problems({ loaderDefault: `debian-${KERNEL}.conf` }, { makeDefault: true }), [
     `--default: loader.conf says "default debian-${KERNEL}.conf", which the frozen entries (debian-${KERNEL}-cowboot.conf) do not match; remove that line, or make it match them`,
   ]);
+  assert.equal(problems({ loaderVariables: { oneShot: null, default: `debian-${KERNEL}.conf` } }, { makeDefault: true }), [
+    `--default: the EFI variable LoaderEntryDefault (bootctl set-default) names debian-${KERNEL}.conf, which wins over loader.conf and is not the frozen entries (debian-${KERNEL}-cowboot.conf); run: bootctl set-default ''`,
+  ]);
+  assert.equal(problems({ loaderVariables: { oneShot: null, default: '*-cowboot.conf' } }, { makeDefault: true }), []);
 });
 
 test('the frozen entry: the kernel kernel-install copied, our image beside it, our options then the system\'s own less root=', () => {
@@ -99,14 +105,30 @@ test("the default: loader.conf's glob over that order, else the first; without -
   assert.is(defaultEntry(debians('cowboot'), null)?.id, `debian-${KERNEL}-cowboot.conf`);
   assert.is(defaultEntry(debians('cowboot'), 'memtest*')?.id, 'memtest.conf');
   assert.is(
-    systemdBootDefault(debians('cowboot'), 'debian-*', '/boot/efi/loader/loader.conf'),
+    systemdBootDefault(debians('cowboot'), 'debian-*', '/boot/efi/loader/loader.conf', NO_VARIABLES),
     'systemd-boot\'s default is "Debian GNU/Linux 13 (trixie), frozen (changes in RAM)" (/boot/efi/loader/loader.conf: default debian-*): frozen',
   );
   assert.is(
-    systemdBootDefault(debians('debian-cowboot'), null, '/boot/efi/loader/loader.conf'),
+    systemdBootDefault(debians('debian-cowboot'), null, '/boot/efi/loader/loader.conf', NO_VARIABLES),
     'systemd-boot\'s default is "Debian GNU/Linux 13 (trixie)" (no default in /boot/efi/loader/loader.conf: the first entry): not frozen',
   );
-  assert.is(systemdBootDefault([], 'x*', 'L'), "systemd-boot's default (L: default x*) names no entry");
+  assert.is(systemdBootDefault([], 'x*', 'L', NO_VARIABLES), "systemd-boot's default (L: default x*) names no entry");
+});
+
+test('the EFI variables win over loader.conf, as systemd-boot reads them: the one-shot for the next boot, then LoaderEntryDefault', () => {
+  const conf = '/boot/efi/loader/loader.conf';
+  assert.is(
+    systemdBootDefault(debians('cowboot'), 'debian-*', conf, { oneShot: null, default: `debian-${KERNEL}.conf` }),
+    `systemd-boot's default is "Debian GNU/Linux 13 (trixie)" (LoaderEntryDefault=debian-${KERNEL}.conf, which wins over ${conf}): not frozen`,
+  );
+  assert.is(
+    systemdBootDefault(debians('cowboot'), 'debian-*', conf, { oneShot: `debian-${KERNEL}.conf`, default: 'gone.conf' }),
+    `systemd-boot's default is "Debian GNU/Linux 13 (trixie), frozen (changes in RAM)" (LoaderEntryDefault=gone.conf names no entry, so ${conf}: default debian-*): frozen; the next boot only: "Debian GNU/Linux 13 (trixie)" (LoaderEntryOneShot=debian-${KERNEL}.conf): not frozen`,
+  );
+  // As efivarfs gives them: the attributes, then UTF-16LE with its NUL.
+  const file = Buffer.concat([Buffer.from([7, 0, 0, 0]), Buffer.from('debian-x.conf\0', 'utf16le')]);
+  assert.is(efiString(file), 'debian-x.conf');
+  assert.is(efiString(Buffer.from([7, 0, 0, 0])), null);
 });
 
 test.run();

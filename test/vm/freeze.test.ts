@@ -128,7 +128,7 @@ test("trixie, systemd, overlayfs: the root's changes past 80% of cowsize=160M, t
   const { booted } = await frozenBoot('systemd', 'freeze-fill-warning', 'overlay=overlayfs cowsize=160M probe.fillto=128 quiet');
   const journal = booted.report('fill-journal');
   assert.is(journal.length, 1, `one warning, see ${booted.result.logFile}`);
-  assert.match(journal[0] ?? '', /^cowboot: warning: the root's changes: (8\d|9[0-4])% full \(1[3-5]\d\.\d MiB of 160\.0 MiB in RAM\); when full, writes to the root fail/);
+  assert.match(journal[0] ?? '', /^warning: the root's changes: (8\d|9[0-4])% full \(1[3-5]\d\.\d MiB of 160\.0 MiB in RAM\); when full, writes to the root fail/);
 });
 
 test.run();

@@ -166,6 +166,10 @@ test('UEFI with systemd-boot: installed as apt would, install --default adds the
   const booted = await coldBoot('uefi-systemd-boot', disk, 'frozen (changes in RAM)');
   const status = assertFrozen(booted);
   assert.ok(status.some((line) => line.startsWith("systemd-boot's default is") && line.endsWith(': frozen')), "status in the frozen system reads systemd-boot's default");
+  // bootctl set-oneshot writes an EFI variable, which a frozen boot can: status reads it, as systemd-boot would.
+  assert.equal(booted.report('oneshot-error'), []);
+  const oneShot = booted.report('oneshot-status')[0] ?? '';
+  assert.ok(oneShot.endsWith(`: frozen; the next boot only: "Debian GNU/Linux 13 (trixie)" (LoaderEntryOneShot=debian-${KERNEL}.conf): not frozen`), `status with a one-shot: ${oneShot}`);
 });
 
 test.run();
