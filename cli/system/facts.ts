@@ -29,12 +29,12 @@ export interface GrubFacts {
   readonly defaultEntry: string;
 }
 
-/** systemd-boot on the ESP, as bootctl finds it and kernel-install would lay out a kernel's entry. */
 export interface LoaderVariables {
   readonly oneShot: string | null;
   readonly default: string | null;
 }
 
+/** systemd-boot on the ESP, as bootctl finds it and kernel-install would lay out a kernel's entry. */
 export interface SystemdBootFacts {
   /** $BOOT: where loader/entries and the kernels' folders are (the ESP, or XBOOTLDR). */
   readonly bootRoot: string;

@@ -127,25 +127,7 @@ function osRelease(): { id: string; name: string } {
   return { id: field('ID') ?? 'linux', name: field('PRETTY_NAME') ?? 'Linux' };
 }
 
-const LOADER_INFO = '/sys/firmware/efi/efivars/LoaderInfo-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f';
-
-/** The boot loader the firmware was told booted this system: an EFI variable, 4 bytes of attributes, then UTF-16. */
-function bootedBy(): BootLoader | null {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(LOADER_INFO);
-  } catch {
-    return null;
-  }
-  const info = bytes.subarray(4).toString('utf16le');
-  return info.startsWith('systemd-boot') ? 'systemd-boot' : info.startsWith('GRUB') ? 'grub' : null;
-}
-
-/**
- * systemd-boot where bootctl finds it installed, and kernel-install's layout
- * for the newest kernel. In a frozen system the ESP is cowboot's snapshot of
- * its partition, which bootctl would not take for an ESP: it is told to relax.
- */
+/** A boot loader interface variable (LOADER_GUID) as efivarfs holds it; null where unset or not UEFI. */
 function loaderVariable(name: string): string | null {
   try {
     return efiString(readFileSync(`/sys/firmware/efi/efivars/${name}-${LOADER_GUID}`));
@@ -154,6 +136,17 @@ function loaderVariable(name: string): string | null {
   }
 }
 
+/** The boot loader the firmware was told booted this system. */
+function bootedBy(): BootLoader | null {
+  const info = loaderVariable('LoaderInfo') ?? '';
+  return info.startsWith('systemd-boot') ? 'systemd-boot' : info.startsWith('GRUB') ? 'grub' : null;
+}
+
+/**
+ * systemd-boot where bootctl finds it installed, and kernel-install's layout
+ * for the newest kernel. In a frozen system the ESP is cowboot's snapshot of
+ * its partition, which bootctl would not take for an ESP: it is told to relax.
+ */
 function readSystemdBoot(kernels: readonly string[], root: RootFacts): SystemdBootFacts | null {
   const newest = kernels.at(-1);
   const env = root.kind === 'frozen' ? { ...process.env, SYSTEMD_RELAX_ESP_CHECKS: '1' } : process.env;

@@ -13,6 +13,7 @@ import { parseCarried } from '../../src/union/carried';
 import { COW_DIR, DM_NAME, MOUNTS_DIR } from '../../src/layout/boot-paths';
 import { formatMiB as mib } from '../../src/formats/size';
 import { FILL_STEPS, fillPercent, RAM_LAYERS } from '../../src/union/fill';
+import { UNION_KINDS } from '../../src/union';
 import { INSTALLED_MARKER, RUNTIME_IMAGE_FILE } from '../assets';
 import { bootLoaderOf, type HostFacts, type RootFacts } from './facts';
 import { parseEntry, systemdBootDefault } from './systemd-boot';
@@ -128,12 +129,21 @@ function ramUse(root: RootFacts): RamUse[] {
     const s = statfsSync(path);
     uses.push({ what, used: (s.blocks - s.bfree) * s.bsize, total: s.blocks * s.bsize });
   };
-  if (root.union === 'dm') {
-    // "0 LEN snapshot USED/TOTAL METADATA", in sectors.
-    const status = spawnSync('dmsetup', ['status', DM_NAME], { encoding: 'utf8' }).stdout ?? '';
-    const m = / snapshot (\d+)\/(\d+) /.exec(status);
-    if (m) uses.push({ what: RAM_LAYERS.snapshot, used: Number(m[1]) * 512, total: Number(m[2]) * 512 });
-  } else tmpfs(RAM_LAYERS.root, COW_DIR);
+  // Where the union's row says its changes fill, as the fill watcher measures them.
+  switch (UNION_KINDS[root.union].ramLayer?.holds) {
+    case 'snapshot': {
+      // "0 LEN snapshot USED/TOTAL METADATA", in sectors.
+      const status = spawnSync('dmsetup', ['status', DM_NAME], { encoding: 'utf8' }).stdout ?? '';
+      const m = / snapshot (\d+)\/(\d+) /.exec(status);
+      if (m) uses.push({ what: RAM_LAYERS.snapshot, used: Number(m[1]) * 512, total: Number(m[2]) * 512 });
+      break;
+    }
+    case 'cow tmpfs':
+      tmpfs(RAM_LAYERS.root, COW_DIR);
+      break;
+    case undefined:
+      break;
+  }
   tmpfs(RAM_LAYERS.mounts, MOUNTS_DIR);
   return uses;
 }
